@@ -1,0 +1,79 @@
+// swift-tools-version: 6.1
+// imagebump: the GitOps image updater. Targets depend one way:
+// pure domain (ImageReference, Manifests) → I/O wrappers (Workspace, Configuration, AppLogging)
+// → the `imagebump` executable, which only wires things together.
+import PackageDescription
+
+let package = Package(
+    name: "imagebump",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "imagebump", targets: ["imagebump"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // Domain: pure, no I/O.
+        .target(name: "ImageReference"),
+        .target(
+            name: "Manifests",
+            dependencies: ["ImageReference", .product(name: "Yams", package: "Yams")]
+        ),
+        // I/O around the domain.
+        .target(name: "Workspace", dependencies: ["Manifests", "ImageReference"]),
+        .target(
+            name: "Configuration",
+            dependencies: ["ImageReference", "Manifests", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "AppLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // The command line: wiring only.
+        .executableTarget(
+            name: "imagebump",
+            dependencies: [
+                "ImageReference", "Manifests", "Workspace", "Configuration", "AppLogging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Tests mirror Sources/.
+        .testTarget(
+            name: "ImageReferenceTests",
+            dependencies: ["ImageReference", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "ManifestsTests",
+            dependencies: [
+                "Manifests", "ImageReference", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "WorkspaceTests",
+            dependencies: ["Workspace", "Manifests", "ImageReference", "TestSupport"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "ConfigurationTests",
+            dependencies: ["Configuration", "TestSupport"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "AppLoggingTests",
+            dependencies: ["AppLogging", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "imagebumpTests",
+            dependencies: ["imagebump", "TestSupport"],
+            exclude: ["Fixtures"]
+        ),
+        // Helpers shared by tests only: golden-directory comparison, temp directories.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+    ],
+    swiftLanguageModes: [.v6]
+)

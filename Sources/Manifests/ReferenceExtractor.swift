@@ -1,0 +1,124 @@
+import ImageReference
+import Yams
+
+/// Settings that change what counts as a reference.
+public struct ExtractionOptions: Sendable, Hashable {
+    /// Flux `$imagepolicy` names (`namespace:policy`) and the image each stands for.
+    public var fluxPolicies: [String: ImageName]
+    /// Upper bound on YAML nodes walked in one file (bounds alias bombs and huge files).
+    public var maximumNodes: Int
+
+    public init(fluxPolicies: [String: ImageName] = [:], maximumNodes: Int = 200_000) {
+        self.fluxPolicies = fluxPolicies
+        self.maximumNodes = maximumNodes
+    }
+}
+
+/// Finds image references in one file's bytes. Pure: no file system, no clock.
+///
+/// YAML files (`.yaml`, `.yml`) are parsed; every file is searched for marker comments, so a
+/// value in any file type can be managed. A file that cannot be read as YAML is reported as
+/// skipped with the reason, never fatal.
+public struct ReferenceExtractor: Sendable {
+    public let options: ExtractionOptions
+
+    public init(options: ExtractionOptions = ExtractionOptions()) {
+        self.options = options
+    }
+
+    /// Whether a path is parsed as YAML (others are searched for markers only).
+    public static func isYAML(_ path: String) -> Bool {
+        let lower = path.lowercased()
+        return lower.hasSuffix(".yaml") || lower.hasSuffix(".yml")
+    }
+
+    /// Every reference in the file, to any image, sorted by line and column.
+    public func extract(file: String, bytes: [UInt8]) -> ExtractionResult {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            return ExtractionResult(file: file, skipped: "not UTF-8 text")
+        }
+        let source = SourceText(bytes)
+        let (markers, problems) = MarkerScanner.scan(source, file: file, fluxPolicies: options.fluxPolicies)
+        var result = ExtractionResult(file: file, problems: problems)
+        var markerValues: [Int: LocatedScalar] = [:]
+
+        if Self.isYAML(file) {
+            if ByteSearch.firstRange(of: Array("{{".utf8), in: bytes) != nil {
+                // A Helm or Go template: its YAML is not the YAML that gets applied.
+                if markers.isEmpty { result.skipped = SkippedFile(file: file, reason: "a Helm/Go template ({{ }}), not plain YAML") }
+                for marker in markers { markerValues[marker.line] = MarkerScanner.textualValue(source, marker) }
+            } else {
+                var walker = YAMLWalker(source: source, file: file, markerLines: Set(markers.map(\.line)), nodeBudget: options.maximumNodes)
+                do {
+                    let body = source.bodyStart == 0 ? text : String(text.unicodeScalars.dropFirst())
+                    let parser = try Parser(yaml: body)
+                    while let root = try parser.nextRoot() { try walker.walk(root) }
+                } catch is YAMLWalker.BudgetExceeded {
+                    return ExtractionResult(file: file, skipped: "more than \(options.maximumNodes) YAML nodes (an alias bomb?)")
+                } catch let error as YamlError {
+                    return ExtractionResult(file: file, skipped: "invalid YAML: \(Self.describe(error))", problems: problems)
+                } catch {
+                    return ExtractionResult(file: file, skipped: "invalid YAML: \(error)", problems: problems)
+                }
+                result.references = walker.references
+                markerValues = walker.markerValues
+            }
+        } else {
+            for marker in markers { markerValues[marker.line] = MarkerScanner.textualValue(source, marker) }
+        }
+
+        let marked = MarkedReferences.build(markers, values: markerValues, source: source, file: file)
+        result.problems += marked.problems
+        // A marker is explicit: it replaces a structural find of the same bytes.
+        let markedRanges = Set(marked.references.flatMap { $0.slots.map(\.range) })
+        result.references.removeAll { $0.slots.contains { markedRanges.contains($0.range) } }
+        result.references += marked.references
+        result.references = Self.deduplicated(result.references)
+        return result
+    }
+
+    /// The references to one image in the file.
+    public func extract(file: String, bytes: [UInt8], image: ImageName) -> ExtractionResult {
+        var result = extract(file: file, bytes: bytes)
+        result.references.removeAll { $0.image != image }
+        return result
+    }
+
+    static func deduplicated(_ references: [Reference]) -> [Reference] {
+        var seen: Set<Reference> = []
+        return references.filter { seen.insert($0).inserted }.sorted {
+            ($0.line, $0.column, $0.image.description) < ($1.line, $1.column, $1.image.description)
+        }
+    }
+
+    static func describe(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            return "\(problem)\(context.map { " \($0.text)" } ?? "") at line \(mark.line), column \(mark.column)"
+        case .composer(let context, let problem, let mark, _):
+            return "\(problem)\(context.map { " \($0.text)" } ?? "") at line \(mark.line), column \(mark.column)"
+        default:
+            return "\(error)".split(separator: "\n").first.map(String.init) ?? "unreadable"
+        }
+    }
+}
+
+/// What extraction found in one file: references, whether it was passed over, marker problems.
+public struct ExtractionResult: Sendable, Hashable {
+    public let file: String
+    public var references: [Reference] = []
+    public var skipped: SkippedFile?
+    public var problems: [MarkerProblem] = []
+
+    init(file: String, references: [Reference] = [], problems: [MarkerProblem] = []) {
+        self.file = file
+        self.references = references
+        self.problems = problems
+    }
+
+    init(file: String, skipped reason: String, problems: [MarkerProblem] = []) {
+        self.file = file
+        self.skipped = SkippedFile(file: file, reason: reason)
+        self.problems = problems
+    }
+}

@@ -1,0 +1,26 @@
+import ImageReference
+
+/// A cheap byte test run before parsing: a file that does not contain the image's repository
+/// path (nor, where Flux policies map to the image, `$imagepolicy`) cannot reference it.
+///
+/// The path without the registry is used because Helm values split the registry off
+/// (`registry: ghcr.io`, `repository: acme/api`) and Docker Hub names drop `library/`.
+public struct ReferenceScreen: Sendable {
+    private let needles: [[UInt8]]
+
+    public init(image: ImageName, options: ExtractionOptions = ExtractionOptions()) {
+        let path = image.domain == ImageName.dockerHub && image.path.hasPrefix("library/") ? String(image.path.dropFirst(8)) : image.path
+        var needles = [Array(path.utf8)]
+        if options.fluxPolicies.values.contains(image) { needles.append(Array("$imagepolicy".utf8)) }
+        self.needles = needles
+    }
+
+    /// Whether the bytes might reference the image (false means certainly not).
+    public func mightReference(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        needles.contains { ByteSearch.contains($0, in: bytes) }
+    }
+
+    public func mightReference(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { mightReference($0) }
+    }
+}
