@@ -35,6 +35,9 @@ public struct ImageName: Hashable, Sendable, Comparable, CustomStringConvertible
     public var familiar: String {
         guard domain == Self.dockerHub else { return description }
         if path.hasPrefix("library/"), !path.dropFirst(8).contains("/") { return String(path.dropFirst(8)) }
+        // `docker.io/a.b/c` must keep its domain, or `a.b` would be read as the registry.
+        let first = path.prefix { $0 != "/" }
+        if first.contains(".") || first.contains(":") || first == "localhost" { return description }
         return path
     }
 

@@ -153,6 +153,17 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         if expectAlphanumeric { throw fail() }
     }
 
+    /// Two references are equal when they name the same thing, however they were spelled.
+    public static func == (lhs: ImageReference, rhs: ImageReference) -> Bool {
+        lhs.name == rhs.name && lhs.tag == rhs.tag && lhs.digest == rhs.digest
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(tag)
+        hasher.combine(digest)
+    }
+
     /// The canonical spelling: `docker.io/library/nginx:1.25@sha256:…`.
     public var description: String { name.description + suffix }
 

@@ -83,6 +83,8 @@ public struct ManifestUpdater: Sendable {
                 leftAlone.append(LeftAlone(reference: reference, reason: reason))
                 expected[reference] = (reference.tag, reference.digest)
             case .change(let tag, let digest):
+                // An anchored value shared by several references is one edit and one change.
+                let isNewEdit = reference.slots.contains { edits[$0.range] == nil }
                 for slot in reference.slots {
                     let replacement = Self.replacement(for: slot, in: bytes, tag: tag, digest: digest)
                     if let existing = edits[slot.range], existing != replacement {
@@ -91,6 +93,7 @@ public struct ManifestUpdater: Sendable {
                     edits[slot.range] = replacement
                 }
                 expected[reference] = (tag, digest)
+                guard isNewEdit else { continue }
                 changes.append(Change(
                     file: file, line: reference.line, kind: reference.kind, image: reference.image.description,
                     oldTag: reference.tag, newTag: tag, oldDigest: reference.digest?.description, newDigest: digest?.description))
