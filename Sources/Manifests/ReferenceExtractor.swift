@@ -116,6 +116,11 @@ public struct ExtractionResult: Sendable, Hashable {
         self.problems = problems
     }
 
+    /// A file passed over as a whole, for a reason found outside extraction (size, I/O).
+    public static func skipped(_ file: String, _ reason: String) -> ExtractionResult {
+        ExtractionResult(file: file, skipped: reason)
+    }
+
     init(file: String, skipped reason: String, problems: [MarkerProblem] = []) {
         self.file = file
         self.skipped = SkippedFile(file: file, reason: reason)

@@ -15,6 +15,13 @@ public struct ReferenceScreen: Sendable {
         self.needles = needles
     }
 
+    /// Passes files holding a marker comment (ours or Flux's).
+    public static let anyMarker = ReferenceScreen(needles: [Array("imagebump:".utf8), Array("$imagepolicy".utf8)])
+
+    private init(needles: [[UInt8]]) {
+        self.needles = needles
+    }
+
     /// Whether the bytes might reference the image (false means certainly not).
     public func mightReference(_ bytes: UnsafeRawBufferPointer) -> Bool {
         needles.contains { ByteSearch.contains($0, in: bytes) }
