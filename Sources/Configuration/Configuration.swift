@@ -1,0 +1,88 @@
+import ImageReference
+import Manifests
+
+/// imagebump's whole configuration, as read from one YAML file (`config/imagebump.yaml` is the
+/// documented example). Defaults live here and nowhere else.
+public struct Configuration: Sendable, Hashable {
+    public var log = LogSettings()
+    public var scan = ScanSettings()
+    public var repos: [Repository] = []
+    public var targets: [Target] = []
+    public var images: [ImageSettings] = []
+
+    public init() {}
+
+    /// Flux `$imagepolicy` names mapped to their images, for marker comments.
+    public var fluxPolicies: [String: ImageName] {
+        var map: [String: ImageName] = [:]
+        for image in images { for policy in image.fluxPolicies { map[policy] = image.name } }
+        return map
+    }
+
+    /// The extraction options this configuration implies.
+    public var extractionOptions: ExtractionOptions {
+        ExtractionOptions(fluxPolicies: fluxPolicies, maximumNodes: scan.maximumYAMLNodes)
+    }
+
+    /// The targets an image goes to (all targets when the image names none).
+    public func targets(for image: ImageName) -> [Target] {
+        guard let settings = images.first(where: { $0.name == image }), !settings.targets.isEmpty else { return targets }
+        return targets.filter { settings.targets.contains($0.name) }
+    }
+}
+
+/// Logging: level and line format.
+public struct LogSettings: Sendable, Hashable {
+    public enum Format: String, Sendable, Hashable, CaseIterable { case logfmt, json }
+    public static let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    public var level = "info"
+    public var format = Format.logfmt
+}
+
+/// Limits for reading manifests.
+public struct ScanSettings: Sendable, Hashable {
+    /// Files larger than this many bytes are skipped.
+    public var maximumFileSize = 1 << 20
+    /// Upper bound on YAML nodes walked per file (bounds alias bombs).
+    public var maximumYAMLNodes = 200_000
+}
+
+/// An environment Git repository.
+public struct Repository: Sendable, Hashable {
+    public var name: String
+    /// A local path, `file://`, `https://` or `ssh://` URL, without credentials.
+    public var url: String
+    public var branch = "main"
+    public var username: String?
+    /// Password or token for HTTPS.
+    public var password: SecretReference?
+    /// Private key for SSH.
+    public var sshKey: SecretReference?
+}
+
+/// Where one image is written: a repository, a branch, and the paths inside it.
+public struct Target: Sendable, Hashable {
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
+        /// Push the commit straight to the branch.
+        case commit
+        /// Push an update branch and open a merge request.
+        case branch
+    }
+
+    public var name: String
+    public var repo: String
+    /// Defaults to the repository's branch.
+    public var branch: String?
+    public var paths: [PathGlob] = []
+    public var mode = Mode.commit
+}
+
+/// Settings for one image.
+public struct ImageSettings: Sendable, Hashable {
+    public var name: ImageName
+    /// Target names; empty means every target.
+    public var targets: [String] = []
+    /// Flux image policies (`namespace:policy`) that stand for this image in marker comments.
+    public var fluxPolicies: [String] = []
+}

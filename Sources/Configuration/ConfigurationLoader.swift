@@ -1,0 +1,193 @@
+import Foundation
+import ImageReference
+import Manifests
+import Yams
+
+extension Configuration {
+    /// Reads and validates a configuration file; throws every problem found, each with
+    /// file:line:column, the key path and what to do.
+    public static func load(path: String) throws(ConfigError) -> Configuration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(problems: [ConfigProblem(file: path, line: 1, column: 1, keyPath: "", message: "the file cannot be read; check the path given to --config")])
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// Parses and validates configuration text; `file` names it in problems.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> Configuration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            let (line, column, message) = Self.locate(error)
+            throw ConfigError(problems: [ConfigProblem(file: file, line: line, column: column, keyPath: "", message: "not valid YAML: \(message)")])
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(file: file, line: 1, column: 1, keyPath: "", message: "not valid YAML: \(error)")])
+        }
+        var loader = ConfigurationLoader(reader: NodeReader(file: file))
+        if let root { loader.read(root) }
+        loader.crossCheck()
+        guard loader.reader.problems.isEmpty else { throw ConfigError(problems: loader.reader.problems) }
+        return loader.configuration
+    }
+
+    private static func locate(_ error: YamlError) -> (Int, Int, String) {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return (mark.line, mark.column, problem)
+        default:
+            return (1, 1, "\(error)")
+        }
+    }
+}
+
+/// Builds a ``Configuration`` from YAML nodes, remembering where each name stood so that
+/// cross-reference problems (an unknown repo, a duplicate name) are located too.
+struct ConfigurationLoader {
+    var reader: NodeReader
+    var configuration = Configuration()
+    var nodes: [String: Node] = [:]
+
+    mutating func read(_ root: Node) {
+        guard let top = reader.mapping(root, "", known: ["log", "scan", "repos", "targets", "images"]) else { return }
+        if let node = top["log"]?.value, let log = reader.mapping(node, "log", known: ["level", "format"]) {
+            if let level = log["level"] {
+                if let text = reader.string(level.value, "log.level") {
+                    if LogSettings.levels.contains(text) { configuration.log.level = text } else {
+                        reader.report(level.value, "log.level", "\"\(text)\" is not a level; use one of \(LogSettings.levels.joined(separator: ", "))")
+                    }
+                }
+            }
+            if let format = log["format"], let value = reader.choice(format.value, "log.format", as: LogSettings.Format.self) { configuration.log.format = value }
+        }
+        if let node = top["scan"]?.value, let scan = reader.mapping(node, "scan", known: ["maxFileSize", "maxYAMLNodes"]) {
+            if let size = scan["maxFileSize"], let value = reader.integer(size.value, "scan.maxFileSize", minimum: 1) { configuration.scan.maximumFileSize = value }
+            if let nodes = scan["maxYAMLNodes"], let value = reader.integer(nodes.value, "scan.maxYAMLNodes", minimum: 1) { configuration.scan.maximumYAMLNodes = value }
+        }
+        if let node = top["repos"]?.value {
+            for (index, item) in reader.list(node, "repos").enumerated() { readRepository(item, "repos[\(index)]") }
+        }
+        if let node = top["targets"]?.value {
+            for (index, item) in reader.list(node, "targets").enumerated() { readTarget(item, "targets[\(index)]") }
+        }
+        if let node = top["images"]?.value {
+            for (index, item) in reader.list(node, "images").enumerated() { readImage(item, "images[\(index)]") }
+        }
+    }
+
+    private mutating func readRepository(_ node: Node, _ path: String) {
+        guard let fields = reader.mapping(node, path, known: ["name", "url", "branch", "username", "password", "sshKey"]) else { return }
+        guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
+            return reader.report(node, "\(path).name", "every repository needs a name; add name: env")
+        }
+        guard let urlNode = fields["url"]?.value, let url = reader.string(urlNode, "\(path).url") else {
+            return reader.report(node, "\(path).url", "every repository needs a url (a path, file://, https:// or ssh://)")
+        }
+        if let scheme = url.range(of: "://").map({ url[..<$0.lowerBound] }), !["file", "https", "http", "ssh"].contains(scheme) {
+            reader.report(urlNode, "\(path).url", "the scheme \"\(scheme)\" is not supported; use a path, file://, https:// or ssh://")
+        }
+        if url.contains("://"), let at = url.firstIndex(of: "@"), let schemeEnd = url.range(of: "://"), at > schemeEnd.upperBound,
+            url[schemeEnd.upperBound..<at].contains(":")
+        {
+            reader.report(urlNode, "\(path).url", "the URL carries a password; move it to password: env:NAME")
+        }
+        var repository = Repository(name: name, url: url)
+        if let branch = fields["branch"], let value = reader.string(branch.value, "\(path).branch") { repository.branch = value }
+        if let user = fields["username"], let value = reader.string(user.value, "\(path).username") { repository.username = value }
+        repository.password = fields["password"].flatMap { readSecret($0.value, "\(path).password") }
+        repository.sshKey = fields["sshKey"].flatMap { readSecret($0.value, "\(path).sshKey") }
+        configuration.repos.append(repository)
+        nodes["repo:\(configuration.repos.count - 1)"] = nameNode
+    }
+
+    private mutating func readSecret(_ node: Node, _ path: String) -> SecretReference? {
+        guard let text = reader.string(node, path) else { return nil }
+        guard let secret = SecretReference(text) else {
+            reader.report(node, path, "secrets are never written in the file; use env:NAME (an environment variable) or file:PATH (a mounted file)")
+            return nil
+        }
+        return secret
+    }
+
+    private mutating func readTarget(_ node: Node, _ path: String) {
+        guard let fields = reader.mapping(node, path, known: ["name", "repo", "branch", "paths", "mode"]) else { return }
+        guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
+            return reader.report(node, "\(path).name", "every target needs a name; add name: dev")
+        }
+        guard let repoNode = fields["repo"]?.value, let repo = reader.string(repoNode, "\(path).repo") else {
+            return reader.report(node, "\(path).repo", "every target needs repo: the name of an entry under repos")
+        }
+        var target = Target(name: name, repo: repo)
+        if let branch = fields["branch"], let value = reader.string(branch.value, "\(path).branch") { target.branch = value }
+        if let mode = fields["mode"], let value = reader.choice(mode.value, "\(path).mode", as: Target.Mode.self) { target.mode = value }
+        if let paths = fields["paths"] {
+            for (index, (pattern, patternNode)) in reader.strings(paths.value, "\(path).paths").enumerated() {
+                do { target.paths.append(try PathGlob(pattern)) } catch { reader.report(patternNode, "\(path).paths[\(index)]", error.description) }
+            }
+        }
+        configuration.targets.append(target)
+        nodes["target:\(configuration.targets.count - 1)"] = nameNode
+        nodes["target-repo:\(configuration.targets.count - 1)"] = repoNode
+    }
+
+    private mutating func readImage(_ node: Node, _ path: String) {
+        guard let fields = reader.mapping(node, path, known: ["name", "targets", "fluxPolicies"]) else { return }
+        guard let nameNode = fields["name"]?.value, let text = reader.string(nameNode, "\(path).name") else {
+            return reader.report(node, "\(path).name", "every image needs a name such as ghcr.io/acme/api")
+        }
+        let name: ImageName
+        do { name = try ImageName(parsing: text) } catch {
+            return reader.report(nameNode, "\(path).name", "\(error.reason); write the repository without tag, e.g. ghcr.io/acme/api")
+        }
+        var image = ImageSettings(name: name)
+        if let list = fields["targets"] { image.targets = reader.strings(list.value, "\(path).targets").map(\.0) }
+        if let list = fields["fluxPolicies"] {
+            for (index, (policy, policyNode)) in reader.strings(list.value, "\(path).fluxPolicies").enumerated() {
+                let parts = policy.split(separator: ":", omittingEmptySubsequences: false)
+                if parts.count == 2, parts.allSatisfy({ !$0.isEmpty }) { image.fluxPolicies.append(policy) } else {
+                    reader.report(policyNode, "\(path).fluxPolicies[\(index)]", "write a Flux image policy as namespace:name, e.g. flux-system:api")
+                }
+            }
+        }
+        configuration.images.append(image)
+        nodes["image:\(configuration.images.count - 1)"] = nameNode
+        if let list = fields["targets"] { nodes["image-targets:\(configuration.images.count - 1)"] = list.value }
+    }
+}
+
+extension ConfigurationLoader {
+    /// Checks names against each other: unique names, and every reference names something.
+    mutating func crossCheck() {
+        let config = configuration
+        duplicates(config.repos.map(\.name), kind: "repo", section: "repos")
+        duplicates(config.targets.map(\.name), kind: "target", section: "targets")
+        duplicates(config.images.map(\.name.description), kind: "image", section: "images")
+        let repoNames = Set(config.repos.map(\.name))
+        for (index, target) in config.targets.enumerated() where !repoNames.contains(target.repo) {
+            let known = repoNames.isEmpty ? "add it under repos" : "known repos are \(repoNames.sorted().joined(separator: ", "))"
+            reader.report(nodes["target-repo:\(index)"], "targets[\(index)].repo", "no repo is named \"\(target.repo)\"; \(known)")
+        }
+        let targetNames = Set(config.targets.map(\.name))
+        for (index, image) in config.images.enumerated() {
+            for name in image.targets where !targetNames.contains(name) {
+                reader.report(nodes["image-targets:\(index)"], "images[\(index)].targets", "no target is named \"\(name)\"; known targets are \(targetNames.sorted().joined(separator: ", "))")
+            }
+        }
+        var policyOwners: [String: ImageName] = [:]
+        for (index, image) in config.images.enumerated() {
+            for policy in image.fluxPolicies {
+                if let owner = policyOwners[policy], owner != image.name {
+                    reader.report(nodes["image:\(index)"], "images[\(index)].fluxPolicies", "the Flux policy \(policy) already stands for \(owner); a policy names one image")
+                }
+                policyOwners[policy] = image.name
+            }
+        }
+    }
+
+    private mutating func duplicates(_ names: [String], kind: String, section: String) {
+        var seen: Set<String> = []
+        for (index, name) in names.enumerated() where !seen.insert(name).inserted {
+            reader.report(nodes["\(kind):\(index)"], "\(section)[\(index)].name", "the \(kind) name \"\(name)\" is used twice; names must be unique")
+        }
+    }
+}

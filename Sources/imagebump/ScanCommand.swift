@@ -1,0 +1,88 @@
+import ArgumentParser
+import ImageReference
+import Logging
+import Manifests
+import Workspace
+
+/// `imagebump scan IMAGE`: list every reference to an image (or to all images).
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "List every reference to an image in a directory.",
+        discussion: "JSON output is one object per line, sorted by file then line."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Argument(help: "The image repository, e.g. ghcr.io/acme/api (any spelling; it is normalised).")
+    var image: String?
+
+    @Flag(name: .long, help: "List references to every image.")
+    var all = false
+
+    @Option(name: .long, help: "text or json.")
+    var format: Format = .text
+
+    @OptionGroup var directory: DirectoryOptions
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard all != (image != nil) else { throw ValidationError("name an IMAGE or pass --all (not both)") }
+        if let image {
+            do { _ = try ImageName(parsing: image) } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    func run() throws {
+        let (configuration, logger) = try global.load(label: "imagebump.scan")
+        let name = try image.map { text throws(ImageReferenceError) in try ImageName(parsing: text) }
+        let report: ScanReport
+        do { report = try directory.workspace(configuration).scan(image: name) } catch {
+            logger.error("scan failed", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
+        for skipped in report.skipped {
+            logger.notice("file skipped", metadata: ["file": "\(skipped.file)", "reason": "\(skipped.reason)"])
+        }
+        for problem in report.problems {
+            logger.warning("marker not used", metadata: ["file": "\(problem.file)", "line": "\(problem.line)", "reason": "\(problem.message)"])
+        }
+        emit(report.references.map { format == .json ? ReferenceOutput.json($0) : ReferenceOutput.text($0) }.joined())
+        logger.debug("scan done", metadata: ["files.considered": "\(report.filesConsidered)", "files.parsed": "\(report.filesParsed)", "references": "\(report.references.count)"])
+    }
+}
+
+/// The printed forms of a reference.
+enum ReferenceOutput {
+    /// `envs/dev/api.yaml:14:8 helm-values ghcr.io/acme/api:1.4.2`
+    static func text(_ reference: Reference) -> String {
+        let value = ImageReference(name: reference.image, tag: reference.tag, digest: reference.digest)
+        let note = reference.isEditable ? "" : " (not editable: no tag or digest)"
+        return "\(reference.file):\(reference.line):\(reference.column) \(reference.kind.rawValue) \(value)\(note)\n"
+    }
+
+    /// One JSON object per line, keys in the documented order.
+    static func json(_ reference: Reference) -> String {
+        func string(_ value: String?) -> String {
+            guard let value else { return "null" }
+            var out = "\""
+            for scalar in value.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case _ where scalar.value < 0x20: out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        return "{\"file\": \(string(reference.file)), \"line\": \(reference.line), \"column\": \(reference.column), "
+            + "\"nameLine\": \(reference.nameLine), \"kind\": \(string(reference.kind.rawValue)), "
+            + "\"image\": \(string(reference.image.description)), \"tag\": \(string(reference.tag)), "
+            + "\"digest\": \(string(reference.digest?.description))}\n"
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
