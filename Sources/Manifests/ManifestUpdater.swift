@@ -131,7 +131,7 @@ public struct ManifestUpdater: Sendable {
     }
 
     /// Extracts again and checks every reference now says what was intended, in the same place.
-    private func verify(
+    func verify(
         file: String, updated: [UInt8], image: ImageName, references: [Reference], expected: [Reference: (String?, Digest?)]
     ) throws(UpdateError) {
         let again = extractor.extract(file: file, bytes: updated, image: image)

@@ -38,8 +38,8 @@ public struct ReferenceExtractor: Sendable {
             return ExtractionResult(file: file, skipped: "not UTF-8 text")
         }
         let source = SourceText(bytes)
-        let (markers, problems) = MarkerScanner.scan(source, file: file, fluxPolicies: options.fluxPolicies)
-        var result = ExtractionResult(file: file, problems: problems)
+        var (markers, problems) = MarkerScanner.scan(source, file: file, fluxPolicies: options.fluxPolicies)
+        var result = ExtractionResult(file: file)
         var markerValues: [Int: LocatedScalar] = [:]
 
         if Self.isYAML(file) {
@@ -62,13 +62,15 @@ public struct ReferenceExtractor: Sendable {
                 }
                 result.references = walker.references
                 markerValues = walker.markerValues
+                markers.removeAll { walker.markerLinesInBlocks.contains($0.line) }
+                problems.removeAll { walker.markerLinesInBlocks.contains($0.line) }
             }
         } else {
             for marker in markers { markerValues[marker.line] = MarkerScanner.textualValue(source, marker) }
         }
 
         let marked = MarkedReferences.build(markers, values: markerValues, source: source, file: file)
-        result.problems += marked.problems
+        result.problems = problems + marked.problems
         // A marker is explicit: it replaces a structural find of the same bytes.
         let markedRanges = Set(marked.references.flatMap { $0.slots.map(\.range) })
         result.references.removeAll { $0.slots.contains { markedRanges.contains($0.range) } }

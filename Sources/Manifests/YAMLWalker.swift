@@ -17,6 +17,8 @@ struct YAMLWalker {
     private(set) var references: [Reference] = []
     /// The last value scalar standing on each marker line.
     private(set) var markerValues: [Int: LocatedScalar] = [:]
+    /// Marker lines that lie inside a block scalar (`|`, `>`): text, not values.
+    private(set) var markerLinesInBlocks: Set<Int> = []
     private var visited: Set<Int> = []
     private var budget: Int
 
@@ -67,7 +69,14 @@ struct YAMLWalker {
     }
 
     private mutating func recordMarkerValue(_ scalar: Node.Scalar) {
-        guard !markerLines.isEmpty, let mark = scalar.mark, markerLines.contains(mark.line + lineOffset),
+        guard !markerLines.isEmpty, let mark = scalar.mark else { return }
+        if scalar.style == .literal || scalar.style == .folded {
+            let first = mark.line + lineOffset + 1
+            let last = first + scalar.string.reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
+            markerLinesInBlocks.formUnion(markerLines.filter { (first...last).contains($0) })
+            return
+        }
+        guard markerLines.contains(mark.line + lineOffset),
             let located = locate(scalar)
         else { return }
         markerValues[mark.line + lineOffset] = located

@@ -1,0 +1,94 @@
+import ImageReference
+@testable import Manifests
+import Testing
+
+@Suite struct UpdateTests {
+    let updater = ManifestUpdater()
+
+    func request(_ text: String) throws -> BumpRequest { try BumpRequest(ImageReference(parsing: text)) }
+
+    @Test(arguments: [
+        ("1.10", false), ("1.4.2", true), ("20240101", false), ("1_000", false), ("0x1F", false), ("0o17", false),
+        ("1e3", false), ("1E-3", false), ("1.", false), ("on", false), ("Off", false), ("yes", false), ("N", false),
+        ("null", false), ("NULL", false), ("true", false), ("v1.10", true), ("1.10-rc1", true), ("latest", true),
+        ("main-abc123", true), ("1.4.2_build", true), ("0.1.2", true), ("123abc", true),
+    ])
+    func plainScalarTypes(text: String, isString: Bool) {
+        #expect(PlainScalarType.isString(text) == isString, "\(text)")
+    }
+
+    @Test func upToDateMakesNoChange() throws {
+        let text = Array("image: ghcr.io/acme/api:1.4.2\n".utf8)
+        let update = try updater.update(file: "a.yaml", bytes: text, request: request("ghcr.io/acme/api:1.4.2"))
+        #expect(!update.isChanged)
+        #expect(update.upToDate.count == 1)
+        #expect(update.changes.isEmpty)
+    }
+
+    @Test func changeListCarriesOldAndNew() throws {
+        let text = Array("a:\n  image:\n    repository: ghcr.io/acme/api\n    tag: 1.4.1\n".utf8)
+        let update = try updater.update(file: "a.yaml", bytes: text, request: request("ghcr.io/acme/api:1.4.2"))
+        #expect(update.changes == [Change(file: "a.yaml", line: 4, kind: .helmValues, image: "ghcr.io/acme/api", oldTag: "1.4.1", newTag: "1.4.2", oldDigest: nil, newDigest: nil)])
+        #expect(update.changes.first?.summary == "1.4.1 → 1.4.2")
+    }
+
+    @Test func verificationCatchesAnEditThatSaysSomethingElse() throws {
+        let original = Array("image: ghcr.io/acme/api:1.4.1\n".utf8)
+        let references = updater.extractor.extract(file: "a.yaml", bytes: original).references
+        let wrong = Array("image: ghcr.io/acme/api:9.9.9\n".utf8)
+        let image = try ImageName(parsing: "ghcr.io/acme/api")
+        #expect(throws: UpdateError.self) {
+            try updater.verify(file: "a.yaml", updated: wrong, image: image, references: references, expected: [references[0]: ("1.4.2", nil)])
+        }
+        do throws(UpdateError) {
+            try updater.verify(file: "a.yaml", updated: wrong, image: image, references: references, expected: [references[0]: ("1.4.2", nil)])
+        } catch {
+            #expect(error.code == .verificationFailed)
+            #expect(error.description.hasPrefix("a.yaml: line 1: expected 1.4.2"))
+        }
+    }
+
+    @Test func requestWithoutTagOrDigestIsRefused() {
+        #expect(throws: BumpRequestError.self) { try BumpRequest(ImageReference(parsing: "ghcr.io/acme/api")) }
+    }
+
+    @Test func unifiedDiffHasGitShape() {
+        let old = Array("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nimage: x:1\n".utf8)
+        let new = Array("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nimage: x:2\n".utf8)
+        #expect(UnifiedDiff.render(file: "f.yaml", old: old, new: new) == """
+            --- a/f.yaml
+            +++ b/f.yaml
+            @@ -9,4 +9,4 @@
+             i
+             j
+             k
+            -image: x:1
+            +image: x:2
+
+            """)
+        #expect(UnifiedDiff.render(file: "f.yaml", old: old, new: old).isEmpty)
+    }
+
+    @Test(arguments: [
+        ("envs/dev/**", "envs/dev/api/values.yaml", true),
+        ("envs/dev/**", "envs/prd/api/values.yaml", false),
+        ("envs/dev", "envs/dev/api.yaml", true),
+        ("envs/*/api.yaml", "envs/acc/api.yaml", true),
+        ("envs/*/api.yaml", "envs/acc/x/api.yaml", false),
+        ("**/*.yaml", "a/b/c.yaml", true),
+        ("**/*.yaml", "c.yaml", true),
+        ("**/*.yaml", "c.yml", false),
+        ("apps/values-?.yml", "apps/values-a.yml", true),
+        ("apps/[ab]/x", "apps/b/x", true),
+        ("apps/[!ab]/x", "apps/b/x", false),
+        ("./envs/dev/", "envs/dev/x", true),
+    ])
+    func pathGlobs(pattern: String, path: String, matches: Bool) throws {
+        #expect(try PathGlob(pattern).matches(path) == matches, "\(pattern) ~ \(path)")
+    }
+
+    @Test(arguments: ["", "/abs/**", "../up/**", "a/[bc"])
+    func badGlobsAreRefused(pattern: String) {
+        #expect(throws: PathGlobError.self) { try PathGlob(pattern) }
+    }
+}
