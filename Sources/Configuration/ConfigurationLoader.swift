@@ -27,7 +27,9 @@ extension Configuration {
         var loader = ConfigurationLoader(reader: NodeReader(file: file))
         if let root { loader.read(root) }
         loader.crossCheck()
-        guard loader.reader.problems.isEmpty else { throw ConfigError(problems: loader.reader.problems) }
+        guard loader.reader.problems.isEmpty else {
+            throw ConfigError(problems: loader.reader.problems.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+        }
         return loader.configuration
     }
 
@@ -46,7 +48,8 @@ extension Configuration {
 struct ConfigurationLoader {
     var reader: NodeReader
     var configuration = Configuration()
-    var nodes: [String: Node] = [:]
+    /// Where each accepted entry's fields stood: the node and its key path (e.g. `images[1].targets`).
+    var nodes: [String: (node: Node, path: String)] = [:]
 
     mutating func read(_ root: Node) {
         guard let top = reader.mapping(root, "", known: ["log", "scan", "repos", "targets", "images"]) else { return }
@@ -97,7 +100,7 @@ struct ConfigurationLoader {
         repository.password = fields["password"].flatMap { readSecret($0.value, "\(path).password") }
         repository.sshKey = fields["sshKey"].flatMap { readSecret($0.value, "\(path).sshKey") }
         configuration.repos.append(repository)
-        nodes["repo:\(configuration.repos.count - 1)"] = nameNode
+        nodes["repo:\(configuration.repos.count - 1)"] = (nameNode, "\(path).name")
     }
 
     private mutating func readSecret(_ node: Node, _ path: String) -> SecretReference? {
@@ -126,8 +129,8 @@ struct ConfigurationLoader {
             }
         }
         configuration.targets.append(target)
-        nodes["target:\(configuration.targets.count - 1)"] = nameNode
-        nodes["target-repo:\(configuration.targets.count - 1)"] = repoNode
+        nodes["target:\(configuration.targets.count - 1)"] = (nameNode, "\(path).name")
+        nodes["target-repo:\(configuration.targets.count - 1)"] = (repoNode, "\(path).repo")
     }
 
     private mutating func readImage(_ node: Node, _ path: String) {
@@ -150,8 +153,9 @@ struct ConfigurationLoader {
             }
         }
         configuration.images.append(image)
-        nodes["image:\(configuration.images.count - 1)"] = nameNode
-        if let list = fields["targets"] { nodes["image-targets:\(configuration.images.count - 1)"] = list.value }
+        nodes["image:\(configuration.images.count - 1)"] = (nameNode, "\(path).name")
+        if let list = fields["fluxPolicies"] { nodes["image-policies:\(configuration.images.count - 1)"] = (list.value, "\(path).fluxPolicies") }
+        if let list = fields["targets"] { nodes["image-targets:\(configuration.images.count - 1)"] = (list.value, "\(path).targets") }
     }
 }
 
@@ -159,35 +163,39 @@ extension ConfigurationLoader {
     /// Checks names against each other: unique names, and every reference names something.
     mutating func crossCheck() {
         let config = configuration
-        duplicates(config.repos.map(\.name), kind: "repo", section: "repos")
-        duplicates(config.targets.map(\.name), kind: "target", section: "targets")
-        duplicates(config.images.map(\.name.description), kind: "image", section: "images")
+        duplicates(config.repos.map(\.name), kind: "repo")
+        duplicates(config.targets.map(\.name), kind: "target")
+        duplicates(config.images.map(\.name.description), kind: "image")
         let repoNames = Set(config.repos.map(\.name))
         for (index, target) in config.targets.enumerated() where !repoNames.contains(target.repo) {
             let known = repoNames.isEmpty ? "add it under repos" : "known repos are \(repoNames.sorted().joined(separator: ", "))"
-            reader.report(nodes["target-repo:\(index)"], "targets[\(index)].repo", "no repo is named \"\(target.repo)\"; \(known)")
+            report("target-repo:\(index)", "no repo is named \"\(target.repo)\"; \(known)")
         }
         let targetNames = Set(config.targets.map(\.name))
         for (index, image) in config.images.enumerated() {
             for name in image.targets where !targetNames.contains(name) {
-                reader.report(nodes["image-targets:\(index)"], "images[\(index)].targets", "no target is named \"\(name)\"; known targets are \(targetNames.sorted().joined(separator: ", "))")
+                report("image-targets:\(index)", "no target is named \"\(name)\"; known targets are \(targetNames.sorted().joined(separator: ", "))")
             }
         }
         var policyOwners: [String: ImageName] = [:]
         for (index, image) in config.images.enumerated() {
             for policy in image.fluxPolicies {
                 if let owner = policyOwners[policy], owner != image.name {
-                    reader.report(nodes["image:\(index)"], "images[\(index)].fluxPolicies", "the Flux policy \(policy) already stands for \(owner); a policy names one image")
+                    report("image-policies:\(index)", "the Flux policy \(policy) already stands for \(owner); a policy names one image")
                 }
                 policyOwners[policy] = image.name
             }
         }
     }
 
-    private mutating func duplicates(_ names: [String], kind: String, section: String) {
+    private mutating func report(_ key: String, _ message: String) {
+        reader.report(nodes[key]?.node, nodes[key]?.path ?? "", message)
+    }
+
+    private mutating func duplicates(_ names: [String], kind: String) {
         var seen: Set<String> = []
         for (index, name) in names.enumerated() where !seen.insert(name).inserted {
-            reader.report(nodes["\(kind):\(index)"], "\(section)[\(index)].name", "the \(kind) name \"\(name)\" is used twice; names must be unique")
+            report("\(kind):\(index)", "the \(kind) name \"\(name)\" is used twice; names must be unique")
         }
     }
 }

@@ -1,0 +1,79 @@
+import Configuration
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct ConfigurationTests {
+    static let fixtures = fixturesDirectory()
+    /// The documented example at the repository root.
+    static let example = fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("config/imagebump.yaml")
+
+    @Test func documentedExampleIsValid() throws {
+        let configuration = try Configuration.load(path: Self.example.path)
+        #expect(configuration.repos.map(\.name) == ["env", "platform"])
+        #expect(configuration.repos[0].password == .environment("IMAGEBUMP_GIT_TOKEN"))
+        #expect(configuration.repos[1].sshKey == .file("/run/secrets/imagebump_deploy_key"))
+        #expect(configuration.targets.map(\.mode) == [.commit, .branch, .branch])
+        #expect(configuration.targets[0].paths.map(\.pattern) == ["envs/dev/**"])
+        #expect(configuration.fluxPolicies["flux-system:api"]?.description == "ghcr.io/acme/api")
+        #expect(configuration.log.format == .logfmt)
+    }
+
+    @Test func everyProblemIsReportedWithFileLineKeyAndFix() throws {
+        let text = try String(contentsOf: Self.fixtures.appendingPathComponent("invalid.yaml"), encoding: .utf8)
+        let expected = try String(contentsOf: Self.fixtures.appendingPathComponent("invalid.expected"), encoding: .utf8)
+        #expect(throws: ConfigError.self) { try Configuration.parse(text, file: "invalid.yaml") }
+        do {
+            _ = try Configuration.parse(text, file: "invalid.yaml")
+        } catch {
+            #expect(error.description + "\n" == expected)
+            #expect(!error.description.contains("hunter2"), "a secret value leaked into a message")
+        }
+    }
+
+    @Test func invalidYAMLIsLocated() {
+        do {
+            _ = try Configuration.parse("repos:\n  - name: [unclosed\n", file: "c.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.problems.count == 1)
+            #expect(error.description.hasPrefix("c.yaml:3:1: not valid YAML"))
+        }
+    }
+
+    @Test func emptyFileGivesDefaults() throws {
+        let configuration = try Configuration.parse("", file: "empty.yaml")
+        #expect(configuration == Configuration())
+        #expect(configuration.scan.maximumFileSize == 1 << 20)
+    }
+
+    @Test func missingFileSaysWhatToDo() {
+        do {
+            _ = try Configuration.load(path: "/nonexistent/imagebump.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "/nonexistent/imagebump.yaml:1:1: the file cannot be read; check the path given to --config")
+        }
+    }
+
+    @Test func secretsResolveFromEnvironmentAndFileAndNeverPrint() throws {
+        let secretFile = try TemporaryDirectory.make().appendingPathComponent("token")
+        try Data("s3cr3t-from-file\n".utf8).write(to: secretFile)
+        let fromFile = try #require(SecretReference("file:\(secretFile.path)")).resolve()
+        #expect(fromFile.revealed == "s3cr3t-from-file")
+        #expect("\(fromFile)" == "[REDACTED]")
+        let fromEnvironment = try #require(SecretReference("env:TOKEN")).resolve(environment: ["TOKEN": "abc123"])
+        #expect(fromEnvironment.revealed == "abc123")
+        #expect(String(reflecting: fromEnvironment) == "[REDACTED]")
+        #expect(throws: SecretError.self) { try SecretReference.environment("MISSING").resolve(environment: [:]) }
+        #expect(SecretReference("hunter2") == nil)
+        #expect(SecretReference("env:1BAD") == nil)
+    }
+
+    @Test func targetsForAnImage() throws {
+        let configuration = try Configuration.load(path: Self.example.path)
+        let worker = try #require(configuration.images.last?.name)
+        #expect(configuration.targets(for: worker).map(\.name) == ["dev"])
+    }
+}
