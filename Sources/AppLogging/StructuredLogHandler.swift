@@ -45,7 +45,9 @@ public struct StructuredLogHandler: LogHandler {
     private let redactor: Redactor
     private let sink: any LogSink
 
-    public init(label: String, format: Format, level: Logger.Level, redactor: Redactor = Redactor(), sink: any LogSink = StandardErrorSink()) {
+    public init(
+        label: String, format: Format, level: Logger.Level, redactor: Redactor = Redactor(), sink: any LogSink = StandardErrorSink()
+    ) {
         self.label = label
         self.format = format
         self.logLevel = level

@@ -8,7 +8,10 @@ extension Configuration {
     /// file:line:column, the key path and what to do.
     public static func load(path: String) throws(ConfigError) -> Configuration {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(problems: [ConfigProblem(file: path, line: 1, column: 1, keyPath: "", message: "the file cannot be read; check the path given to --config")])
+            throw ConfigError(problems: [
+                ConfigProblem(
+                    file: path, line: 1, column: 1, keyPath: "", message: "the file cannot be read; check the path given to --config")
+            ])
         }
         return try parse(String(decoding: data, as: UTF8.self), file: path)
     }
@@ -20,7 +23,9 @@ extension Configuration {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
             let (line, column, message) = Self.locate(error)
-            throw ConfigError(problems: [ConfigProblem(file: file, line: line, column: column, keyPath: "", message: "not valid YAML: \(message)")])
+            throw ConfigError(problems: [
+                ConfigProblem(file: file, line: line, column: column, keyPath: "", message: "not valid YAML: \(message)")
+            ])
         } catch {
             throw ConfigError(problems: [ConfigProblem(file: file, line: 1, column: 1, keyPath: "", message: "not valid YAML: \(error)")])
         }
@@ -56,16 +61,26 @@ struct ConfigurationLoader {
         if let node = top["log"]?.value, let log = reader.mapping(node, "log", known: ["level", "format"]) {
             if let level = log["level"] {
                 if let text = reader.string(level.value, "log.level") {
-                    if LogSettings.levels.contains(text) { configuration.log.level = text } else {
-                        reader.report(level.value, "log.level", "\"\(text)\" is not a level; use one of \(LogSettings.levels.joined(separator: ", "))")
+                    if LogSettings.levels.contains(text) {
+                        configuration.log.level = text
+                    } else {
+                        reader.report(
+                            level.value, "log.level", "\"\(text)\" is not a level; use one of \(LogSettings.levels.joined(separator: ", "))"
+                        )
                     }
                 }
             }
-            if let format = log["format"], let value = reader.choice(format.value, "log.format", as: LogSettings.Format.self) { configuration.log.format = value }
+            if let format = log["format"], let value = reader.choice(format.value, "log.format", as: LogSettings.Format.self) {
+                configuration.log.format = value
+            }
         }
         if let node = top["scan"]?.value, let scan = reader.mapping(node, "scan", known: ["maxFileSize", "maxYAMLNodes"]) {
-            if let size = scan["maxFileSize"], let value = reader.integer(size.value, "scan.maxFileSize", minimum: 1) { configuration.scan.maximumFileSize = value }
-            if let nodes = scan["maxYAMLNodes"], let value = reader.integer(nodes.value, "scan.maxYAMLNodes", minimum: 1) { configuration.scan.maximumYAMLNodes = value }
+            if let size = scan["maxFileSize"], let value = reader.integer(size.value, "scan.maxFileSize", minimum: 1) {
+                configuration.scan.maximumFileSize = value
+            }
+            if let nodes = scan["maxYAMLNodes"], let value = reader.integer(nodes.value, "scan.maxYAMLNodes", minimum: 1) {
+                configuration.scan.maximumYAMLNodes = value
+            }
         }
         if let node = top["repos"]?.value {
             for (index, item) in reader.list(node, "repos").enumerated() { readRepository(item, "repos[\(index)]") }
@@ -106,7 +121,8 @@ struct ConfigurationLoader {
     private mutating func readSecret(_ node: Node, _ path: String) -> SecretReference? {
         guard let text = reader.string(node, path) else { return nil }
         guard let secret = SecretReference(text) else {
-            reader.report(node, path, "secrets are never written in the file; use env:NAME (an environment variable) or file:PATH (a mounted file)")
+            reader.report(
+                node, path, "secrets are never written in the file; use env:NAME (an environment variable) or file:PATH (a mounted file)")
             return nil
         }
         return secret
@@ -125,7 +141,9 @@ struct ConfigurationLoader {
         if let mode = fields["mode"], let value = reader.choice(mode.value, "\(path).mode", as: Target.Mode.self) { target.mode = value }
         if let paths = fields["paths"] {
             for (index, (pattern, patternNode)) in reader.strings(paths.value, "\(path).paths").enumerated() {
-                do { target.paths.append(try PathGlob(pattern)) } catch { reader.report(patternNode, "\(path).paths[\(index)]", error.description) }
+                do { target.paths.append(try PathGlob(pattern)) } catch {
+                    reader.report(patternNode, "\(path).paths[\(index)]", error.description)
+                }
             }
         }
         configuration.targets.append(target)
@@ -147,14 +165,19 @@ struct ConfigurationLoader {
         if let list = fields["fluxPolicies"] {
             for (index, (policy, policyNode)) in reader.strings(list.value, "\(path).fluxPolicies").enumerated() {
                 let parts = policy.split(separator: ":", omittingEmptySubsequences: false)
-                if parts.count == 2, parts.allSatisfy({ !$0.isEmpty }) { image.fluxPolicies.append(policy) } else {
-                    reader.report(policyNode, "\(path).fluxPolicies[\(index)]", "write a Flux image policy as namespace:name, e.g. flux-system:api")
+                if parts.count == 2, parts.allSatisfy({ !$0.isEmpty }) {
+                    image.fluxPolicies.append(policy)
+                } else {
+                    reader.report(
+                        policyNode, "\(path).fluxPolicies[\(index)]", "write a Flux image policy as namespace:name, e.g. flux-system:api")
                 }
             }
         }
         configuration.images.append(image)
         nodes["image:\(configuration.images.count - 1)"] = (nameNode, "\(path).name")
-        if let list = fields["fluxPolicies"] { nodes["image-policies:\(configuration.images.count - 1)"] = (list.value, "\(path).fluxPolicies") }
+        if let list = fields["fluxPolicies"] {
+            nodes["image-policies:\(configuration.images.count - 1)"] = (list.value, "\(path).fluxPolicies")
+        }
         if let list = fields["targets"] { nodes["image-targets:\(configuration.images.count - 1)"] = (list.value, "\(path).targets") }
     }
 }
@@ -174,7 +197,9 @@ extension ConfigurationLoader {
         let targetNames = Set(config.targets.map(\.name))
         for (index, image) in config.images.enumerated() {
             for name in image.targets where !targetNames.contains(name) {
-                report("image-targets:\(index)", "no target is named \"\(name)\"; known targets are \(targetNames.sorted().joined(separator: ", "))")
+                report(
+                    "image-targets:\(index)",
+                    "no target is named \"\(name)\"; known targets are \(targetNames.sorted().joined(separator: ", "))")
             }
         }
         var policyOwners: [String: ImageName] = [:]

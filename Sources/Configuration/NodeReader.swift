@@ -43,7 +43,8 @@ struct NodeReader {
     }
 
     mutating func integer(_ node: Node, _ path: String, minimum: Int) -> Int? {
-        guard case .scalar(let scalar) = node, let value = Int(scalar.string.replacingOccurrences(of: "_", with: "")), value >= minimum else {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string.replacingOccurrences(of: "_", with: "")), value >= minimum
+        else {
             report(node, path, "expected a whole number of at least \(minimum)")
             return nil
         }

@@ -34,7 +34,8 @@ public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .environment(let name):
             guard let value = environment[name], !value.isEmpty else {
-                throw SecretError(reference: self, reason: "the environment variable \(name) is not set; export it before starting imagebump")
+                throw SecretError(
+                    reference: self, reason: "the environment variable \(name) is not set; export it before starting imagebump")
             }
             return Secret(value)
         case .file(let path):

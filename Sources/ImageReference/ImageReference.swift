@@ -72,7 +72,8 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         var path = name
         if let slash = name.firstIndex(of: "/") {
             let first = name[..<slash]
-            let looksLikeDomain = first.contains(".") || first.contains(":") || first == "localhost"
+            let looksLikeDomain =
+                first.contains(".") || first.contains(":") || first == "localhost"
                 || first.utf8.contains(where: ASCII.isUpper)
             if looksLikeDomain {
                 try validateDomain(first, input: input)
@@ -94,7 +95,9 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         var host = domain
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]"),
-                host[host.index(after: host.startIndex)..<close].utf8.allSatisfy({ ASCII.isAlphanumeric($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+                host[host.index(after: host.startIndex)..<close].utf8.allSatisfy({
+                    ASCII.isAlphanumeric($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".")
+                })
             else { throw fail("the IPv6 registry address \"\(domain)\" is malformed") }
             let after = host[host.index(after: close)...]
             if !after.isEmpty {

@@ -22,7 +22,8 @@ public struct BumpRequest: Sendable, Hashable, CustomStringConvertible {
             return .leftAlone("it has no tag or digest; adding one would change what it means")
         }
         guard !reference.slots.isEmpty else {
-            return .leftAlone("its value is not written on one line byte for byte (multi-line or escaped), so it cannot be edited surgically")
+            return .leftAlone(
+                "its value is not written on one line byte for byte (multi-line or escaped), so it cannot be edited surgically")
         }
         let newTag: String?
         let newDigest: Digest?

@@ -88,15 +88,18 @@ public struct ManifestUpdater: Sendable {
                 for slot in reference.slots {
                     let replacement = Self.replacement(for: slot, in: bytes, tag: tag, digest: digest)
                     if let existing = edits[slot.range], existing != replacement {
-                        throw UpdateError(code: .conflictingEdits, file: file, detail: "line \(reference.line): two references ask for different values in the same place")
+                        throw UpdateError(
+                            code: .conflictingEdits, file: file,
+                            detail: "line \(reference.line): two references ask for different values in the same place")
                     }
                     edits[slot.range] = replacement
                 }
                 expected[reference] = (tag, digest)
                 guard isNewEdit else { continue }
-                changes.append(Change(
-                    file: file, line: reference.line, kind: reference.kind, image: reference.image.description,
-                    oldTag: reference.tag, newTag: tag, oldDigest: reference.digest?.description, newDigest: digest?.description))
+                changes.append(
+                    Change(
+                        file: file, line: reference.line, kind: reference.kind, image: reference.image.description,
+                        oldTag: reference.tag, newTag: tag, oldDigest: reference.digest?.description, newDigest: digest?.description))
             }
         }
 
@@ -143,7 +146,9 @@ public struct ManifestUpdater: Sendable {
         for (before, after) in zip(references, again.references) {
             guard let (tag, digest) = expected[before] else { continue }
             guard after.line == before.line, after.kind == before.kind, after.tag == tag, after.digest == digest else {
-                throw fail("line \(before.line): expected \(tag ?? "-")@\(digest?.description ?? "-") after the edit but read \(after.tag ?? "-")@\(after.digest?.description ?? "-") on line \(after.line)")
+                throw fail(
+                    "line \(before.line): expected \(tag ?? "-")@\(digest?.description ?? "-") after the edit but read \(after.tag ?? "-")@\(after.digest?.description ?? "-") on line \(after.line)"
+                )
             }
         }
     }

@@ -26,34 +26,41 @@ enum MarkedReferences {
             switch marker.field {
             case .whole:
                 guard let parsed = try? ImageReference(parsing: value.value) else {
-                    problem("the value \"\(value.value)\" is not an image reference, but its marker says it is one (use :tag or :name for split fields)")
+                    problem(
+                        "the value \"\(value.value)\" is not an image reference, but its marker says it is one (use :tag or :name for split fields)"
+                    )
                     continue
                 }
                 guard parsed.name == marker.image else {
                     problem("the marker names \(marker.image) but the value is \(parsed.name); it is left alone")
                     continue
                 }
-                let suffix = ValueSlot(shape: .referenceSuffix, range: value.range.lowerBound + parsed.writtenNameLength..<value.range.upperBound, style: value.style)
+                let suffix = ValueSlot(
+                    shape: .referenceSuffix, range: value.range.lowerBound + parsed.writtenNameLength..<value.range.upperBound,
+                    style: value.style)
                 let at = source.position(of: YAMLWalker.suffixValueStart(suffix, in: source))
                 let hasValue = parsed.tag != nil || parsed.digest != nil
-                references.append(Reference(
-                    file: file, kind: marker.kind, image: marker.image, tag: parsed.tag, digest: parsed.digest,
-                    line: hasValue ? at.line : line, column: hasValue ? at.column : column, nameLine: line, slots: [suffix]))
+                references.append(
+                    Reference(
+                        file: file, kind: marker.kind, image: marker.image, tag: parsed.tag, digest: parsed.digest,
+                        line: hasValue ? at.line : line, column: hasValue ? at.column : column, nameLine: line, slots: [suffix]))
             case .tag:
                 guard let tag = TagValue(value.value) else {
                     problem("the value \"\(value.value)\" is not a tag (1–128 of [A-Za-z0-9_.-], optionally @digest)")
                     continue
                 }
                 let nameLine = nearest(nameLines[marker.image] ?? [], to: line) ?? line
-                references.append(Reference(
-                    file: file, kind: marker.kind, image: marker.image, tag: tag.tag, digest: tag.digest,
-                    line: line, column: column, nameLine: nameLine,
-                    slots: [ValueSlot(shape: .tag, range: value.range, style: value.style)]))
+                references.append(
+                    Reference(
+                        file: file, kind: marker.kind, image: marker.image, tag: tag.tag, digest: tag.digest,
+                        line: line, column: column, nameLine: nameLine,
+                        slots: [ValueSlot(shape: .tag, range: value.range, style: value.style)]))
             case .name:
                 guard !taggedImages.contains(marker.image) else { continue }
-                references.append(Reference(
-                    file: file, kind: marker.kind, image: marker.image, tag: nil, digest: nil,
-                    line: line, column: column, nameLine: line, slots: []))
+                references.append(
+                    Reference(
+                        file: file, kind: marker.kind, image: marker.image, tag: nil, digest: nil,
+                        line: line, column: column, nameLine: line, slots: []))
             }
         }
         return (references, problems)

@@ -73,7 +73,9 @@ enum MarkerScanner {
             do {
                 return .marker(try ImageName(parsing: spec), field, .marker)
             } catch {
-                return .problem("the marker \"# \(comment)\" does not name an image: \(error.reason); write # imagebump: REGISTRY/REPOSITORY[:tag|:name]")
+                return .problem(
+                    "the marker \"# \(comment)\" does not name an image: \(error.reason); write # imagebump: REGISTRY/REPOSITORY[:tag|:name]"
+                )
             }
         }
         // Flux: {"$imagepolicy": "namespace:policy[:tag|:name]"}
@@ -113,7 +115,10 @@ enum MarkerScanner {
             } else if byte == UInt8(ascii: "#"), previous == 0x20 || previous == 0x09 {
                 return index
             } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'"),
-                [0x20, 0x09, UInt8(ascii: ":"), UInt8(ascii: "="), UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ","), UInt8(ascii: "-")].contains(previous)
+                [
+                    0x20, 0x09, UInt8(ascii: ":"), UInt8(ascii: "="), UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ","),
+                    UInt8(ascii: "-"),
+                ].contains(previous)
             {
                 quote = byte
             }

@@ -11,7 +11,9 @@ public struct PathGlob: Sendable, Hashable, CustomStringConvertible {
         while trimmed.hasPrefix("./") { trimmed = trimmed.dropFirst(2) }
         while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         guard !trimmed.isEmpty else { throw PathGlobError(pattern: pattern, reason: "it is empty") }
-        guard !trimmed.hasPrefix("/") else { throw PathGlobError(pattern: pattern, reason: "paths are relative to the repository root; drop the leading '/'") }
+        guard !trimmed.hasPrefix("/") else {
+            throw PathGlobError(pattern: pattern, reason: "paths are relative to the repository root; drop the leading '/'")
+        }
         let segments = trimmed.split(separator: "/", omittingEmptySubsequences: false)
         if segments.contains(where: { $0 == ".." }) {
             throw PathGlobError(pattern: pattern, reason: "'..' would leave the repository")

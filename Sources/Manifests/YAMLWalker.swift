@@ -87,10 +87,17 @@ struct YAMLWalker {
     private mutating func recordImageField(_ scalar: Node.Scalar) {
         guard let reference = try? ImageReference(parsing: scalar.string) else { return }
         let located = locate(scalar)
-        let slots = located.map { value in
-            [ValueSlot(shape: .referenceSuffix, range: value.range.lowerBound + reference.writtenNameLength..<value.range.upperBound, style: value.style)]
-        } ?? []
-        append(.image, reference.name, tag: reference.tag, digest: reference.digest, slots: slots, nameAt: located?.range.lowerBound, mark: scalar.mark)
+        let slots =
+            located.map { value in
+                [
+                    ValueSlot(
+                        shape: .referenceSuffix, range: value.range.lowerBound + reference.writtenNameLength..<value.range.upperBound,
+                        style: value.style)
+                ]
+            } ?? []
+        append(
+            .image, reference.name, tag: reference.tag, digest: reference.digest, slots: slots, nameAt: located?.range.lowerBound,
+            mark: scalar.mark)
     }
 
     // MARK: - Helm values `{registry?, repository, tag?, digest?}`
@@ -144,8 +151,9 @@ struct YAMLWalker {
             }
         }
         if tagValue == nil, digestValue == nil { slots = [] }
-        append(kind, name, tag: tagValue, digest: digestValue, slots: slots, nameAt: locate(nameScalar)?.range.lowerBound,
-               mark: positionMark, valueAt: positionOffset, nameMark: nameScalar.mark)
+        append(
+            kind, name, tag: tagValue, digest: digestValue, slots: slots, nameAt: locate(nameScalar)?.range.lowerBound,
+            mark: positionMark, valueAt: positionOffset, nameMark: nameScalar.mark)
     }
 
     static func isEmptyValue(_ scalar: Node.Scalar) -> Bool {
@@ -162,7 +170,8 @@ struct YAMLWalker {
             guard case .scalar(let original)? = fields["name"] else { continue }
             let nameScalar = scalarField(fields["newName"]) ?? original
             guard let name = try? ImageName(parsing: nameScalar.string) else { continue }
-            recordSplitFields(.kustomize, name, nameScalar: nameScalar, tag: scalarField(fields["newTag"]), digest: scalarField(fields["digest"]))
+            recordSplitFields(
+                .kustomize, name, nameScalar: nameScalar, tag: scalarField(fields["newTag"]), digest: scalarField(fields["digest"]))
         }
     }
 
@@ -228,7 +237,9 @@ struct YAMLWalker {
         valueAt: Int? = nil, nameMark: Mark? = nil
     ) {
         let (line, column): (Int, Int)
-        if let offset = valueAt ?? slots.first.map({ $0.shape == .referenceSuffix ? Self.suffixValueStart($0, in: source) : $0.range.lowerBound }) {
+        if let offset = valueAt
+            ?? slots.first.map({ $0.shape == .referenceSuffix ? Self.suffixValueStart($0, in: source) : $0.range.lowerBound })
+        {
             (line, column) = source.position(of: offset)
         } else if let mark {
             (line, column) = (mark.line + lineOffset, mark.column + columnOffset)
@@ -236,7 +247,10 @@ struct YAMLWalker {
             return
         }
         let nameLine = nameAt.map { source.position(of: $0).line } ?? (nameMark ?? mark).map { $0.line + lineOffset } ?? line
-        references.append(Reference(file: file, kind: kind, image: image, tag: tag, digest: digest, line: line, column: column, nameLine: nameLine, slots: slots))
+        references.append(
+            Reference(
+                file: file, kind: kind, image: image, tag: tag, digest: digest, line: line, column: column, nameLine: nameLine, slots: slots
+            ))
     }
 
     /// In `name:tag@digest`, the value a person looks for is the tag (else the digest).

@@ -75,7 +75,9 @@ public struct Workspace: Sendable {
                 }
                 guard relevant else { continue }
                 parsed.add(1, ordering: .relaxed)
-                let result = image.map { extractor.extract(file: file.path, bytes: bytes, image: $0) } ?? extractor.extract(file: file.path, bytes: bytes)
+                let result =
+                    image.map { extractor.extract(file: file.path, bytes: bytes, image: $0) }
+                    ?? extractor.extract(file: file.path, bytes: bytes)
                 if !result.references.isEmpty || result.skipped != nil || !result.problems.isEmpty { local.append(result) }
             }
             results.withLock { $0 += local }

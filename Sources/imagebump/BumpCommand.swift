@@ -44,7 +44,9 @@ struct BumpCommand: ParsableCommand {
         }
         for update in report.updates {
             for alone in update.leftAlone {
-                logger.notice("reference left alone", metadata: ["file": "\(alone.reference.file)", "line": "\(alone.reference.line)", "reason": "\(alone.reason)"])
+                logger.notice(
+                    "reference left alone",
+                    metadata: ["file": "\(alone.reference.file)", "line": "\(alone.reference.line)", "reason": "\(alone.reason)"])
             }
         }
         guard !report.updates.isEmpty else {
@@ -58,6 +60,8 @@ struct BumpCommand: ParsableCommand {
         emit(report.changedFiles.map { UnifiedDiff.render(file: $0.file, old: $0.original, new: $0.updated) }.joined())
         logger.info(
             dryRun ? "dry run: nothing written" : "files updated",
-            metadata: ["image.repository": "\(request.image)", "files": "\(report.changedFiles.count)", "changes": "\(report.changes.count)"])
+            metadata: [
+                "image.repository": "\(request.image)", "files": "\(report.changedFiles.count)", "changes": "\(report.changes.count)",
+            ])
     }
 }

@@ -45,10 +45,16 @@ struct ScanCommand: ParsableCommand {
             logger.notice("file skipped", metadata: ["file": "\(skipped.file)", "reason": "\(skipped.reason)"])
         }
         for problem in report.problems {
-            logger.warning("marker not used", metadata: ["file": "\(problem.file)", "line": "\(problem.line)", "reason": "\(problem.message)"])
+            logger.warning(
+                "marker not used", metadata: ["file": "\(problem.file)", "line": "\(problem.line)", "reason": "\(problem.message)"])
         }
         emit(report.references.map { format == .json ? ReferenceOutput.json($0) : ReferenceOutput.text($0) }.joined())
-        logger.debug("scan done", metadata: ["files.considered": "\(report.filesConsidered)", "files.parsed": "\(report.filesParsed)", "references": "\(report.references.count)"])
+        logger.debug(
+            "scan done",
+            metadata: [
+                "files.considered": "\(report.filesConsidered)", "files.parsed": "\(report.filesParsed)",
+                "references": "\(report.references.count)",
+            ])
     }
 }
 

@@ -16,7 +16,8 @@ struct DirectoryOptions: ParsableArguments {
         for pattern in paths {
             do { globs.append(try PathGlob(pattern)) } catch { throw ValidationError("--paths: \(error)") }
         }
-        let options = WorkspaceOptions(paths: globs, maximumFileSize: configuration.scan.maximumFileSize, extraction: configuration.extractionOptions)
+        let options = WorkspaceOptions(
+            paths: globs, maximumFileSize: configuration.scan.maximumFileSize, extraction: configuration.extractionOptions)
         return Workspace(root: repo, options: options)
     }
 }

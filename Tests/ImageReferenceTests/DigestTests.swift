@@ -11,7 +11,10 @@ import Testing
         #expect(other.algorithm == "multihash+base58")
     }
 
-    @Test(arguments: ["sha256", "sha256:", ":abc", "sha256:" + String(repeating: "a", count: 63), "SHA256:" + String(repeating: "a", count: 64), "x:short"])
+    @Test(arguments: [
+        "sha256", "sha256:", ":abc", "sha256:" + String(repeating: "a", count: 63), "SHA256:" + String(repeating: "a", count: 64),
+        "x:short",
+    ])
     func rejectsMalformed(text: String) {
         #expect(throws: ImageReferenceError.self) { try Digest(parsing: text) }
     }

@@ -5,21 +5,22 @@ import Testing
 @Suite struct ImageReferenceTests {
     static let sha = "sha256:" + String(repeating: "ab", count: 32)
 
-    @Test(arguments: [
-        ("nginx", "docker.io/library/nginx", nil, nil),
-        ("nginx:1.25", "docker.io/library/nginx", "1.25", nil),
-        ("user/app", "docker.io/user/app", nil, nil),
-        ("docker.io/nginx", "docker.io/library/nginx", nil, nil),
-        ("index.docker.io/library/nginx:latest", "docker.io/library/nginx", "latest", nil),
-        ("registry-1.docker.io/user/app:v2", "docker.io/user/app", "v2", nil),
-        ("ghcr.io/acme/api:1.4.2", "ghcr.io/acme/api", "1.4.2", nil),
-        ("localhost/app", "localhost/app", nil, nil),
-        ("localhost:5000/a/b:tag@\(sha)", "localhost:5000/a/b", "tag", sha),
-        ("host:5000/a/b@\(sha)", "host:5000/a/b", nil, sha),
-        ("[::1]:5000/app:1", "[::1]:5000/app", "1", nil),
-        ("registry.example.com/team/sub/app__x-y.z:1_0", "registry.example.com/team/sub/app__x-y.z", "1_0", nil),
-        ("Registry.Example.com/app", "Registry.Example.com/app", nil, nil),
-    ] as [(String, String, String?, String?)])
+    @Test(
+        arguments: [
+            ("nginx", "docker.io/library/nginx", nil, nil),
+            ("nginx:1.25", "docker.io/library/nginx", "1.25", nil),
+            ("user/app", "docker.io/user/app", nil, nil),
+            ("docker.io/nginx", "docker.io/library/nginx", nil, nil),
+            ("index.docker.io/library/nginx:latest", "docker.io/library/nginx", "latest", nil),
+            ("registry-1.docker.io/user/app:v2", "docker.io/user/app", "v2", nil),
+            ("ghcr.io/acme/api:1.4.2", "ghcr.io/acme/api", "1.4.2", nil),
+            ("localhost/app", "localhost/app", nil, nil),
+            ("localhost:5000/a/b:tag@\(sha)", "localhost:5000/a/b", "tag", sha),
+            ("host:5000/a/b@\(sha)", "host:5000/a/b", nil, sha),
+            ("[::1]:5000/app:1", "[::1]:5000/app", "1", nil),
+            ("registry.example.com/team/sub/app__x-y.z:1_0", "registry.example.com/team/sub/app__x-y.z", "1_0", nil),
+            ("Registry.Example.com/app", "Registry.Example.com/app", nil, nil),
+        ] as [(String, String, String?, String?)])
     func normalises(input: String, name: String, tag: String?, digest: String?) throws {
         let reference = try ImageReference(parsing: input)
         #expect(reference.name.description == name)
@@ -82,7 +83,10 @@ import Testing
         (first: String, separator: String, second: String, joined: Bool) -> String in
         joined ? first + separator + second : first
     }
-    static let domain = choose(["", "docker.io/", "index.docker.io/", "registry-1.docker.io/", "ghcr.io/", "localhost/", "localhost:5000/", "registry.example.com:443/", "[::1]:5000/"])
+    static let domain = choose([
+        "", "docker.io/", "index.docker.io/", "registry-1.docker.io/", "ghcr.io/", "localhost/", "localhost:5000/",
+        "registry.example.com:443/", "[::1]:5000/",
+    ])
     static let suffix = choose(["", ":1.4.2", ":v1", ":latest", ":1.10", ":main-abc123-1700000000", ":A_b.c-D", "@\(sha)", ":1@\(sha)"])
     static let reference = zip(domain, pathComponent.array(of: 1...3), suffix).map {
         (domain: String, path: [String], suffix: String) -> String in

@@ -54,23 +54,27 @@ import Testing
             let after = extractor.extract(file: "m.yaml", bytes: update.updated, image: Self.image)
             #expect(after.references.count == before.references.count)
             for reference in after.references where reference.isEditable {
-                #expect(reference.tag == newTag, "line \(reference.line) still says \(reference.tag ?? "-")\n\(String(decoding: update.updated, as: UTF8.self))")
+                #expect(
+                    reference.tag == newTag,
+                    "line \(reference.line) still says \(reference.tag ?? "-")\n\(String(decoding: update.updated, as: UTF8.self))")
                 #expect(reference.digest == nil, "a stale digest survived on line \(reference.line)")
             }
-            #expect(Self.masked(bytes, before.references) == Self.masked(update.updated, after.references),
-                    "bytes outside tag/digest spans changed:\n\(text)\n→\n\(String(decoding: update.updated, as: UTF8.self))")
+            #expect(
+                Self.masked(bytes, before.references) == Self.masked(update.updated, after.references),
+                "bytes outside tag/digest spans changed:\n\(text)\n→\n\(String(decoding: update.updated, as: UTF8.self))")
         }
     }
 
     /// The bytes with every value slot (and quotes the updater may have added) replaced by `§`.
     static func masked(_ bytes: [UInt8], _ references: [Reference]) -> [UInt8] {
         var result = bytes
-        let ranges = Set(references.flatMap { reference in
-            reference.slots.map { slot -> Range<Int> in
-                let quoted = slot.shape != .referenceSuffix && (slot.style == .doubleQuoted || slot.style == .singleQuoted)
-                return quoted ? (slot.range.lowerBound - 1)..<(slot.range.upperBound + 1) : slot.range
-            }
-        })
+        let ranges = Set(
+            references.flatMap { reference in
+                reference.slots.map { slot -> Range<Int> in
+                    let quoted = slot.shape != .referenceSuffix && (slot.style == .doubleQuoted || slot.style == .singleQuoted)
+                    return quoted ? (slot.range.lowerBound - 1)..<(slot.range.upperBound + 1) : slot.range
+                }
+            })
         for range in ranges.sorted(by: { $0.lowerBound > $1.lowerBound }) {
             result.replaceSubrange(range, with: Array("§".utf8))
         }

@@ -1,8 +1,9 @@
 import Foundation
 import ImageReference
-@testable import Manifests
 import TestSupport
 import Testing
+
+@testable import Manifests
 
 @Suite struct ExtractionTests {
     static let api = try! ImageName(parsing: "ghcr.io/acme/api")
@@ -15,12 +16,16 @@ import Testing
     @Test func aliasBombIsBoundedAndStillFound() throws {
         let clock = ContinuousClock()
         var result: ExtractionResult?
-        let elapsed = try clock.measure { result = extractor.extract(file: "bomb.yaml", bytes: try fixture("alias-bomb.yaml"), image: Self.api) }
+        let elapsed = try clock.measure {
+            result = extractor.extract(file: "bomb.yaml", bytes: try fixture("alias-bomb.yaml"), image: Self.api)
+        }
         // Aliased nodes are walked once: 9^9 expansions would never finish.
         #expect(result?.references.map(\.tag) == ["1.4.1"])
         #expect(elapsed < .seconds(5))
         let tight = ReferenceExtractor(options: ExtractionOptions(maximumNodes: 20))
-        #expect(tight.extract(file: "bomb.yaml", bytes: try fixture("alias-bomb.yaml")).skipped?.reason.contains("more than 20 YAML nodes") == true)
+        #expect(
+            tight.extract(file: "bomb.yaml", bytes: try fixture("alias-bomb.yaml")).skipped?.reason.contains("more than 20 YAML nodes")
+                == true)
     }
 
     @Test func helmTemplatesAreSkippedButMarkersStillWork() throws {

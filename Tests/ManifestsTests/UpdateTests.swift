@@ -1,6 +1,7 @@
 import ImageReference
-@testable import Manifests
 import Testing
+
+@testable import Manifests
 
 @Suite struct UpdateTests {
     let updater = ManifestUpdater()
@@ -28,7 +29,12 @@ import Testing
     @Test func changeListCarriesOldAndNew() throws {
         let text = Array("a:\n  image:\n    repository: ghcr.io/acme/api\n    tag: 1.4.1\n".utf8)
         let update = try updater.update(file: "a.yaml", bytes: text, request: request("ghcr.io/acme/api:1.4.2"))
-        #expect(update.changes == [Change(file: "a.yaml", line: 4, kind: .helmValues, image: "ghcr.io/acme/api", oldTag: "1.4.1", newTag: "1.4.2", oldDigest: nil, newDigest: nil)])
+        #expect(
+            update.changes == [
+                Change(
+                    file: "a.yaml", line: 4, kind: .helmValues, image: "ghcr.io/acme/api", oldTag: "1.4.1", newTag: "1.4.2", oldDigest: nil,
+                    newDigest: nil)
+            ])
         #expect(update.changes.first?.summary == "1.4.1 → 1.4.2")
     }
 
@@ -38,10 +44,12 @@ import Testing
         let wrong = Array("image: ghcr.io/acme/api:9.9.9\n".utf8)
         let image = try ImageName(parsing: "ghcr.io/acme/api")
         #expect(throws: UpdateError.self) {
-            try updater.verify(file: "a.yaml", updated: wrong, image: image, references: references, expected: [references[0]: ("1.4.2", nil)])
+            try updater.verify(
+                file: "a.yaml", updated: wrong, image: image, references: references, expected: [references[0]: ("1.4.2", nil)])
         }
         do throws(UpdateError) {
-            try updater.verify(file: "a.yaml", updated: wrong, image: image, references: references, expected: [references[0]: ("1.4.2", nil)])
+            try updater.verify(
+                file: "a.yaml", updated: wrong, image: image, references: references, expected: [references[0]: ("1.4.2", nil)])
         } catch {
             #expect(error.code == .verificationFailed)
             #expect(error.description.hasPrefix("a.yaml: line 1: expected 1.4.2"))
@@ -55,17 +63,18 @@ import Testing
     @Test func unifiedDiffHasGitShape() {
         let old = Array("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nimage: x:1\n".utf8)
         let new = Array("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nimage: x:2\n".utf8)
-        #expect(UnifiedDiff.render(file: "f.yaml", old: old, new: new) == """
-            --- a/f.yaml
-            +++ b/f.yaml
-            @@ -9,4 +9,4 @@
-             i
-             j
-             k
-            -image: x:1
-            +image: x:2
+        #expect(
+            UnifiedDiff.render(file: "f.yaml", old: old, new: new) == """
+                --- a/f.yaml
+                +++ b/f.yaml
+                @@ -9,4 +9,4 @@
+                 i
+                 j
+                 k
+                -image: x:1
+                +image: x:2
 
-            """)
+                """)
         #expect(UnifiedDiff.render(file: "f.yaml", old: old, new: old).isEmpty)
     }
 

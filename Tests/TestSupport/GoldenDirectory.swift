@@ -41,7 +41,9 @@ public enum GoldenDirectory {
         for index in 0..<max(a.count, e.count) {
             let left = index < a.count ? String(a[index]) : "<none>"
             let right = index < e.count ? String(e[index]) : "<none>"
-            if left != right { out += "  line \(index + 1):\n    expected: \(right.debugDescription)\n    actual:   \(left.debugDescription)\n" }
+            if left != right {
+                out += "  line \(index + 1):\n    expected: \(right.debugDescription)\n    actual:   \(left.debugDescription)\n"
+            }
         }
         return out
     }

@@ -11,9 +11,10 @@ import Workspace
 /// (then review the diff before committing).
 @Suite struct GoldenBumpTests {
     static let fixtures = fixturesDirectory()
-    static let cases = (try? FileManager.default.contentsOfDirectory(atPath: fixtures.path).filter {
-        FileManager.default.fileExists(atPath: fixtures.appendingPathComponent("\($0)/request").path)
-    }.sorted()) ?? []
+    static let cases =
+        (try? FileManager.default.contentsOfDirectory(atPath: fixtures.path).filter {
+            FileManager.default.fileExists(atPath: fixtures.appendingPathComponent("\($0)/request").path)
+        }.sorted()) ?? []
     static let updating = ProcessInfo.processInfo.environment["IMAGEBUMP_UPDATE_GOLDEN"] == "1"
 
     /// The request file: the reference on line 1, then `paths GLOB` and `flux POLICY IMAGE` lines.

@@ -17,10 +17,14 @@ import Workspace
     @Test func symlinksAreNeverFollowed() throws {
         let outside = try TemporaryDirectory.make()
         let root = try TemporaryDirectory.make()
-        defer { try? FileManager.default.removeItem(at: outside); try? FileManager.default.removeItem(at: root) }
+        defer {
+            try? FileManager.default.removeItem(at: outside)
+            try? FileManager.default.removeItem(at: root)
+        }
         try write("image: ghcr.io/acme/api:1.0.0\n", to: "secret.yaml", in: outside)
         try write("image: ghcr.io/acme/api:1.0.0\n", to: "inside.yaml", in: root)
-        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("link.yaml").path, withDestinationPath: outside.appendingPathComponent("secret.yaml").path)
+        try FileManager.default.createSymbolicLink(
+            atPath: root.appendingPathComponent("link.yaml").path, withDestinationPath: outside.appendingPathComponent("secret.yaml").path)
         try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("linkdir").path, withDestinationPath: outside.path)
 
         let workspace = Workspace(root: root.path)

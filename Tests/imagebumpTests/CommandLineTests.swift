@@ -1,0 +1,119 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Runs the built `imagebump` binary the way a person would.
+@Suite struct CommandLineTests {
+    static let fixtures = fixturesDirectory()
+    static let repo = fixtures.appendingPathComponent("env-repo")
+
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static var binary: URL {
+        let directory =
+            Bundle.main.bundleURL.hasDirectoryPath && Bundle.main.bundleURL.pathExtension == "xctest"
+            ? Bundle.main.bundleURL.deletingLastPathComponent() : Bundle.main.bundleURL
+        return directory.appendingPathComponent("imagebump")
+    }
+
+    func run(_ arguments: [String], in directory: URL? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func fixture(_ name: String) throws -> String {
+        try String(contentsOf: Self.fixtures.appendingPathComponent(name), encoding: .utf8)
+    }
+
+    @Test func scanPrintsSortedJSONLines() throws {
+        let result = try run(["scan", "ghcr.io/acme/api", "--repo", Self.repo.path, "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == (try fixture("scan-api.jsonl")))
+        for line in result.stdout.split(separator: "\n") {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["image"] as? String == "ghcr.io/acme/api")
+        }
+    }
+
+    @Test func scanAllWithPathsAndTextFormat() throws {
+        let result = try run(
+            ["scan", "--all", "--repo", Self.repo.path, "--paths", "envs/dev/**", "--config", "../../../config/imagebump.yaml"],
+            in: Self.fixtures)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == (try fixture("scan-all-dev.txt")))
+    }
+
+    @Test func bumpPrintsTheDiffAndIsIdempotent() throws {
+        let work = try GoldenDirectory.copyToTemporary(Self.repo)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let dryRun = try run(["bump", "ghcr.io/acme/api:1.4.2", "--repo", work.path, "--paths", "envs/dev/**", "--dry-run"])
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(dryRun.stdout == (try fixture("bump-dev.diff")))
+        #expect(GoldenDirectory.differences(actual: work, expected: Self.repo).isEmpty, "dry run wrote files")
+
+        let bump = try run(["bump", "ghcr.io/acme/api:1.4.2", "--repo", work.path, "--paths", "envs/dev/**"])
+        #expect(bump.status == 0)
+        #expect(bump.stdout == dryRun.stdout)
+        #expect(GoldenDirectory.differences(actual: work, expected: Self.repo).count == 2)
+
+        let again = try run(["bump", "ghcr.io/acme/api:1.4.2", "--repo", work.path, "--paths", "envs/dev/**"])
+        #expect(again.status == 0)
+        #expect(again.stdout == "already up to date: ghcr.io/acme/api:1.4.2\n")
+    }
+
+    @Test func exitCodes() throws {
+        let nothing = try run(["bump", "ghcr.io/acme/unknown:1.0", "--repo", Self.repo.path])
+        #expect(nothing.status == 1)
+        #expect(nothing.stderr.contains("nothing references the image"))
+
+        let usage = try run(["bump", "ghcr.io/acme/api", "--repo", Self.repo.path])
+        #expect(usage.status == 2)
+        #expect(usage.stderr.contains("names no tag or digest"))
+
+        let badImage = try run(["scan", "GHCR.io/Acme/Api"])
+        #expect(badImage.status == 2)
+        #expect(badImage.stderr.contains("repository names must be lowercase"))
+
+        let missingRepo = try run(["scan", "nginx", "--repo", "/nonexistent/dir"])
+        #expect(missingRepo.status == 1)
+        #expect(missingRepo.stderr.contains("it is not a directory"))
+    }
+
+    @Test func validateReportsEveryProblemWithExitCodeTwo() throws {
+        let invalid = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "ConfigurationTests/Fixtures/invalid.yaml")
+        let result = try run(["validate", "--config", invalid.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.split(separator: "\n").count == 14)
+        #expect(result.stdout.hasSuffix(": 14 problems\n"))
+
+        let valid = try run(["validate", "--config", "../../../config/imagebump.yaml"], in: Self.fixtures)
+        #expect(valid.status == 0)
+        #expect(valid.stdout == "../../../config/imagebump.yaml: valid (2 repos, 3 targets, 2 images)\n")
+    }
+
+    @Test func jsonLogsOnRequest() throws {
+        let result = try run(["scan", "--all", "--repo", Self.repo.path, "--log-format", "json", "--log-level", "debug"])
+        let last = try #require(result.stderr.split(separator: "\n").last)
+        let object = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: String]
+        #expect(object?["msg"] == "scan done")
+        #expect(object?["files.considered"] == "7")
+    }
+}
