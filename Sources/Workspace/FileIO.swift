@@ -6,31 +6,44 @@
 
 /// Whole-file reads and atomic replacement with POSIX calls (no Foundation on the hot path).
 enum FileIO {
-    static func read(_ path: String, size hint: Int) throws(WorkspaceError) -> [UInt8] {
+    /// What reading a file with a size limit gave.
+    enum Contents {
+        case bytes([UInt8])
+        case tooLarge(size: Int)
+    }
+
+    /// Reads a whole file (never through a symbolic link) with one `fstat` and, normally, one
+    /// `read`: the size from `fstat` is trusted for the buffer, and a short read loops.
+    static func read(_ path: String, limit: Int = .max) throws(WorkspaceError) -> Contents {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else { throw error(.readFailed, path, "cannot open") }
         defer { close(descriptor) }
-        var capacity = max(hint, 0) + 1
-        var bytes = [UInt8](repeating: 0, count: capacity)
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw error(.readFailed, path, "cannot stat") }
+        let size = Int(info.st_size)
+        if size > limit { return .tooLarge(size: size) }
+        var bytes = [UInt8](repeating: 0, count: size)
         var count = 0
-        while true {
-            if count == capacity {
-                capacity *= 2
-                bytes.append(contentsOf: repeatElement(0, count: capacity - bytes.count))
-            }
+        while count < size {
             let got = bytes.withUnsafeMutableBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return 0 }
-                return Glibc.read(descriptor, base + count, capacity - count)
+                return Glibc.read(descriptor, base + count, size - count)
             }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw error(.readFailed, path, "cannot read")
-            }
-            if got == 0 { break }
+            if got < 0, errno == EINTR { continue }
+            if got < 0 { throw error(.readFailed, path, "cannot read") }
+            if got == 0 { break }  // the file shrank while we read it
             count += got
         }
-        bytes.removeSubrange(count...)
-        return bytes
+        if count < size { bytes.removeSubrange(count...) }
+        return .bytes(bytes)
+    }
+
+    /// Reads a whole file that must exist and fit in memory.
+    static func readAll(_ path: String) throws(WorkspaceError) -> [UInt8] {
+        switch try read(path) {
+        case .bytes(let bytes): return bytes
+        case .tooLarge: return []
+        }
     }
 
     /// Writes `bytes` to a temporary file beside `path` and renames it over `path`, keeping the

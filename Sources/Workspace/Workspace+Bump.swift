@@ -21,7 +21,7 @@ extension Workspace {
         let updater = ManifestUpdater(extractor: ReferenceExtractor(options: options.extraction))
         var report = BumpReport(skipped: scan.skipped, problems: scan.problems)
         for file in Set(scan.references.map(\.file)).sorted() {
-            let bytes = try FileIO.read("\(root)/\(file)", size: 0)
+            let bytes = try FileIO.readAll("\(root)/\(file)")
             report.updates.append(try updater.update(file: file, bytes: bytes, request: request))
         }
         if !dryRun {

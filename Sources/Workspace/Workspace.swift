@@ -41,54 +41,46 @@ public struct Workspace: Sendable {
     }
 
     /// Every reference to `image`, or to any image when `image` is nil.
+    ///
+    /// The shallow levels are listed first; the subtrees below them are then walked, read,
+    /// screened and parsed in parallel, a file at a time, so both the walk and the reads use
+    /// every core.
     public func scan(image: ImageName?) throws(WorkspaceError) -> ScanReport {
-        let extractor = ReferenceExtractor(options: options.extraction)
-        let screen = image.map { ReferenceScreen(image: $0, options: options.extraction) }
-        let (files, links) = try DirectoryWalker(root: root).walk(include: included)
-        var report = ScanReport()
-        report.filesConsidered = files.count
-        report.skipped = links.map { SkippedFile(file: $0.0, reason: $0.1) }
+        let walker = DirectoryWalker(root: root)
+        try walker.checkRoot()
+        let (shallow, pending) = walker.frontier(width: 64)
+        let scanner = FileScanner(workspace: self, image: image)
 
-        let results = Mutex<[ExtractionResult]>([])
-        let parsed = Atomic<Int>(0)
-        let chunks = Self.chunks(files.count)
-        let root = root
-        let maximumFileSize = options.maximumFileSize
+        var report = ScanReport()
+        var results: [FileScanner.Outcome] = []
+        for file in shallow.files where included(file.path) { results.append(scanner.scan(file)) }
+        let skipped = Mutex<[SkippedPath]>(shallow.skipped)
+        let deep = Mutex<[FileScanner.Outcome]>([])
+        let chunks = Self.chunks(pending.count)
         DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
-            var local: [ExtractionResult] = []
-            for file in files[chunks[chunk]] {
-                let isYAML = ReferenceExtractor.isYAML(file.path)
-                if file.size > maximumFileSize {
-                    if isYAML { local.append(ExtractionResult.skipped(file.path, "larger than \(maximumFileSize) bytes")) }
-                    continue
+            var local: [FileScanner.Outcome] = []
+            var localSkipped: [SkippedPath] = []
+            for directory in pending[chunks[chunk]] {
+                walker.walk(directory) { file in
+                    if included(file.path) { local.append(scanner.scan(file)) }
+                } skipped: { path in
+                    if included(path.path) { localSkipped.append(path) }
                 }
-                let bytes: [UInt8]
-                do throws(WorkspaceError) {
-                    bytes = try FileIO.read("\(root)/\(file.path)", size: file.size)
-                } catch {
-                    local.append(ExtractionResult.skipped(file.path, error.detail))
-                    continue
-                }
-                let relevant = bytes.withUnsafeBytes { buffer in
-                    if let screen { return screen.mightReference(buffer) }
-                    return isYAML || ReferenceScreen.anyMarker.mightReference(buffer)
-                }
-                guard relevant else { continue }
-                parsed.add(1, ordering: .relaxed)
-                let result =
-                    image.map { extractor.extract(file: file.path, bytes: bytes, image: $0) }
-                    ?? extractor.extract(file: file.path, bytes: bytes)
-                if !result.references.isEmpty || result.skipped != nil || !result.problems.isEmpty { local.append(result) }
             }
-            results.withLock { $0 += local }
+            deep.withLock { $0 += local }
+            skipped.withLock { $0 += localSkipped }
         }
-        for result in results.withLock({ $0 }).sorted(by: { $0.file < $1.file }) {
+        results += deep.withLock { $0 }
+        report.filesConsidered = results.count
+        report.filesParsed = results.filter(\.parsed).count
+        report.skipped = skipped.withLock { $0 }.map { SkippedFile(file: $0.path, reason: $0.reason) }
+        for outcome in results.sorted(by: { $0.file < $1.file }) {
+            guard let result = outcome.result else { continue }
             report.references += result.references
             if let skipped = result.skipped { report.skipped.append(skipped) }
             report.problems += result.problems
         }
         report.skipped.sort { $0.file < $1.file }
-        report.filesParsed = parsed.load(ordering: .relaxed)
         return report
     }
 
