@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
+        // C libraries, each wrapped once.
+        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .target(name: "Git", dependencies: ["CLibGit2"]),
         // Domain: pure, no I/O.
         .target(name: "ImageReference"),
         .target(
@@ -25,6 +28,7 @@ let package = Package(
         ),
         // I/O around the domain.
         .target(name: "Workspace", dependencies: ["Manifests", "ImageReference"]),
+        .target(name: "Pipeline", dependencies: ["Git", "Manifests", "ImageReference"]),
         .target(
             name: "Configuration",
             dependencies: ["ImageReference", "Manifests", .product(name: "Yams", package: "Yams")]
@@ -67,6 +71,8 @@ let package = Package(
             name: "AppLoggingTests",
             dependencies: ["AppLogging", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Git", "Manifests", "ImageReference", "TestSupport"]),
         .testTarget(
             name: "imagebumpTests",
             dependencies: ["imagebump", "TestSupport"],

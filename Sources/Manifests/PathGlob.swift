@@ -33,6 +33,19 @@ public struct PathGlob: Sendable, Hashable, CustomStringConvertible {
         return Self.match(segments[...], parts[...], allowPrefix: true)
     }
 
+    /// Whether some path below `directory` could match: tree walks skip the other subtrees.
+    public func mayMatch(inside directory: String) -> Bool {
+        let parts = directory.split(separator: "/", omittingEmptySubsequences: true)
+        return Self.prefixMatch(segments[...], parts[...])
+    }
+
+    private static func prefixMatch(_ pattern: ArraySlice<Substring>, _ path: ArraySlice<Substring>) -> Bool {
+        guard let part = path.first, let head = pattern.first else { return true }
+        if head == "**" { return true }
+        guard matchSegment(Array(head.utf8)[...], Array(part.utf8)[...]) else { return false }
+        return prefixMatch(pattern.dropFirst(), path.dropFirst())
+    }
+
     private static func match(_ pattern: ArraySlice<Substring>, _ path: ArraySlice<Substring>, allowPrefix: Bool) -> Bool {
         guard let head = pattern.first else { return path.isEmpty || allowPrefix }
         if head == "**" {

@@ -1,0 +1,213 @@
+import CLibGit2
+import Foundation
+
+/// A file in a Git tree: its path, content id and mode (kept as-is when the file is rewritten).
+public struct TreeFile: Sendable, Hashable {
+    public let path: String
+    public let blob: ObjectID
+    /// `0o100644` or `0o100755`.
+    public let mode: UInt32
+
+    public init(path: String, blob: ObjectID, mode: UInt32) {
+        self.path = path
+        self.blob = blob
+        self.mode = mode
+    }
+}
+
+/// What a commit says about itself.
+public struct CommitInfo: Sendable, Hashable {
+    public let id: ObjectID
+    public let tree: ObjectID
+    public let parents: [ObjectID]
+    public let message: String
+    public let author: Identity
+    public let committer: Identity
+}
+
+/// A bare repository on disk. Not Sendable: one task owns it, and its handles never cross
+/// threads. Every libgit2 failure becomes a ``GitError`` naming the call.
+public final class GitRepository {
+    let pointer: OpaquePointer
+    /// The repository's directory.
+    public let path: String
+
+    private init(pointer: OpaquePointer, path: String) {
+        self.pointer = pointer
+        self.path = path
+    }
+
+    deinit { git_repository_free(pointer) }
+
+    /// Opens an existing bare repository.
+    public static func openBare(at path: String) throws(GitError) -> GitRepository {
+        LibGit2.ensureInitialised()
+        var repository: OpaquePointer?
+        try check(git_repository_open_bare(&repository, path), "git_repository_open_bare")
+        guard let repository else { throw GitError(.other, operation: "git_repository_open_bare", message: "no repository returned") }
+        return GitRepository(pointer: repository, path: path)
+    }
+
+    /// Creates an empty bare repository (the directory is created if missing).
+    public static func initBare(at path: String) throws(GitError) -> GitRepository {
+        LibGit2.ensureInitialised()
+        var repository: OpaquePointer?
+        try check(git_repository_init(&repository, path, 1), "git_repository_init")
+        guard let repository else { throw GitError(.other, operation: "git_repository_init", message: "no repository returned") }
+        return GitRepository(pointer: repository, path: path)
+    }
+
+    // MARK: - References
+
+    /// The commit a reference points at, or nil when the reference does not exist.
+    public func target(of reference: String) throws(GitError) -> ObjectID? {
+        var oid = git_oid()
+        let status = git_reference_name_to_id(&oid, pointer, reference)
+        if status == GIT_ENOTFOUND.rawValue { return nil }
+        try check(status, "git_reference_name_to_id(\(reference))")
+        return ObjectID(oid)
+    }
+
+    /// Points a reference at a commit, creating or moving it.
+    public func setReference(_ reference: String, to id: ObjectID, message: String) throws(GitError) {
+        var oid = id.raw
+        var created: OpaquePointer?
+        try check(git_reference_create(&created, pointer, reference, &oid, 1, message), "git_reference_create(\(reference))")
+        if let created { git_reference_free(created) }
+    }
+
+    /// Deletes a reference if it exists.
+    public func deleteReference(_ reference: String) throws(GitError) {
+        var found: OpaquePointer?
+        let status = git_reference_lookup(&found, pointer, reference)
+        if status == GIT_ENOTFOUND.rawValue { return }
+        try check(status, "git_reference_lookup(\(reference))")
+        guard let found else { return }
+        defer { git_reference_free(found) }
+        try check(git_reference_delete(found), "git_reference_delete(\(reference))")
+    }
+
+    // MARK: - Reading
+
+    func lookupCommit(_ id: ObjectID) throws(GitError) -> GitHandle {
+        var oid = id.raw
+        var commit: OpaquePointer?
+        try check(git_commit_lookup(&commit, pointer, &oid), "git_commit_lookup(\(id.short))")
+        guard let commit else { throw GitError(.notFound, operation: "git_commit_lookup", message: "commit \(id) not found") }
+        return GitHandle(commit) { git_commit_free($0) }
+    }
+
+    func lookupTree(_ oid: UnsafePointer<git_oid>) throws(GitError) -> GitHandle {
+        var tree: OpaquePointer?
+        try check(git_tree_lookup(&tree, pointer, oid), "git_tree_lookup")
+        guard let tree else { throw GitError(.notFound, operation: "git_tree_lookup", message: "tree not found") }
+        return GitHandle(tree) { git_tree_free($0) }
+    }
+
+    /// A commit's tree, parents, message and signatures.
+    public func commitInfo(_ id: ObjectID) throws(GitError) -> CommitInfo {
+        let commit = try lookupCommit(id)
+        let parents = (0..<git_commit_parentcount(commit.pointer)).compactMap { index in
+            git_commit_parent_id(commit.pointer, index).map { ObjectID($0.pointee) }
+        }
+        func identity(_ signature: UnsafePointer<git_signature>?) -> Identity {
+            Identity(name: signature.map { String(cString: $0.pointee.name) } ?? "", email: signature.map { String(cString: $0.pointee.email) } ?? "")
+        }
+        return CommitInfo(
+            id: id, tree: ObjectID(git_commit_tree_id(commit.pointer).pointee), parents: parents,
+            message: git_commit_message(commit.pointer).map { String(cString: $0) } ?? "",
+            author: identity(git_commit_author(commit.pointer)), committer: identity(git_commit_committer(commit.pointer)))
+    }
+
+    /// The regular files of a commit's tree whose path passes `include`, descending only into
+    /// directories for which `descend` holds. Symbolic links and submodules are never listed.
+    public func files(in commit: ObjectID, descend: (String) -> Bool, include: (String) -> Bool) throws(GitError) -> [TreeFile] {
+        let handle = try lookupCommit(commit)
+        let tree = try lookupTree(git_commit_tree_id(handle.pointer))
+        var files: [TreeFile] = []
+        try collect(tree, prefix: "", descend: descend, include: include, into: &files)
+        return files
+    }
+
+    private func collect(_ tree: GitHandle, prefix: String, descend: (String) -> Bool, include: (String) -> Bool, into files: inout [TreeFile]) throws(GitError) {
+        for index in 0..<git_tree_entrycount(tree.pointer) {
+            guard let entry = git_tree_entry_byindex(tree.pointer, index), let namePointer = git_tree_entry_name(entry) else { continue }
+            let name = String(cString: namePointer)
+            let path = prefix.isEmpty ? name : "\(prefix)/\(name)"
+            let mode = git_tree_entry_filemode(entry)
+            switch mode {
+            case GIT_FILEMODE_TREE:
+                guard descend(path) else { continue }
+                let subtree = try lookupTree(git_tree_entry_id(entry))
+                try collect(subtree, prefix: path, descend: descend, include: include, into: &files)
+            case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE:
+                if include(path) { files.append(TreeFile(path: path, blob: ObjectID(git_tree_entry_id(entry).pointee), mode: mode.rawValue)) }
+            default:
+                continue  // links and submodules
+            }
+        }
+    }
+
+    /// A blob's bytes.
+    public func blob(_ id: ObjectID) throws(GitError) -> [UInt8] {
+        var oid = id.raw
+        var blob: OpaquePointer?
+        try check(git_blob_lookup(&blob, pointer, &oid), "git_blob_lookup(\(id.short))")
+        guard let blob else { throw GitError(.notFound, operation: "git_blob_lookup", message: "blob \(id) not found") }
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0, let content = git_blob_rawcontent(blob) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: content, count: size))
+    }
+
+    /// Whether `commit` has `ancestor` in its history (or is it).
+    public func isDescendant(_ commit: ObjectID, of ancestor: ObjectID) throws(GitError) -> Bool {
+        if commit == ancestor { return true }
+        var a = commit.raw
+        var b = ancestor.raw
+        return try check(git_graph_descendant_of(pointer, &a, &b), "git_graph_descendant_of") == 1
+    }
+
+    // MARK: - Writing
+
+    /// Stores bytes as a blob.
+    public func writeBlob(_ bytes: [UInt8]) throws(GitError) -> ObjectID {
+        var oid = git_oid()
+        let status = bytes.withUnsafeBytes { buffer in git_blob_create_from_buffer(&oid, pointer, buffer.baseAddress, buffer.count) }
+        try check(status, "git_blob_create_from_buffer")
+        return ObjectID(oid)
+    }
+
+    /// A new tree: the commit's tree with these files replaced (paths, blobs and modes given).
+    public func tree(of commit: ObjectID, replacing files: [TreeFile]) throws(GitError) -> ObjectID {
+        let handle = try lookupCommit(commit)
+        let base = try lookupTree(git_commit_tree_id(handle.pointer))
+        let paths = files.map { strdup($0.path) }
+        defer { paths.forEach { free($0) } }
+        var updates = zip(files, paths).map { file, path in
+            git_tree_update(action: GIT_TREE_UPDATE_UPSERT, id: file.blob.raw, filemode: git_filemode_t(rawValue: file.mode), path: path)
+        }
+        var oid = git_oid()
+        try check(git_tree_create_updated(&oid, pointer, base.pointer, updates.count, &updates), "git_tree_create_updated")
+        return ObjectID(oid)
+    }
+
+    /// Writes a commit object (no reference is moved).
+    public func commit(tree: ObjectID, parents: [ObjectID], author: Identity, committer: Identity, message: String) throws(GitError) -> ObjectID {
+        var treeID = tree.raw
+        var treeHandle: OpaquePointer?
+        try check(git_tree_lookup(&treeHandle, pointer, &treeID), "git_tree_lookup")
+        guard let treeHandle else { throw GitError(.notFound, operation: "git_tree_lookup", message: "tree \(tree) not found") }
+        defer { git_tree_free(treeHandle) }
+        var parentHandles: [GitHandle] = []
+        for parent in parents { parentHandles.append(try lookupCommit(parent)) }
+        let authorSignature = try SignatureHandle(author)
+        let committerSignature = try SignatureHandle(committer)
+        var parentPointers: [OpaquePointer?] = parentHandles.map { $0.pointer }
+        var oid = git_oid()
+        try check(
+            git_commit_create(&oid, pointer, nil, authorSignature.pointer, committerSignature.pointer, "UTF-8", message, treeHandle, parentPointers.count, &parentPointers),
+            "git_commit_create")
+        return ObjectID(oid)
+    }
+}

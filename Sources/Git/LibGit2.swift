@@ -1,0 +1,34 @@
+import CLibGit2
+
+/// Process-wide libgit2 set-up: `git_libgit2_init` runs exactly once, before any handle exists.
+public enum LibGit2 {
+    private static let initialised: Bool = {
+        git_libgit2_init()
+        imagebump_git_set_user_agent("imagebump")
+        imagebump_git_set_strict_hash_verification(1)
+        return true
+    }()
+
+    /// Initialises libgit2 if it is not yet; every entry point of this module calls it.
+    static func ensureInitialised() {
+        _ = initialised
+    }
+
+    /// Whether this libgit2 build speaks HTTPS and SSH (Debian's does both).
+    public static var supportsHTTPS: Bool {
+        ensureInitialised()
+        return git_libgit2_features() & Int32(GIT_FEATURE_HTTPS.rawValue) != 0
+    }
+
+    public static var supportsSSH: Bool {
+        ensureInitialised()
+        return git_libgit2_features() & Int32(GIT_FEATURE_SSH.rawValue) != 0
+    }
+
+    /// Uses this CA bundle (a file, a directory, or both) to verify HTTPS servers. Verification
+    /// itself is never turned off.
+    public static func useCertificateAuthorities(file: String?, directory: String?) throws(GitError) {
+        ensureInitialised()
+        try check(imagebump_git_set_ssl_cert_locations(file, directory), "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)")
+    }
+}

@@ -1,0 +1,151 @@
+import CLibGit2
+import Foundation
+
+/// The outcome of pushing one reference.
+public struct PushedReference: Sendable, Hashable {
+    public let reference: String
+    /// The server's refusal, or nil when the reference was updated.
+    public let rejection: String?
+}
+
+/// State shared with libgit2's C callbacks for the length of one fetch or push.
+private final class TransferContext {
+    let credentials: GitCredentials
+    let host: String
+    let port: Int
+    var credentialAttempts = 0
+    var authenticationFailed = false
+    var unknownHostKey = false
+    var pushed: [PushedReference] = []
+
+    init(credentials: GitCredentials, url: String) {
+        self.credentials = credentials
+        let components = URLComponents(string: url)
+        host = components?.host ?? ""
+        port = components?.port ?? (components?.scheme == "ssh" ? 22 : 443)
+    }
+}
+
+extension GitRepository {
+    /// Fetches `refspecs` from `url` through an anonymous remote: the URL is never written to
+    /// the repository's config, so nothing secret or stale stays on disk.
+    public func fetch(url: String, refspecs: [String], credentials: GitCredentials) throws(GitError) {
+        let context = TransferContext(credentials: credentials, url: url)
+        var options = git_fetch_options()
+        try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "git_fetch_options_init")
+        options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
+        Self.install(&options.callbacks, context)
+        let remote = try anonymousRemote(url)
+        let status = withStrings(refspecs) { array in
+            withExtendedLifetime(context) { git_remote_fetch(remote.pointer, &array, &options, "imagebump fetch") }
+        }
+        try Self.finish(status, "git_remote_fetch", context, url: url)
+    }
+
+    /// Pushes `refspecs` to `url` and reports each reference's outcome; a refusal for any
+    /// reason other than a non-fast-forward is an error.
+    @discardableResult
+    public func push(url: String, refspecs: [String], credentials: GitCredentials) throws(GitError) -> [PushedReference] {
+        let context = TransferContext(credentials: credentials, url: url)
+        var options = git_push_options()
+        try check(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "git_push_options_init")
+        Self.install(&options.callbacks, context)
+        options.callbacks.push_update_reference = { reference, status, payload in
+            guard let payload, let reference else { return 0 }
+            let context = Unmanaged<TransferContext>.fromOpaque(payload).takeUnretainedValue()
+            context.pushed.append(PushedReference(reference: String(cString: reference), rejection: status.map { String(cString: $0) }))
+            return 0
+        }
+        let remote = try anonymousRemote(url)
+        let status = withStrings(refspecs) { array in
+            withExtendedLifetime(context) { git_remote_push(remote.pointer, &array, &options) }
+        }
+        try Self.finish(status, "git_remote_push", context, url: url)
+        for refusal in context.pushed where refusal.rejection != nil {
+            let message = refusal.rejection ?? ""
+            let nonFastForward = message.contains("non-fast-forward") || message.contains("fetch first") || message.contains("stale")
+            throw GitError(nonFastForward ? .nonFastForward : .pushRejected, operation: "git_remote_push", message: "the server refused \(refusal.reference): \(message)")
+        }
+        return context.pushed
+    }
+
+    private func anonymousRemote(_ url: String) throws(GitError) -> GitHandle {
+        var remote: OpaquePointer?
+        try check(git_remote_create_anonymous(&remote, pointer, url), "git_remote_create_anonymous")
+        guard let remote else { throw GitError(.other, operation: "git_remote_create_anonymous", message: "no remote returned") }
+        return GitHandle(remote) { git_remote_free($0) }
+    }
+
+    private func withStrings<T>(_ strings: [String], _ body: (inout git_strarray) -> T) -> T {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        defer { pointers.forEach { free($0) } }
+        return pointers.withUnsafeMutableBufferPointer { buffer in
+            var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+            return body(&array)
+        }
+    }
+
+    /// Maps a transfer's status to an error, preferring what the callbacks learned (a refused
+    /// password or host key) over libgit2's generic message. The URL is named without secrets.
+    private static func finish(_ status: Int32, _ operation: String, _ context: TransferContext, url: String) throws(GitError) {
+        guard status < 0 else { return }
+        if context.unknownHostKey {
+            throw GitError(.hostKeyUnknown, operation: operation, message: "the SSH host key of \(context.host):\(context.port) is not in known_hosts; add it (ssh-keyscan -p \(context.port) \(context.host)) or set acceptUnknownHostKeys", status: status)
+        }
+        if context.authenticationFailed {
+            throw GitError(.authenticationFailed, operation: operation, message: "authentication failed for \(url); check the user name and token", status: status)
+        }
+        var error = GitError.last(status: status, operation: operation)
+        if error.code == .authenticationFailed {
+            error = GitError(.authenticationFailed, operation: operation, message: "authentication failed for \(url): \(error.message)", status: status)
+        }
+        throw error
+    }
+
+    private static func install(_ callbacks: inout git_remote_callbacks, _ context: TransferContext) {
+        callbacks.payload = Unmanaged.passUnretained(context).toOpaque()
+        callbacks.credentials = { out, _, usernameFromURL, allowed, payload in
+            guard let out, let payload else { return -1 }
+            let context = Unmanaged<TransferContext>.fromOpaque(payload).takeUnretainedValue()
+            context.credentialAttempts += 1
+            // One answer per kind: a second request for the same thing means it was refused.
+            switch context.credentials.method {
+            case .none:
+                context.authenticationFailed = true
+                return Int32(GIT_EAUTH.rawValue)
+            case .userPassword(let user, let password):
+                guard context.credentialAttempts == 1, allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 else {
+                    context.authenticationFailed = true
+                    return Int32(GIT_EAUTH.rawValue)
+                }
+                return git_credential_userpass_plaintext_new(out, user, password)
+            case .sshKey(let user, let key, let passphrase):
+                let name = usernameFromURL.map { String(cString: $0) } ?? user
+                if allowed & GIT_CREDENTIAL_USERNAME.rawValue != 0, context.credentialAttempts == 1 {
+                    return git_credential_username_new(out, name)
+                }
+                guard context.credentialAttempts <= 2, allowed & GIT_CREDENTIAL_SSH_MEMORY.rawValue != 0 || allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 else {
+                    context.authenticationFailed = true
+                    return Int32(GIT_EAUTH.rawValue)
+                }
+                return git_credential_ssh_key_memory_new(out, name, nil, key, passphrase)
+            }
+        }
+        callbacks.certificate_check = { certificate, valid, _, payload in
+            guard let certificate, let payload else { return Int32(GIT_ECERTIFICATE.rawValue) }
+            let context = Unmanaged<TransferContext>.fromOpaque(payload).takeUnretainedValue()
+            guard certificate.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2 else {
+                // TLS: libgit2 has verified the chain against the CA bundle; never override it.
+                return valid != 0 ? 0 : Int32(GIT_ECERTIFICATE.rawValue)
+            }
+            let hostKey = UnsafeRawPointer(certificate).assumingMemoryBound(to: git_cert_hostkey.self).pointee
+            if hostKey.type.rawValue & GIT_CERT_SSH_RAW.rawValue != 0, let raw = hostKey.hostkey {
+                let key = Array(UnsafeRawBufferPointer(start: raw, count: hostKey.hostkey_len))
+                if KnownHosts.contains(key: key, host: context.host, port: context.port, in: context.credentials.knownHosts) { return 0 }
+            }
+            if context.credentials.acceptUnknownHostKeys { return 0 }
+            context.unknownHostKey = true
+            return Int32(GIT_ECERTIFICATE.rawValue)
+        }
+    }
+}

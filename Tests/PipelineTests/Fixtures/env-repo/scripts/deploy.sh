@@ -1,0 +1,3 @@
+#!/bin/sh
+IMAGE=ghcr.io/acme/api:1.4.1 # imagebump: ghcr.io/acme/api
+echo "deploying $IMAGE"
