@@ -5,6 +5,7 @@ import Foundation
 public enum GitFixture {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Runs git and returns its standard output (trimmed); throws with stderr on failure.
