@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "imagebump",
             dependencies: [
-                "ImageReference", "Manifests", "Workspace", "Configuration", "AppLogging",
+                "ImageReference", "Manifests", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

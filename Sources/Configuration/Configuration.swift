@@ -6,6 +6,10 @@ import Manifests
 public struct Configuration: Sendable, Hashable {
     public var log = LogSettings()
     public var scan = ScanSettings()
+    /// Where imagebump keeps its repository caches (and, later, its journal); nil means
+    /// `$XDG_STATE_HOME/imagebump` or `~/.local/state/imagebump`.
+    public var stateDirectory: String?
+    public var git = GitSettings()
     public var repos: [Repository] = []
     public var targets: [Target] = []
     public var images: [ImageSettings] = []
@@ -40,6 +44,21 @@ public struct LogSettings: Sendable, Hashable {
     public var format = Format.logfmt
 }
 
+/// How imagebump writes commits.
+public struct GitSettings: Sendable, Hashable {
+    public var authorName = "imagebump"
+    public var authorEmail = "imagebump@localhost"
+    /// Defaults to the author.
+    public var committerName: String?
+    public var committerEmail: String?
+    /// The commit subject; `{image}`, `{tag}`, `{digest}`, `{reference}`, `{target}`, `{location}`.
+    public var subject = "Bump {image} to {tag} in {location}"
+    /// A PEM file of certificate authorities for HTTPS remotes (verification is always on).
+    public var caBundle: String?
+    /// Attempts at a push refused because someone else pushed first.
+    public var pushAttempts = 5
+}
+
 /// Limits for reading manifests.
 public struct ScanSettings: Sendable, Hashable {
     /// Files larger than this many bytes are skipped.
@@ -59,6 +78,10 @@ public struct Repository: Sendable, Hashable {
     public var password: SecretReference?
     /// Private key for SSH.
     public var sshKey: SecretReference?
+    /// An OpenSSH known_hosts file listing the SSH server's host key.
+    public var knownHosts: String?
+    /// Accept SSH host keys that are not in known_hosts (not recommended).
+    public var acceptUnknownHostKeys = false
 }
 
 /// Where one image is written: a repository, a branch, and the paths inside it.

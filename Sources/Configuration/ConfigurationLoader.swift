@@ -57,7 +57,9 @@ struct ConfigurationLoader {
     var nodes: [String: (node: Node, path: String)] = [:]
 
     mutating func read(_ root: Node) {
-        guard let top = reader.mapping(root, "", known: ["log", "scan", "repos", "targets", "images"]) else { return }
+        guard let top = reader.mapping(root, "", known: ["stateDir", "log", "scan", "git", "repos", "targets", "images"]) else { return }
+        if let node = top["stateDir"]?.value, let value = reader.string(node, "stateDir") { configuration.stateDirectory = value }
+        if let node = top["git"]?.value { readGit(node) }
         if let node = top["log"]?.value, let log = reader.mapping(node, "log", known: ["level", "format"]) {
             if let level = log["level"] {
                 if let text = reader.string(level.value, "log.level") {
@@ -93,8 +95,36 @@ struct ConfigurationLoader {
         }
     }
 
+    private mutating func readGit(_ node: Node) {
+        guard let git = reader.mapping(node, "git", known: ["author", "committer", "subject", "caBundle", "pushAttempts"]) else { return }
+        for role in ["author", "committer"] {
+            guard let entry = git[role]?.value, let person = reader.mapping(entry, "git.\(role)", known: ["name", "email"]) else { continue }
+            let name = person["name"].flatMap { reader.string($0.value, "git.\(role).name") }
+            var email = person["email"].flatMap { reader.string($0.value, "git.\(role).email") }
+            if let value = email, !value.contains("@"), let emailNode = person["email"]?.value {
+                reader.report(emailNode, "git.\(role).email", "\"\(value)\" is not an e-mail address; write name@domain")
+                email = nil
+            }
+            if role == "author" {
+                if let name { configuration.git.authorName = name }
+                if let email { configuration.git.authorEmail = email }
+            } else {
+                configuration.git.committerName = name
+                configuration.git.committerEmail = email
+            }
+        }
+        if let subject = git["subject"], let value = reader.string(subject.value, "git.subject") { configuration.git.subject = value }
+        if let bundle = git["caBundle"], let value = reader.string(bundle.value, "git.caBundle") {
+            if !FileManager.default.fileExists(atPath: value) {
+                reader.report(bundle.value, "git.caBundle", "the file \(value) does not exist; give the path of a PEM bundle of certificate authorities")
+            }
+            configuration.git.caBundle = value
+        }
+        if let attempts = git["pushAttempts"], let value = reader.integer(attempts.value, "git.pushAttempts", minimum: 1) { configuration.git.pushAttempts = value }
+    }
+
     private mutating func readRepository(_ node: Node, _ path: String) {
-        guard let fields = reader.mapping(node, path, known: ["name", "url", "branch", "username", "password", "sshKey"]) else { return }
+        guard let fields = reader.mapping(node, path, known: ["name", "url", "branch", "username", "password", "sshKey", "knownHosts", "acceptUnknownHostKeys"]) else { return }
         guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
             return reader.report(node, "\(path).name", "every repository needs a name; add name: env")
         }
@@ -114,6 +144,21 @@ struct ConfigurationLoader {
         if let user = fields["username"], let value = reader.string(user.value, "\(path).username") { repository.username = value }
         repository.password = fields["password"].flatMap { readSecret($0.value, "\(path).password") }
         repository.sshKey = fields["sshKey"].flatMap { readSecret($0.value, "\(path).sshKey") }
+        if let hosts = fields["knownHosts"], let value = reader.string(hosts.value, "\(path).knownHosts") { repository.knownHosts = value }
+        if let accept = fields["acceptUnknownHostKeys"] {
+            if case .scalar(let scalar) = accept.value, ["true", "false"].contains(scalar.string) {
+                repository.acceptUnknownHostKeys = scalar.string == "true"
+            } else {
+                reader.report(accept.value, "\(path).acceptUnknownHostKeys", "expected true or false")
+            }
+        }
+        if url.hasPrefix("ssh://") || (url.contains("@") && !url.contains("://")) {
+            if repository.sshKey == nil {
+                reader.report(urlNode, "\(path).url", "an SSH remote needs sshKey: file:PATH (or env:NAME) with the private key")
+            }
+        } else if repository.password != nil, repository.username == nil {
+            reader.report(urlNode, "\(path).username", "a password or token needs a username (any name works for most forges' tokens)")
+        }
         configuration.repos.append(repository)
         nodes["repo:\(configuration.repos.count - 1)"] = (nameNode, "\(path).name")
     }

@@ -1,37 +1,97 @@
 import ArgumentParser
+import Configuration
+import Foundation
+import Git
 import ImageReference
 import Logging
 import Manifests
+import Pipeline
 import Workspace
 
-/// `imagebump bump IMAGE:TAG[@DIGEST] --repo DIR`: rewrite a directory's references in place.
+/// `imagebump bump IMAGE:TAG[@DIGEST]`: in a directory (`--repo DIR`), or in the configured
+/// environment repositories (`--config FILE [--target NAME]`): commit and push.
 struct BumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bump",
-        abstract: "Move every reference to an image to a new tag (and/or digest) and print the diff.",
+        abstract: "Move every reference to an image to a new tag (and/or digest).",
         discussion: """
-            Only the bytes of the tag or digest change. Exit codes: 0 files changed, 0 and \
-            "already up to date" when nothing was to do, 1 failure (nothing references the \
-            image, or an edit could not be verified: then no file is written), 2 usage error.
+            With --repo DIR (or no --config) the files of DIR are rewritten in place and the diff \
+            is printed. With --config and no --repo, every target of the image (or --target) is \
+            bumped in its Git repository without a checkout: commit, then push to the branch \
+            (mode commit) or to the update branch imagebump/TARGET/IMAGE (mode branch); the \
+            commit id and branch are printed. Only the bytes of the tag or digest change. \
+            Exit codes: 0 changed, 0 and "already up to date" when nothing was to do, 1 failure \
+            (nothing references the image, an edit could not be verified, a push failed: \
+            nothing half-done is written), 2 usage or configuration error.
             """
     )
 
     @Argument(help: "The new reference: IMAGE:TAG, IMAGE@DIGEST or IMAGE:TAG@DIGEST.")
     var reference: String
 
-    @Flag(name: .long, help: "Print the diff without writing any file.")
+    @Flag(name: .long, help: "Print what would change without writing or pushing anything.")
     var dryRun = false
+
+    @Option(name: .long, help: "With --config: bump only this target.")
+    var target: String?
+
+    @Option(name: .long, help: "With --config: the event id recorded in the commit trailer (default: a new UUID).")
+    var eventID: String?
 
     @OptionGroup var directory: DirectoryOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
         do { _ = try BumpRequest(ImageReference(parsing: reference)) } catch { throw ValidationError("\(error)") }
+        if target != nil, global.config == nil { throw ValidationError("--target needs --config") }
+        if directory.repo != nil, target != nil { throw ValidationError("--target bumps a configured repository; drop --repo") }
     }
 
     func run() throws {
         let (configuration, logger) = try global.load(label: "imagebump.bump")
         let request = try BumpRequest(ImageReference(parsing: reference))
+        if global.config != nil, directory.repo == nil {
+            try bumpRepositories(request, configuration, logger)
+        } else {
+            try bumpDirectory(request, configuration, logger)
+        }
+    }
+
+    private func bumpRepositories(_ request: BumpRequest, _ configuration: Configuration, _ logger: Logger) throws {
+        let targets: [GitTarget]
+        do {
+            if let bundle = configuration.git.caBundle { try LibGit2.useCertificateAuthorities(file: bundle, directory: nil) }
+            targets = try RemoteTargets.targets(for: request.image, only: target, in: configuration)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let writer = WriteBack(settings: RemoteTargets.settings(configuration))
+        let event = eventID ?? UUID().uuidString.lowercased()
+        var failed = false
+        for target in targets {
+            do {
+                let result = try writer.bump(request, target: target, eventID: event, dryRun: dryRun)
+                switch result.outcome {
+                case .pushed:
+                    emit("\(target.name): pushed \(result.commit?.short ?? "") to \(result.branch) (\(result.changes.count) change\(result.changes.count == 1 ? "" : "s"))\n")
+                    logger.info("pushed", metadata: ["target": "\(target.name)", "git.commit": "\(result.commit?.hex ?? "")", "git.branch": "\(result.branch)", "event.id": "\(event)", "attempts": "\(result.attempts)"])
+                case .upToDate:
+                    emit("\(target.name): already up to date on \(result.branch)\n")
+                case .dryRun:
+                    emit("\(target.name): would commit to \(result.branch):\n")
+                    emit(result.updates.filter(\.isChanged).map { UnifiedDiff.render(file: $0.file, old: $0.original, new: $0.updated) }.joined())
+                }
+            } catch {
+                failed = true
+                logger.error("bump failed; nothing was pushed", metadata: ["target": "\(target.name)", "error": "\(error)"])
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+
+    private func bumpDirectory(_ request: BumpRequest, _ configuration: Configuration, _ logger: Logger) throws {
         let report: BumpReport
         do {
             report = try directory.workspace(configuration).bump(request, dryRun: dryRun)
@@ -44,13 +104,11 @@ struct BumpCommand: ParsableCommand {
         }
         for update in report.updates {
             for alone in update.leftAlone {
-                logger.notice(
-                    "reference left alone",
-                    metadata: ["file": "\(alone.reference.file)", "line": "\(alone.reference.line)", "reason": "\(alone.reason)"])
+                logger.notice("reference left alone", metadata: ["file": "\(alone.reference.file)", "line": "\(alone.reference.line)", "reason": "\(alone.reason)"])
             }
         }
         guard !report.updates.isEmpty else {
-            logger.error("nothing references the image", metadata: ["image.repository": "\(request.image)", "repo": "\(directory.repo)"])
+            logger.error("nothing references the image", metadata: ["image.repository": "\(request.image)", "repo": "\(directory.repo ?? ".")"])
             throw ExitCode.failure
         }
         if report.changedFiles.isEmpty {
@@ -60,8 +118,6 @@ struct BumpCommand: ParsableCommand {
         emit(report.changedFiles.map { UnifiedDiff.render(file: $0.file, old: $0.original, new: $0.updated) }.joined())
         logger.info(
             dryRun ? "dry run: nothing written" : "files updated",
-            metadata: [
-                "image.repository": "\(request.image)", "files": "\(report.changedFiles.count)", "changes": "\(report.changes.count)",
-            ])
+            metadata: ["image.repository": "\(request.image)", "files": "\(report.changedFiles.count)", "changes": "\(report.changes.count)"])
     }
 }

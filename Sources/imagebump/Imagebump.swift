@@ -51,7 +51,8 @@ struct GlobalOptions: ParsableArguments {
         }
         let level = Logger.Level(rawValue: logLevel ?? configuration.log.level) ?? .info
         let format = StructuredLogHandler.Format(rawValue: logFormat ?? configuration.log.format.rawValue) ?? .logfmt
-        LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, format: format, level: level) }
+        let redactor = Redactor(secrets: RemoteTargets.resolvableSecrets(configuration))
+        LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, format: format, level: level, redactor: redactor) }
         return (configuration, Logger(label: label))
     }
 }

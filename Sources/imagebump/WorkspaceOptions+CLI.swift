@@ -5,8 +5,8 @@ import Workspace
 
 /// The directory and path options `scan` and `bump` share.
 struct DirectoryOptions: ParsableArguments {
-    @Option(name: .long, help: "The directory holding the environment repository's files.")
-    var repo: String = "."
+    @Option(name: .long, help: "The directory holding the environment repository's files (default: the current directory).")
+    var repo: String?
 
     @Option(name: .long, parsing: .upToNextOption, help: "Only files matching these patterns (e.g. 'envs/dev/**').")
     var paths: [String] = []
@@ -18,6 +18,6 @@ struct DirectoryOptions: ParsableArguments {
         }
         let options = WorkspaceOptions(
             paths: globs, maximumFileSize: configuration.scan.maximumFileSize, extraction: configuration.extractionOptions)
-        return Workspace(root: repo, options: options)
+        return Workspace(root: repo ?? ".", options: options)
     }
 }

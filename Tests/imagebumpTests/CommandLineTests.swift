@@ -101,8 +101,8 @@ import Testing
             "ConfigurationTests/Fixtures/invalid.yaml")
         let result = try run(["validate", "--config", invalid.path])
         #expect(result.status == 2)
-        #expect(result.stderr.split(separator: "\n").count == 14)
-        #expect(result.stdout.hasSuffix(": 14 problems\n"))
+        #expect(result.stderr.split(separator: "\n").count == 19)
+        #expect(result.stdout.hasSuffix(": 19 problems\n"))
 
         let valid = try run(["validate", "--config", "../../../config/imagebump.yaml"], in: Self.fixtures)
         #expect(valid.status == 0)
