@@ -28,7 +28,9 @@ let package = Package(
         ),
         // I/O around the domain.
         .target(name: "Workspace", dependencies: ["Manifests", "ImageReference"]),
-        .target(name: "Pipeline", dependencies: ["Git", "Manifests", "ImageReference"]),
+        .target(
+            name: "Pipeline",
+            dependencies: ["Git", "Manifests", "ImageReference", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Configuration",
             dependencies: ["ImageReference", "Manifests", .product(name: "Yams", package: "Yams")]
@@ -72,7 +74,8 @@ let package = Package(
             dependencies: ["AppLogging", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Git", "Manifests", "ImageReference", "TestSupport"]),
+        .testTarget(
+            name: "PipelineTests", dependencies: ["Pipeline", "Git", "Manifests", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "imagebumpTests",
             dependencies: ["imagebump", "TestSupport"],

@@ -98,7 +98,9 @@ struct ConfigurationLoader {
     private mutating func readGit(_ node: Node) {
         guard let git = reader.mapping(node, "git", known: ["author", "committer", "subject", "caBundle", "pushAttempts"]) else { return }
         for role in ["author", "committer"] {
-            guard let entry = git[role]?.value, let person = reader.mapping(entry, "git.\(role)", known: ["name", "email"]) else { continue }
+            guard let entry = git[role]?.value, let person = reader.mapping(entry, "git.\(role)", known: ["name", "email"]) else {
+                continue
+            }
             let name = person["name"].flatMap { reader.string($0.value, "git.\(role).name") }
             var email = person["email"].flatMap { reader.string($0.value, "git.\(role).email") }
             if let value = email, !value.contains("@"), let emailNode = person["email"]?.value {
@@ -116,15 +118,22 @@ struct ConfigurationLoader {
         if let subject = git["subject"], let value = reader.string(subject.value, "git.subject") { configuration.git.subject = value }
         if let bundle = git["caBundle"], let value = reader.string(bundle.value, "git.caBundle") {
             if !FileManager.default.fileExists(atPath: value) {
-                reader.report(bundle.value, "git.caBundle", "the file \(value) does not exist; give the path of a PEM bundle of certificate authorities")
+                reader.report(
+                    bundle.value, "git.caBundle",
+                    "the file \(value) does not exist; give the path of a PEM bundle of certificate authorities")
             }
             configuration.git.caBundle = value
         }
-        if let attempts = git["pushAttempts"], let value = reader.integer(attempts.value, "git.pushAttempts", minimum: 1) { configuration.git.pushAttempts = value }
+        if let attempts = git["pushAttempts"], let value = reader.integer(attempts.value, "git.pushAttempts", minimum: 1) {
+            configuration.git.pushAttempts = value
+        }
     }
 
     private mutating func readRepository(_ node: Node, _ path: String) {
-        guard let fields = reader.mapping(node, path, known: ["name", "url", "branch", "username", "password", "sshKey", "knownHosts", "acceptUnknownHostKeys"]) else { return }
+        guard
+            let fields = reader.mapping(
+                node, path, known: ["name", "url", "branch", "username", "password", "sshKey", "knownHosts", "acceptUnknownHostKeys"])
+        else { return }
         guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
             return reader.report(node, "\(path).name", "every repository needs a name; add name: env")
         }

@@ -51,7 +51,8 @@ extension GitError {
             message = String(cString: text)
             errorClass = last.pointee.klass
         }
-        return GitError(classify(status: status, errorClass: errorClass, message: message), operation: operation, message: message, status: status)
+        return GitError(
+            classify(status: status, errorClass: errorClass, message: message), operation: operation, message: message, status: status)
     }
 
     static func classify(status: Int32, errorClass: Int32, message: String) -> Code {

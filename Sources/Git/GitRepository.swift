@@ -111,7 +111,9 @@ public final class GitRepository {
             git_commit_parent_id(commit.pointer, index).map { ObjectID($0.pointee) }
         }
         func identity(_ signature: UnsafePointer<git_signature>?) -> Identity {
-            Identity(name: signature.map { String(cString: $0.pointee.name) } ?? "", email: signature.map { String(cString: $0.pointee.email) } ?? "")
+            Identity(
+                name: signature.map { String(cString: $0.pointee.name) } ?? "",
+                email: signature.map { String(cString: $0.pointee.email) } ?? "")
         }
         return CommitInfo(
             id: id, tree: ObjectID(git_commit_tree_id(commit.pointer).pointee), parents: parents,
@@ -119,33 +121,34 @@ public final class GitRepository {
             author: identity(git_commit_author(commit.pointer)), committer: identity(git_commit_committer(commit.pointer)))
     }
 
-    /// The regular files of a commit's tree whose path passes `include`, descending only into
-    /// directories for which `descend` holds. Symbolic links and submodules are never listed.
-    public func files(in commit: ObjectID, descend: (String) -> Bool, include: (String) -> Bool) throws(GitError) -> [TreeFile] {
-        let handle = try lookupCommit(commit)
-        let tree = try lookupTree(git_commit_tree_id(handle.pointer))
-        var files: [TreeFile] = []
-        try collect(tree, prefix: "", descend: descend, include: include, into: &files)
-        return files
+    /// One entry of a tree: a file (regular or executable) or a subtree. Links and
+    /// submodules are never listed.
+    public struct TreeEntry: Sendable, Hashable {
+        public let name: String
+        public let id: ObjectID
+        public let mode: UInt32
+        public var isTree: Bool { mode == GIT_FILEMODE_TREE.rawValue }
     }
 
-    private func collect(_ tree: GitHandle, prefix: String, descend: (String) -> Bool, include: (String) -> Bool, into files: inout [TreeFile]) throws(GitError) {
-        for index in 0..<git_tree_entrycount(tree.pointer) {
-            guard let entry = git_tree_entry_byindex(tree.pointer, index), let namePointer = git_tree_entry_name(entry) else { continue }
-            let name = String(cString: namePointer)
-            let path = prefix.isEmpty ? name : "\(prefix)/\(name)"
+    /// The root tree of a commit.
+    public func rootTree(of commit: ObjectID) throws(GitError) -> ObjectID {
+        ObjectID(git_commit_tree_id(try lookupCommit(commit).pointer).pointee)
+    }
+
+    /// The files and subtrees directly in a tree.
+    public func entries(ofTree id: ObjectID) throws(GitError) -> [TreeEntry] {
+        var oid = id.raw
+        let tree = try lookupTree(&oid)
+        var entries: [TreeEntry] = []
+        let count = git_tree_entrycount(tree.pointer)
+        entries.reserveCapacity(count)
+        for index in 0..<count {
+            guard let entry = git_tree_entry_byindex(tree.pointer, index), let name = git_tree_entry_name(entry) else { continue }
             let mode = git_tree_entry_filemode(entry)
-            switch mode {
-            case GIT_FILEMODE_TREE:
-                guard descend(path) else { continue }
-                let subtree = try lookupTree(git_tree_entry_id(entry))
-                try collect(subtree, prefix: path, descend: descend, include: include, into: &files)
-            case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE:
-                if include(path) { files.append(TreeFile(path: path, blob: ObjectID(git_tree_entry_id(entry).pointee), mode: mode.rawValue)) }
-            default:
-                continue  // links and submodules
-            }
+            guard mode == GIT_FILEMODE_TREE || mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE else { continue }
+            entries.append(TreeEntry(name: String(cString: name), id: ObjectID(git_tree_entry_id(entry).pointee), mode: mode.rawValue))
         }
+        return entries
     }
 
     /// A blob's bytes.
@@ -193,7 +196,9 @@ public final class GitRepository {
     }
 
     /// Writes a commit object (no reference is moved).
-    public func commit(tree: ObjectID, parents: [ObjectID], author: Identity, committer: Identity, message: String) throws(GitError) -> ObjectID {
+    public func commit(tree: ObjectID, parents: [ObjectID], author: Identity, committer: Identity, message: String) throws(GitError)
+        -> ObjectID
+    {
         var treeID = tree.raw
         var treeHandle: OpaquePointer?
         try check(git_tree_lookup(&treeHandle, pointer, &treeID), "git_tree_lookup")
@@ -206,7 +211,9 @@ public final class GitRepository {
         var parentPointers: [OpaquePointer?] = parentHandles.map { $0.pointer }
         var oid = git_oid()
         try check(
-            git_commit_create(&oid, pointer, nil, authorSignature.pointer, committerSignature.pointer, "UTF-8", message, treeHandle, parentPointers.count, &parentPointers),
+            git_commit_create(
+                &oid, pointer, nil, authorSignature.pointer, committerSignature.pointer, "UTF-8", message, treeHandle, parentPointers.count,
+                &parentPointers),
             "git_commit_create")
         return ObjectID(oid)
     }

@@ -11,7 +11,9 @@ enum KnownHosts {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 3, !fields[0].hasPrefix("#"), !fields[0].hasPrefix("@revoked") else { continue }
             let patterns = fields[0].split(separator: ",")
-            let negated = patterns.contains { pattern in pattern.hasPrefix("!") && names.contains { matches(String(pattern.dropFirst()), $0) } }
+            let negated = patterns.contains { pattern in
+                pattern.hasPrefix("!") && names.contains { matches(String(pattern.dropFirst()), $0) }
+            }
             guard !negated, patterns.contains(where: { pattern in names.contains { matches(String(pattern), $0) } }) else { continue }
             if let listed = Data(base64Encoded: String(fields[2])), Array(listed) == key { return true }
         }

@@ -64,7 +64,9 @@ extension GitRepository {
         for refusal in context.pushed where refusal.rejection != nil {
             let message = refusal.rejection ?? ""
             let nonFastForward = message.contains("non-fast-forward") || message.contains("fetch first") || message.contains("stale")
-            throw GitError(nonFastForward ? .nonFastForward : .pushRejected, operation: "git_remote_push", message: "the server refused \(refusal.reference): \(message)")
+            throw GitError(
+                nonFastForward ? .nonFastForward : .pushRejected, operation: "git_remote_push",
+                message: "the server refused \(refusal.reference): \(message)")
         }
         return context.pushed
     }
@@ -90,14 +92,21 @@ extension GitRepository {
     private static func finish(_ status: Int32, _ operation: String, _ context: TransferContext, url: String) throws(GitError) {
         guard status < 0 else { return }
         if context.unknownHostKey {
-            throw GitError(.hostKeyUnknown, operation: operation, message: "the SSH host key of \(context.host):\(context.port) is not in known_hosts; add it (ssh-keyscan -p \(context.port) \(context.host)) or set acceptUnknownHostKeys", status: status)
+            throw GitError(
+                .hostKeyUnknown, operation: operation,
+                message:
+                    "the SSH host key of \(context.host):\(context.port) is not in known_hosts; add it (ssh-keyscan -p \(context.port) \(context.host)) or set acceptUnknownHostKeys",
+                status: status)
         }
         if context.authenticationFailed {
-            throw GitError(.authenticationFailed, operation: operation, message: "authentication failed for \(url); check the user name and token", status: status)
+            throw GitError(
+                .authenticationFailed, operation: operation, message: "authentication failed for \(url); check the user name and token",
+                status: status)
         }
         var error = GitError.last(status: status, operation: operation)
         if error.code == .authenticationFailed {
-            error = GitError(.authenticationFailed, operation: operation, message: "authentication failed for \(url): \(error.message)", status: status)
+            error = GitError(
+                .authenticationFailed, operation: operation, message: "authentication failed for \(url): \(error.message)", status: status)
         }
         throw error
     }
@@ -124,7 +133,9 @@ extension GitRepository {
                 if allowed & GIT_CREDENTIAL_USERNAME.rawValue != 0, context.credentialAttempts == 1 {
                     return git_credential_username_new(out, name)
                 }
-                guard context.credentialAttempts <= 2, allowed & GIT_CREDENTIAL_SSH_MEMORY.rawValue != 0 || allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 else {
+                guard context.credentialAttempts <= 2,
+                    allowed & GIT_CREDENTIAL_SSH_MEMORY.rawValue != 0 || allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0
+                else {
                     context.authenticationFailed = true
                     return Int32(GIT_EAUTH.rawValue)
                 }

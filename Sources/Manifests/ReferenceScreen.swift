@@ -22,6 +22,11 @@ public struct ReferenceScreen: Sendable {
         self.needles = needles
     }
 
+    /// A stable text naming what this screen looks for (to key caches of its answers).
+    public var signature: String {
+        needles.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\u{1}")
+    }
+
     /// Whether the bytes might reference the image (false means certainly not).
     public func mightReference(_ bytes: UnsafeRawBufferPointer) -> Bool {
         needles.contains { ByteSearch.contains($0, in: bytes) }

@@ -22,7 +22,10 @@ public struct GitTarget: Sendable {
     public var mode: Mode
     public var credentials: GitCredentials
 
-    public init(name: String, repository: String, url: String, branch: String, paths: [PathGlob], mode: Mode, credentials: GitCredentials = GitCredentials()) {
+    public init(
+        name: String, repository: String, url: String, branch: String, paths: [PathGlob], mode: Mode,
+        credentials: GitCredentials = GitCredentials()
+    ) {
         self.name = name
         self.repository = repository
         self.url = url
@@ -65,7 +68,8 @@ public struct WriteBackSettings: Sendable {
 
     public init(
         stateDirectory: String, author: Identity = Identity(name: "imagebump", email: "imagebump@localhost"), committer: Identity? = nil,
-        subject: String = Self.defaultSubject, pushAttempts: Int = 5, extraction: ExtractionOptions = ExtractionOptions(), maximumFileSize: Int = 1 << 20
+        subject: String = Self.defaultSubject, pushAttempts: Int = 5, extraction: ExtractionOptions = ExtractionOptions(),
+        maximumFileSize: Int = 1 << 20
     ) {
         self.stateDirectory = stateDirectory
         self.author = author

@@ -25,12 +25,20 @@ struct RepositoryCache {
             if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
             try FileManager.default.createDirectory(atPath: "\(stateDirectory)/repos", withIntermediateDirectories: true)
         } catch {
-            throw WriteBackError(.storage, target: target, detail: "cannot prepare the repository cache at \(path): \(error.localizedDescription); check that the state directory is writable and has space")
+            throw WriteBackError(
+                .storage, target: target,
+                detail:
+                    "cannot prepare the repository cache at \(path): \(error.localizedDescription); check that the state directory is writable and has space"
+            )
         }
         do {
             return try GitRepository.initBare(at: path)
         } catch {
-            throw WriteBackError(.storage, target: target, detail: "cannot create the repository cache at \(path): \(error.message); check that the state directory is writable and has space", gitError: error)
+            throw WriteBackError(
+                .storage, target: target,
+                detail:
+                    "cannot create the repository cache at \(path): \(error.message); check that the state directory is writable and has space",
+                gitError: error)
         }
     }
 }

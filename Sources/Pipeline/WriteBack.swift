@@ -1,6 +1,7 @@
 import Foundation
 import Git
 import ImageReference
+import Logging
 import Manifests
 
 /// What a bump of one target did.
@@ -31,16 +32,34 @@ public struct WriteBackResult: Sendable {
 /// refused because someone else pushed first is retried on the new tip.
 public struct WriteBack: Sendable {
     public let settings: WriteBackSettings
+    let logger: Logger
     /// Runs before each push attempt (attempt number from 1); tests use it to race a push.
     let beforePush: (@Sendable (Int) throws -> Void)?
 
-    public init(settings: WriteBackSettings) {
-        self.init(settings: settings, beforePush: nil)
+    public init(settings: WriteBackSettings, logger: Logger = Logger(label: "imagebump.writeback")) {
+        self.init(settings: settings, logger: logger, beforePush: nil)
     }
 
-    init(settings: WriteBackSettings, beforePush: (@Sendable (Int) throws -> Void)?) {
+    init(settings: WriteBackSettings, logger: Logger = Logger(label: "imagebump.writeback"), beforePush: (@Sendable (Int) throws -> Void)?)
+    {
         self.settings = settings
+        self.logger = logger
         self.beforePush = beforePush
+    }
+
+    /// Runs a step and logs how long it took, at debug level.
+    private func timed<T>(_ step: String, _ target: GitTarget, _ body: () throws(WriteBackError) -> T) throws(WriteBackError) -> T {
+        let start = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - start
+            logger.debug(
+                "step done",
+                metadata: [
+                    "step": "\(step)", "target": "\(target.name)",
+                    "duration.ms": "\(elapsed.components.attoseconds / 1_000_000_000_000_000 + elapsed.components.seconds * 1000)",
+                ])
+        }
+        return try body()
     }
 
     /// The update branch for a target and image: `imagebump/dev/ghcr.io-acme-api`.
@@ -48,7 +67,9 @@ public struct WriteBack: Sendable {
         "imagebump/\(target)/" + image.description.map { $0 == "/" || $0 == ":" ? "-" : $0 }.map(String.init).joined()
     }
 
-    public func bump(_ request: BumpRequest, target: GitTarget, eventID: String, dryRun: Bool = false) throws(WriteBackError) -> WriteBackResult {
+    public func bump(_ request: BumpRequest, target: GitTarget, eventID: String, dryRun: Bool = false) throws(WriteBackError)
+        -> WriteBackResult
+    {
         let cache = RepositoryCache(stateDirectory: settings.stateDirectory)
         var repository = try cache.open(target.repository, target: target.name)
         let updateBranch = Self.updateBranch(target: target.name, image: request.image)
@@ -57,35 +78,61 @@ public struct WriteBack: Sendable {
         while true {
             attempt += 1
             do {
-                try fetch(repository, target: target, updateBranch: updateBranch)
+                try timed("fetch", target) { () throws(WriteBackError) in try fetch(repository, target: target, updateBranch: updateBranch)
+                }
             } catch let error where error.gitError?.code == .corruptRepository && attempt == 1 {
                 repository = try cache.recreate(target.repository, target: target.name)
                 try fetch(repository, target: target, updateBranch: updateBranch)
             }
             let tip = try git(target) { () throws(GitError) in try repository.target(of: "refs/remotes/origin/\(target.branch)") }
             guard let base = tip else {
-                throw WriteBackError(.branchMissing, target: target.name, detail: "the branch \(target.branch) does not exist in \(target.url); create it or fix targets[].branch")
+                throw WriteBackError(
+                    .branchMissing, target: target.name,
+                    detail: "the branch \(target.branch) does not exist in \(target.url); create it or fix targets[].branch")
             }
-            let edit = try self.edit(repository, base: base, request: request, target: target)
+            let edit = try timed("edit", target) { () throws(WriteBackError) in
+                try self.edit(repository, base: base, request: request, target: target)
+            }
             if edit.updates.allSatisfy({ !$0.isChanged }) {
-                return WriteBackResult(outcome: .upToDate, target: target.name, branch: destination, commit: base, changes: [], updates: [], attempts: attempt)
+                return WriteBackResult(
+                    outcome: .upToDate, target: target.name, branch: destination, commit: base, changes: [], updates: [], attempts: attempt)
             }
             if dryRun {
-                return WriteBackResult(outcome: .dryRun, target: target.name, branch: destination, commit: nil, changes: edit.changes, updates: edit.updates, attempts: attempt)
+                return WriteBackResult(
+                    outcome: .dryRun, target: target.name, branch: destination, commit: nil, changes: edit.changes, updates: edit.updates,
+                    attempts: attempt)
             }
-            let commit = try self.commit(repository, base: base, edit: edit, request: request, target: target, eventID: eventID)
+            let commit = try timed("commit", target) { () throws(WriteBackError) in
+                try self.commit(repository, base: base, edit: edit, request: request, target: target, eventID: eventID)
+            }
             do {
-                if target.mode == .branch, let existing = try updateBranchTip(repository, target: target, branch: updateBranch, base: base) {
-                    if try git(target, { () throws(GitError) in try repository.commitInfo(existing).tree == repository.commitInfo(commit).tree }) {
-                        return WriteBackResult(outcome: .upToDate, target: target.name, branch: updateBranch, commit: existing, changes: [], updates: [], attempts: attempt)
+                var expected: ObjectID? = base
+                if target.mode == .branch {
+                    expected = try updateBranchTip(repository, target: target, branch: updateBranch, base: base)
+                    if let existing = expected,
+                        try git(
+                            target,
+                            { () throws(GitError) in try repository.commitInfo(existing).tree == repository.commitInfo(commit.id).tree })
+                    {
+                        return WriteBackResult(
+                            outcome: .upToDate, target: target.name, branch: updateBranch, commit: existing, changes: [], updates: [],
+                            attempts: attempt)
                     }
                 }
                 try beforePush?(attempt)
-                try push(repository, commit: commit, branch: destination, force: target.mode == .branch, target: target)
-                return WriteBackResult(outcome: .pushed, target: target.name, branch: destination, commit: commit, changes: edit.changes, updates: edit.updates, attempts: attempt)
+                try timed("push", target) { () throws(WriteBackError) in
+                    try push(
+                        repository, commit: commit, branch: destination, expected: expected, force: target.mode == .branch, target: target)
+                }
+                return WriteBackResult(
+                    outcome: .pushed, target: target.name, branch: destination, commit: commit.id, changes: edit.changes,
+                    updates: edit.updates, attempts: attempt)
             } catch let error as WriteBackError where error.gitError?.code == .nonFastForward {
                 guard attempt < settings.pushAttempts else {
-                    throw WriteBackError(.retriesExhausted, target: target.name, detail: "\(destination) moved under us \(attempt) times; giving up (someone else keeps pushing)", gitError: error.gitError)
+                    throw WriteBackError(
+                        .retriesExhausted, target: target.name,
+                        detail: "\(destination) moved under us \(attempt) times; giving up (someone else keeps pushing)",
+                        gitError: error.gitError)
                 }
             } catch let error as WriteBackError {
                 throw error
@@ -112,8 +159,9 @@ public struct WriteBack: Sendable {
             refspecs.append("+refs/heads/\(updateBranch):refs/remotes/origin/\(updateBranch)")
         }
         if !target.url.contains("://"), !FileManager.default.fileExists(atPath: target.url) {
-            throw WriteBackError(.git, target: target.name, detail: "cannot fetch \(target.url): no repository at that path; fix repos[].url",
-                                 gitError: GitError(.notFound, operation: "git_remote_fetch", message: "no repository at \(target.url)"))
+            throw WriteBackError(
+                .git, target: target.name, detail: "cannot fetch \(target.url): no repository at that path; fix repos[].url",
+                gitError: GitError(.notFound, operation: "git_remote_fetch", message: "no repository at \(target.url)"))
         }
         do {
             try repository.fetch(url: target.url, refspecs: refspecs, credentials: target.credentials)
@@ -128,50 +176,99 @@ public struct WriteBack: Sendable {
         var changes: [Change] { updates.flatMap(\.changes) }
     }
 
-    /// Runs the manifest engine over the blobs of the base commit's tree.
+    /// Runs the manifest engine over the blobs of the base commit's tree: subtrees outside the
+    /// target's paths, or known from an earlier bump to hold nothing that passes the screen,
+    /// are not read.
     private func edit(_ repository: GitRepository, base: ObjectID, request: BumpRequest, target: GitTarget) throws(WriteBackError) -> Edit {
-        let files = try git(target) { () throws(GitError) in
-            try repository.files(in: base, descend: target.mayInclude(inside:), include: target.includes)
-        }
         let screen = ReferenceScreen(image: request.image, options: settings.extraction)
+        let cache = ScreenCache(
+            repositoryPath: repository.path,
+            key: "\(screen.signature)|\(target.paths.map(\.pattern).joined(separator: ","))|\(settings.maximumFileSize)")
+        defer { cache.save() }
+        var candidates: [(file: String, mode: UInt32, bytes: [UInt8])] = []
+
+        func collect(_ tree: ObjectID, _ path: String) throws(GitError) -> Bool {
+            if !path.isEmpty, cache.isEmpty(path: path, tree: tree) { return false }
+            var found = false
+            for entry in try repository.entries(ofTree: tree) {
+                let child = path.isEmpty ? entry.name : "\(path)/\(entry.name)"
+                if entry.isTree {
+                    if target.mayInclude(inside: child), try collect(entry.id, child) { found = true }
+                } else if target.includes(child) {
+                    let bytes = try repository.blob(entry.id)
+                    guard bytes.count <= settings.maximumFileSize, screen.mightReference(bytes) else { continue }
+                    found = true
+                    candidates.append((child, entry.mode, bytes))
+                }
+            }
+            if !found { cache.markEmpty(path: path, tree: tree) }
+            return found
+        }
+        try git(target) { () throws(GitError) in _ = try collect(try repository.rootTree(of: base), "") }
+
         let updater = ManifestUpdater(extractor: ReferenceExtractor(options: settings.extraction))
         var edit = Edit()
         var referenced = false
-        for file in files {
-            let bytes = try git(target) { () throws(GitError) in try repository.blob(file.blob) }
-            guard bytes.count <= settings.maximumFileSize, screen.mightReference(bytes) else { continue }
+        for candidate in candidates {
             let update: FileUpdate
-            do { update = try updater.update(file: file.path, bytes: bytes, request: request) } catch {
+            do { update = try updater.update(file: candidate.file, bytes: candidate.bytes, request: request) } catch {
                 throw WriteBackError(.edit, target: target.name, detail: "\(error)")
             }
             referenced = referenced || !(update.changes.isEmpty && update.upToDate.isEmpty && update.leftAlone.isEmpty)
             if update.isChanged {
                 edit.updates.append(update)
-                edit.modes[file.path] = file.mode
+                edit.modes[candidate.file] = candidate.mode
             } else if !update.upToDate.isEmpty {
                 edit.updates.append(update)
             }
         }
         guard referenced else {
-            throw WriteBackError(.noReferences, target: target.name, detail: "no file in \(target.location) on \(target.branch) references \(request.image)")
+            throw WriteBackError(
+                .noReferences, target: target.name, detail: "no file in \(target.location) on \(target.branch) references \(request.image)")
         }
         return edit
     }
 
-    private func commit(_ repository: GitRepository, base: ObjectID, edit: Edit, request: BumpRequest, target: GitTarget, eventID: String) throws(WriteBackError) -> ObjectID {
+    /// A new commit and every object it added (blobs, the trees on the changed paths, itself).
+    struct NewCommit {
+        let id: ObjectID
+        let objects: [ObjectID]
+    }
+
+    private func commit(_ repository: GitRepository, base: ObjectID, edit: Edit, request: BumpRequest, target: GitTarget, eventID: String)
+        throws(WriteBackError) -> NewCommit
+    {
         try git(target) { () throws(GitError) in
             var replaced: [TreeFile] = []
             for update in edit.updates where update.isChanged {
-                replaced.append(TreeFile(path: update.file, blob: try repository.writeBlob(update.updated), mode: edit.modes[update.file] ?? 0o100644))
+                replaced.append(
+                    TreeFile(path: update.file, blob: try repository.writeBlob(update.updated), mode: edit.modes[update.file] ?? 0o100644))
             }
             let tree = try repository.tree(of: base, replacing: replaced)
-            let message = CommitMessage.render(template: settings.subject, request: request, target: target, changes: edit.changes, eventID: eventID)
-            return try repository.commit(tree: tree, parents: [base], author: settings.author, committer: settings.committer, message: message)
+            let message = CommitMessage.render(
+                template: settings.subject, request: request, target: target, changes: edit.changes, eventID: eventID)
+            let commit = try repository.commit(
+                tree: tree, parents: [base], author: settings.author, committer: settings.committer, message: message)
+            var directories: Set<String> = [""]
+            for file in replaced {
+                var parts = file.path.split(separator: "/").dropLast()
+                while !parts.isEmpty {
+                    directories.insert(parts.joined(separator: "/"))
+                    parts = parts.dropLast()
+                }
+            }
+            var objects = [commit] + replaced.map(\.blob)
+            for directory in directories.sorted() {
+                if let id = try repository.treeID(at: directory, inRoot: tree) { objects.append(id) }
+            }
+            return NewCommit(id: commit, objects: objects)
         }
     }
 
     /// The update branch's tip if it exists; throws if a commit on it is not ours.
-    private func updateBranchTip(_ repository: GitRepository, target: GitTarget, branch: String, base: ObjectID) throws(WriteBackError) -> ObjectID? {
+    private func updateBranchTip(_ repository: GitRepository, target: GitTarget, branch: String, base: ObjectID) throws(WriteBackError)
+        -> ObjectID?
+    {
         try git(target) { () throws(GitError) -> ObjectID? in
             guard let tip = try repository.target(of: "refs/remotes/origin/\(branch)") else { return nil }
             var current = tip
@@ -179,7 +276,9 @@ public struct WriteBack: Sendable {
                 if try repository.isDescendant(base, of: current) { return tip }
                 let info = try repository.commitInfo(current)
                 guard info.committer.email == settings.committer.email else {
-                    throw GitError(.notOurs, operation: "lease check", message: "\(branch) has commit \(current.short) by \(info.committer); not overwriting it")
+                    throw GitError(
+                        .notOurs, operation: "lease check",
+                        message: "\(branch) has commit \(current.short) by \(info.committer); not overwriting it")
                 }
                 guard let parent = info.parents.first else { return tip }
                 current = parent
@@ -188,12 +287,21 @@ public struct WriteBack: Sendable {
         }
     }
 
-    private func push(_ repository: GitRepository, commit: ObjectID, branch: String, force: Bool, target: GitTarget) throws(WriteBackError) {
+    /// Pushes a commit: to a local remote by copying its new objects and moving the branch
+    /// only if it still points where we fetched it (a true lease); to any other remote with
+    /// libgit2's push (forced for update branches, which are ours alone).
+    private func push(_ repository: GitRepository, commit: NewCommit, branch: String, expected: ObjectID?, force: Bool, target: GitTarget)
+        throws(WriteBackError)
+    {
         let local = "refs/heads/\(branch)"
         try git(target) { () throws(GitError) in
-            try repository.setReference(local, to: commit, message: "imagebump")
-            try repository.push(url: target.url, refspecs: ["\(force ? "+" : "")\(local):\(local)"], credentials: target.credentials)
-            try repository.setReference("refs/remotes/origin/\(branch)", to: commit, message: "imagebump push")
+            try repository.setReference(local, to: commit.id, message: "imagebump")
+            if GitRepository.isLocal(target.url) {
+                try repository.pushLocal(to: target.url, objects: commit.objects, reference: local, expected: expected, new: commit.id)
+            } else {
+                try repository.push(url: target.url, refspecs: ["\(force ? "+" : "")\(local):\(local)"], credentials: target.credentials)
+            }
+            try repository.setReference("refs/remotes/origin/\(branch)", to: commit.id, message: "imagebump push")
         }
     }
 }

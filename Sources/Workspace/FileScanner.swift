@@ -43,7 +43,8 @@ struct FileScanner: Sendable {
             return isYAML || ReferenceScreen.anyMarker.mightReference(buffer)
         }
         guard relevant else { return Outcome(file: file.path, parsed: false, result: nil) }
-        let result = image.map { extractor.extract(file: file.path, bytes: bytes, image: $0) } ?? extractor.extract(file: file.path, bytes: bytes)
+        let result =
+            image.map { extractor.extract(file: file.path, bytes: bytes, image: $0) } ?? extractor.extract(file: file.path, bytes: bytes)
         let interesting = !result.references.isEmpty || result.skipped != nil || !result.problems.isEmpty
         return Outcome(file: file.path, parsed: true, result: interesting ? result : nil)
     }

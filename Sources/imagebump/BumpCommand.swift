@@ -66,7 +66,7 @@ struct BumpCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
-        let writer = WriteBack(settings: RemoteTargets.settings(configuration))
+        let writer = WriteBack(settings: RemoteTargets.settings(configuration), logger: logger)
         let event = eventID ?? UUID().uuidString.lowercased()
         var failed = false
         for target in targets {
@@ -74,13 +74,22 @@ struct BumpCommand: ParsableCommand {
                 let result = try writer.bump(request, target: target, eventID: event, dryRun: dryRun)
                 switch result.outcome {
                 case .pushed:
-                    emit("\(target.name): pushed \(result.commit?.short ?? "") to \(result.branch) (\(result.changes.count) change\(result.changes.count == 1 ? "" : "s"))\n")
-                    logger.info("pushed", metadata: ["target": "\(target.name)", "git.commit": "\(result.commit?.hex ?? "")", "git.branch": "\(result.branch)", "event.id": "\(event)", "attempts": "\(result.attempts)"])
+                    emit(
+                        "\(target.name): pushed \(result.commit?.short ?? "") to \(result.branch) (\(result.changes.count) change\(result.changes.count == 1 ? "" : "s"))\n"
+                    )
+                    logger.info(
+                        "pushed",
+                        metadata: [
+                            "target": "\(target.name)", "git.commit": "\(result.commit?.hex ?? "")", "git.branch": "\(result.branch)",
+                            "event.id": "\(event)", "attempts": "\(result.attempts)",
+                        ])
                 case .upToDate:
                     emit("\(target.name): already up to date on \(result.branch)\n")
                 case .dryRun:
                     emit("\(target.name): would commit to \(result.branch):\n")
-                    emit(result.updates.filter(\.isChanged).map { UnifiedDiff.render(file: $0.file, old: $0.original, new: $0.updated) }.joined())
+                    emit(
+                        result.updates.filter(\.isChanged).map { UnifiedDiff.render(file: $0.file, old: $0.original, new: $0.updated) }
+                            .joined())
                 }
             } catch {
                 failed = true
@@ -104,11 +113,14 @@ struct BumpCommand: ParsableCommand {
         }
         for update in report.updates {
             for alone in update.leftAlone {
-                logger.notice("reference left alone", metadata: ["file": "\(alone.reference.file)", "line": "\(alone.reference.line)", "reason": "\(alone.reason)"])
+                logger.notice(
+                    "reference left alone",
+                    metadata: ["file": "\(alone.reference.file)", "line": "\(alone.reference.line)", "reason": "\(alone.reason)"])
             }
         }
         guard !report.updates.isEmpty else {
-            logger.error("nothing references the image", metadata: ["image.repository": "\(request.image)", "repo": "\(directory.repo ?? ".")"])
+            logger.error(
+                "nothing references the image", metadata: ["image.repository": "\(request.image)", "repo": "\(directory.repo ?? ".")"])
             throw ExitCode.failure
         }
         if report.changedFiles.isEmpty {
@@ -118,6 +130,8 @@ struct BumpCommand: ParsableCommand {
         emit(report.changedFiles.map { UnifiedDiff.render(file: $0.file, old: $0.original, new: $0.updated) }.joined())
         logger.info(
             dryRun ? "dry run: nothing written" : "files updated",
-            metadata: ["image.repository": "\(request.image)", "files": "\(report.changedFiles.count)", "changes": "\(report.changes.count)"])
+            metadata: [
+                "image.repository": "\(request.image)", "files": "\(report.changedFiles.count)", "changes": "\(report.changes.count)",
+            ])
     }
 }

@@ -17,7 +17,8 @@ enum RemoteTargets {
         let committer = Identity(name: git.committerName ?? git.authorName, email: git.committerEmail ?? git.authorEmail)
         return WriteBackSettings(
             stateDirectory: stateDirectory(configuration), author: author, committer: committer, subject: git.subject,
-            pushAttempts: git.pushAttempts, extraction: configuration.extractionOptions, maximumFileSize: configuration.scan.maximumFileSize)
+            pushAttempts: git.pushAttempts, extraction: configuration.extractionOptions, maximumFileSize: configuration.scan.maximumFileSize
+        )
     }
 
     /// `stateDir`, else `$XDG_STATE_HOME/imagebump`, else `~/.local/state/imagebump`.
@@ -37,7 +38,10 @@ enum RemoteTargets {
         if let only {
             targets = targets.filter { $0.name == only }
             guard !targets.isEmpty else {
-                throw Failure(description: "\(image) does not go to a target named \"\(only)\"; its targets are \(configuration.targets(for: image).map(\.name).joined(separator: ", "))")
+                throw Failure(
+                    description:
+                        "\(image) does not go to a target named \"\(only)\"; its targets are \(configuration.targets(for: image).map(\.name).joined(separator: ", "))"
+                )
             }
         }
         return try targets.map { target in

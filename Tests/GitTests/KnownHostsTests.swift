@@ -1,6 +1,7 @@
 import Foundation
-@testable import Git
 import Testing
+
+@testable import Git
 
 @Suite struct KnownHostsTests {
     static let key: [UInt8] = Array("ssh-ed25519-key-bytes".utf8)

@@ -32,13 +32,15 @@ import Testing
         /// in subjectAltName but not IP addresses.
         func target(scheme: String = "http", password: String) throws -> GitTarget {
             GitTarget(
-                name: "dev", repository: "env", url: "\(scheme)://\(scheme == "https" ? "localhost" : "127.0.0.1"):\(server.port)/remote.git", branch: "main",
+                name: "dev", repository: "env",
+                url: "\(scheme)://\(scheme == "https" ? "localhost" : "127.0.0.1"):\(server.port)/remote.git", branch: "main",
                 paths: [try PathGlob("envs/dev/**")], mode: .commit,
                 credentials: GitCredentials(method: .userPassword(user: "imagebump", password: password)))
         }
 
         var writer: WriteBack {
-            WriteBack(settings: WriteBackSettings(stateDirectory: state.path, committer: Identity(name: "bot", email: "bot@imagebump.test")))
+            WriteBack(
+                settings: WriteBackSettings(stateDirectory: state.path, committer: Identity(name: "bot", email: "bot@imagebump.test")))
         }
     }
 
@@ -105,13 +107,21 @@ enum TestCertificates {
             process.waitUntilExit()
             guard process.terminationStatus == 0 else { throw GitFixture.Failure(description: "openssl \(arguments.first ?? "") failed") }
         }
-        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=imagebump test CA", "-keyout", "\(directory)/ca.key", "-out", "\(directory)/ca.pem"])
-        try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "\(directory)/server.key", "-out", "\(directory)/server.csr"])
+        try openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=imagebump test CA", "-keyout",
+            "\(directory)/ca.key", "-out", "\(directory)/ca.pem",
+        ])
+        try openssl([
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "\(directory)/server.key", "-out",
+            "\(directory)/server.csr",
+        ])
         try Data("subjectAltName=DNS:localhost,IP:127.0.0.1\n".utf8).write(to: URL(fileURLWithPath: "\(directory)/san.ext"))
         try openssl([
-            "x509", "-req", "-in", "\(directory)/server.csr", "-CA", "\(directory)/ca.pem", "-CAkey", "\(directory)/ca.key", "-CAcreateserial",
+            "x509", "-req", "-in", "\(directory)/server.csr", "-CA", "\(directory)/ca.pem", "-CAkey", "\(directory)/ca.key",
+            "-CAcreateserial",
             "-days", "2", "-extfile", "\(directory)/san.ext", "-out", "\(directory)/server.pem",
         ])
-        return Files(caCertificate: "\(directory)/ca.pem", serverCertificate: "\(directory)/server.pem", serverKey: "\(directory)/server.key")
+        return Files(
+            caCertificate: "\(directory)/ca.pem", serverCertificate: "\(directory)/server.pem", serverKey: "\(directory)/server.key")
     }
 }

@@ -36,20 +36,21 @@ import Testing
             try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
             let port = try BackgroundServer.freePort()
             try """
-                Port \(port)
-                ListenAddress 127.0.0.1
-                HostKey \(directory)/host_key
-                AuthorizedKeysFile \(directory)/authorized_keys
-                PidFile \(directory)/sshd.pid
-                PasswordAuthentication no
-                KbdInteractiveAuthentication no
-                PubkeyAuthentication yes
-                PermitRootLogin prohibit-password
-                UsePAM no
-                StrictModes no
+            Port \(port)
+            ListenAddress 127.0.0.1
+            HostKey \(directory)/host_key
+            AuthorizedKeysFile \(directory)/authorized_keys
+            PidFile \(directory)/sshd.pid
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            PubkeyAuthentication yes
+            PermitRootLogin prohibit-password
+            UsePAM no
+            StrictModes no
 
-                """.write(toFile: "\(directory)/sshd_config", atomically: true, encoding: .utf8)
-            server = try BackgroundServer(executable: "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", "\(directory)/sshd_config"], listeningOn: port)
+            """.write(toFile: "\(directory)/sshd_config", atomically: true, encoding: .utf8)
+            server = try BackgroundServer(
+                executable: "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", "\(directory)/sshd_config"], listeningOn: port)
             clientKey = try String(contentsOfFile: "\(directory)/client_key", encoding: .utf8)
             let hostKey = try String(contentsOfFile: "\(directory)/host_key.pub", encoding: .utf8).split(separator: " ")
             knownHosts = "[127.0.0.1]:\(port) \(hostKey[0]) \(hostKey[1])\n"

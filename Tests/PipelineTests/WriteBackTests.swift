@@ -2,9 +2,10 @@ import Foundation
 import Git
 import ImageReference
 import Manifests
-@testable import Pipeline
 import TestSupport
 import Testing
+
+@testable import Pipeline
 
 /// Write-back against real bare repositories on disk, inspected with the git command line.
 @Suite struct WriteBackTests {
@@ -23,7 +24,9 @@ import Testing
                 stateDirectory: state.path, author: Identity(name: "CI Author", email: "ci@imagebump.test"), committer: WriteBackTests.bot)
         }
 
-        func target(_ name: String = "dev", mode: GitTarget.Mode = .commit, branch: String = "main", paths: [String]? = nil, url: String? = nil) throws -> GitTarget {
+        func target(
+            _ name: String = "dev", mode: GitTarget.Mode = .commit, branch: String = "main", paths: [String]? = nil, url: String? = nil
+        ) throws -> GitTarget {
             GitTarget(
                 name: name, repository: "env", url: url ?? remote.path, branch: branch,
                 paths: try (paths ?? ["envs/\(name)/**", "scripts/**"]).map { try PathGlob($0) }, mode: mode)
@@ -37,32 +40,37 @@ import Testing
     @Test func commitModePushesExactlyTheEditWithMessageModesAndIdentities() throws {
         let setup = try Setup()
         let before = try setup.git("rev-parse", "main")
-        let result = try WriteBack(settings: setup.settings).bump(request("ghcr.io/acme/api:1.4.2"), target: setup.target(), eventID: "evt-1")
+        let result = try WriteBack(settings: setup.settings).bump(
+            request("ghcr.io/acme/api:1.4.2"), target: setup.target(), eventID: "evt-1")
         #expect(result.outcome == .pushed)
         #expect(result.branch == "main")
         #expect(try setup.git("rev-parse", "main") == result.commit?.hex)
         #expect(try setup.git("rev-parse", "main~1") == before)
 
         // Only the edited blobs differ, by one line each.
-        #expect(try setup.git("diff", "--numstat", "main~1", "main") == """
-            1\t1\tenvs/dev/api/deployment.yaml
-            1\t1\tenvs/dev/api/values.yaml
-            1\t1\tscripts/deploy.sh
-            """)
+        #expect(
+            try setup.git("diff", "--numstat", "main~1", "main") == """
+                1\t1\tenvs/dev/api/deployment.yaml
+                1\t1\tenvs/dev/api/values.yaml
+                1\t1\tscripts/deploy.sh
+                """)
         #expect(try setup.git("show", "main:envs/dev/api/values.yaml").contains("  tag: \"1.4.2\""))
         #expect(try setup.git("ls-tree", "main", "scripts/deploy.sh").hasPrefix("100755 blob"))
-        #expect(try setup.git("log", "-1", "--format=%an <%ae>|%cn <%ce>", "main") == "CI Author <ci@imagebump.test>|imagebump bot <bot@imagebump.test>")
-        #expect(try setup.git("log", "-1", "--format=%B", "main") == """
-            Bump ghcr.io/acme/api to 1.4.2 in envs/dev
+        #expect(
+            try setup.git("log", "-1", "--format=%an <%ae>|%cn <%ce>", "main")
+                == "CI Author <ci@imagebump.test>|imagebump bot <bot@imagebump.test>")
+        #expect(
+            try setup.git("log", "-1", "--format=%B", "main") == """
+                Bump ghcr.io/acme/api to 1.4.2 in envs/dev
 
-            - envs/dev/api/deployment.yaml:13 1.4.1 → 1.4.2
-            - envs/dev/api/values.yaml:4 1.4.1 → 1.4.2
-            - scripts/deploy.sh:2 1.4.1 → 1.4.2
+                - envs/dev/api/deployment.yaml:13 1.4.1 → 1.4.2
+                - envs/dev/api/values.yaml:4 1.4.1 → 1.4.2
+                - scripts/deploy.sh:2 1.4.1 → 1.4.2
 
-            Imagebump-Image: ghcr.io/acme/api:1.4.2
-            Imagebump-Target: dev
-            Imagebump-Event: evt-1
-            """)
+                Imagebump-Image: ghcr.io/acme/api:1.4.2
+                Imagebump-Target: dev
+                Imagebump-Event: evt-1
+                """)
         // The cache is bare and stores no remote URL.
         let cache = RepositoryCache(stateDirectory: setup.state.path).path(for: "env")
         #expect(!FileManager.default.fileExists(atPath: "\(cache)/index"))
@@ -151,19 +159,29 @@ import Testing
     @Test func clearErrors() throws {
         let setup = try Setup()
         let writer = WriteBack(settings: setup.settings)
-        #expect(throws: WriteBackError.self) { try writer.bump(request("ghcr.io/acme/api:1.4.2"), target: setup.target(branch: "nope"), eventID: "e") }
-        do { _ = try writer.bump(request("ghcr.io/acme/api:1.4.2"), target: setup.target(branch: "nope"), eventID: "e") } catch let error as WriteBackError {
+        #expect(throws: WriteBackError.self) {
+            try writer.bump(request("ghcr.io/acme/api:1.4.2"), target: setup.target(branch: "nope"), eventID: "e")
+        }
+        do { _ = try writer.bump(request("ghcr.io/acme/api:1.4.2"), target: setup.target(branch: "nope"), eventID: "e") } catch let error
+            as WriteBackError
+        {
             #expect(error.code == .branchMissing)
             #expect(error.description.contains("the branch nope does not exist"))
         }
-        do { _ = try writer.bump(request("ghcr.io/acme/unknown:1.0"), target: setup.target(), eventID: "e") } catch let error as WriteBackError {
+        do { _ = try writer.bump(request("ghcr.io/acme/unknown:1.0"), target: setup.target(), eventID: "e") } catch let error
+            as WriteBackError
+        {
             #expect(error.code == .noReferences)
         }
-        do { _ = try writer.bump(request("ghcr.io/acme/api:1.4.2"), target: setup.target(url: "http://127.0.0.1:1/env.git"), eventID: "e") } catch let error as WriteBackError {
+        do {
+            _ = try writer.bump(request("ghcr.io/acme/api:1.4.2"), target: setup.target(url: "http://127.0.0.1:1/env.git"), eventID: "e")
+        } catch let error as WriteBackError {
             #expect(error.code == .git)
             #expect(error.gitError?.code == .unreachable, "\(error)")
         }
-        do { _ = try writer.bump(request("ghcr.io/acme/api:1.4.2"), target: setup.target(url: "/nonexistent/env.git"), eventID: "e") } catch let error as WriteBackError {
+        do {
+            _ = try writer.bump(request("ghcr.io/acme/api:1.4.2"), target: setup.target(url: "/nonexistent/env.git"), eventID: "e")
+        } catch let error as WriteBackError {
             #expect(error.code == .git)
             #expect(error.description.contains("/nonexistent/env.git"))
         }
@@ -201,7 +219,8 @@ import Testing
     @Test func dryRunWritesNothing() throws {
         let setup = try Setup()
         let before = try setup.git("rev-parse", "main")
-        let result = try WriteBack(settings: setup.settings).bump(request("ghcr.io/acme/api:1.4.2"), target: setup.target(), eventID: "e", dryRun: true)
+        let result = try WriteBack(settings: setup.settings).bump(
+            request("ghcr.io/acme/api:1.4.2"), target: setup.target(), eventID: "e", dryRun: true)
         #expect(result.outcome == .dryRun)
         #expect(result.updates.filter(\.isChanged).count == 3)
         #expect(try setup.git("rev-parse", "main") == before)

@@ -11,8 +11,10 @@ import Testing
         let state = try TemporaryDirectory.make("imagebump-state")
         let template = try String(contentsOf: CommandLineTests.fixtures.appendingPathComponent("remote-config.yaml"), encoding: .utf8)
         let config = state.appendingPathComponent("imagebump.yaml")
-        try template.replacingOccurrences(of: "REMOTE", with: remote.path).replacingOccurrences(of: "STATE", with: state.appendingPathComponent("state").path)
-            .write(to: config, atomically: true, encoding: .utf8)
+        try template.replacingOccurrences(of: "REMOTE", with: remote.path).replacingOccurrences(
+            of: "STATE", with: state.appendingPathComponent("state").path
+        )
+        .write(to: config, atomically: true, encoding: .utf8)
         return (config, remote)
     }
 
@@ -22,8 +24,11 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let main = try GitFixture.git(["--git-dir", remote.path, "rev-parse", "--short=12", "main"])
         let update = try GitFixture.git(["--git-dir", remote.path, "rev-parse", "--short=12", "imagebump/acc/ghcr.io-acme-api"])
-        #expect(run.stdout == "dev: pushed \(main) to main (2 changes)\nacc: pushed \(update) to imagebump/acc/ghcr.io-acme-api (2 changes)\n")
-        #expect(try GitFixture.git(["--git-dir", remote.path, "log", "-1", "--format=%(trailers:key=Imagebump-Event,valueonly)", "main"]) == "evt-cli")
+        #expect(
+            run.stdout == "dev: pushed \(main) to main (2 changes)\nacc: pushed \(update) to imagebump/acc/ghcr.io-acme-api (2 changes)\n")
+        #expect(
+            try GitFixture.git(["--git-dir", remote.path, "log", "-1", "--format=%(trailers:key=Imagebump-Event,valueonly)", "main"])
+                == "evt-cli")
 
         let again = try cli.run(["bump", "ghcr.io/acme/api:1.4.2", "--config", config.path, "--target", "dev"])
         #expect(again.status == 0)
