@@ -97,16 +97,7 @@ enum TestCertificates {
 
     static func make() throws -> Files {
         let directory = try TemporaryDirectory.make("imagebump-pki").path
-        func openssl(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw GitFixture.Failure(description: "openssl \(arguments.first ?? "") failed") }
-        }
+        func openssl(_ arguments: [String]) throws { try Command.succeed("/usr/bin/openssl", arguments) }
         try openssl([
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=imagebump test CA", "-keyout",
             "\(directory)/ca.key", "-out", "\(directory)/ca.pem",

@@ -21,15 +21,7 @@ import Testing
         init() throws {
             remote = try GitFixture.bareRepository(from: GitSSHTests.fixtures.appendingPathComponent("env-repo"))
             let directory = try TemporaryDirectory.make("imagebump-sshd").path
-            func keygen(_ arguments: [String]) throws {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-                process.arguments = ["-q", "-N", ""] + arguments
-                process.standardOutput = FileHandle.nullDevice
-                try process.run()
-                process.waitUntilExit()
-                guard process.terminationStatus == 0 else { throw GitFixture.Failure(description: "ssh-keygen failed") }
-            }
+            func keygen(_ arguments: [String]) throws { try Command.succeed("/usr/bin/ssh-keygen", ["-q", "-N", ""] + arguments) }
             try keygen(["-t", "ed25519", "-f", "\(directory)/host_key"])
             try keygen(["-t", "ecdsa", "-b", "256", "-m", "PEM", "-f", "\(directory)/client_key"])
             try FileManager.default.copyItem(atPath: "\(directory)/client_key.pub", toPath: "\(directory)/authorized_keys")

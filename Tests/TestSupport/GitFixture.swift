@@ -11,10 +11,6 @@ public enum GitFixture {
     /// Runs git and returns its standard output (trimmed); throws with stderr on failure.
     @discardableResult
     public static func git(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment
         env["GIT_AUTHOR_NAME"] = "Test Person"
         env["GIT_AUTHOR_EMAIL"] = "person@example.com"
@@ -23,19 +19,8 @@ public enum GitFixture {
         env["GIT_CONFIG_NOSYSTEM"] = "1"
         env["HOME"] = FileManager.default.temporaryDirectory.path
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "git \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
-        }
-        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return try Command.succeed("/usr/bin/git", arguments, in: directory, environment: env).trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 
     /// A bare repository whose `main` holds one commit with the files of `directory`;

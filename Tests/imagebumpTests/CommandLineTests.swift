@@ -7,12 +7,6 @@ import Testing
     static let fixtures = fixturesDirectory()
     static let repo = fixtures.appendingPathComponent("env-repo")
 
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
     static var binary: URL {
         let directory =
             Bundle.main.bundleURL.hasDirectoryPath && Bundle.main.bundleURL.pathExtension == "xctest"
@@ -20,22 +14,8 @@ import Testing
         return directory.appendingPathComponent("imagebump")
     }
 
-    func run(_ arguments: [String], in directory: URL? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+    func run(_ arguments: [String], in directory: URL? = nil) throws -> Command.Result {
+        try Command.run(Self.binary.path, arguments, in: directory)
     }
 
     func fixture(_ name: String) throws -> String {
