@@ -20,6 +20,8 @@ let package = Package(
         // C libraries, each wrapped once.
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .target(name: "Git", dependencies: ["CLibGit2"]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "HTTPClient", dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]),
         // Domain: pure, no I/O.
         .target(name: "ImageReference"),
         .target(
@@ -74,6 +76,7 @@ let package = Package(
             dependencies: ["AppLogging", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
         .testTarget(
             name: "PipelineTests", dependencies: ["Pipeline", "Git", "Manifests", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
