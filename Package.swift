@@ -30,6 +30,7 @@ let package = Package(
         ),
         // I/O around the domain.
         .target(name: "Workspace", dependencies: ["Manifests", "ImageReference"]),
+        .target(name: "Forge", dependencies: ["HTTPClient"]),
         .target(
             name: "Pipeline",
             dependencies: ["Git", "Manifests", "ImageReference", .product(name: "Logging", package: "swift-log")]),
@@ -77,6 +78,7 @@ let package = Package(
         ),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
+        .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "TestSupport"]),
         .testTarget(
             name: "PipelineTests", dependencies: ["Pipeline", "Git", "Manifests", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(

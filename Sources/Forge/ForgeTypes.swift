@@ -1,0 +1,87 @@
+/// A merge request (pull request) as the forge reports it.
+public struct MergeRequest: Sendable, Hashable {
+    /// The number people use: GitHub/Gitea PR number, GitLab iid, Bitbucket id.
+    public let number: Int
+    public let url: String
+    public let title: String
+    public let body: String
+    public let head: String
+    public let base: String
+    /// GitHub's GraphQL node id (for auto-merge); nil elsewhere.
+    public let nodeID: String?
+
+    public init(number: Int, url: String, title: String, body: String, head: String, base: String, nodeID: String? = nil) {
+        self.number = number
+        self.url = url
+        self.title = title
+        self.body = body
+        self.head = head
+        self.base = base
+        self.nodeID = nodeID
+    }
+}
+
+/// What a merge request should say and how it should be handled.
+public struct MergeRequestContent: Sendable, Hashable {
+    public var title: String
+    public var body: String
+    /// The update branch.
+    public var head: String
+    /// The branch it merges into.
+    public var base: String
+    public var labels: [String] = []
+    public var reviewers: [String] = []
+    public var draft = false
+    public var autoMerge = false
+    /// GitLab: delete the update branch when merged.
+    public var removeSourceBranch = true
+    /// A hidden marker in the body that identifies the request as ours, e.g.
+    /// `<!-- imagebump:target=dev image=ghcr.io/acme/api -->`.
+    public var marker: String
+
+    public init(title: String, body: String, head: String, base: String, marker: String) {
+        self.title = title
+        self.body = body
+        self.head = head
+        self.base = base
+        self.marker = marker
+    }
+}
+
+/// A forge call that failed: the operation, the HTTP status, and the forge's own message.
+public struct ForgeError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        case unauthorized, forbidden, notFound, alreadyExists, validation, notAllowed, rateLimited, server, transport, unexpected
+    }
+
+    public let code: Code
+    public let operation: String
+    public let status: Int?
+    public let message: String
+    /// For `.alreadyExists`: the number of the open request, when the forge names it.
+    public let existing: Int?
+
+    public init(_ code: Code, operation: String, status: Int?, message: String, existing: Int? = nil) {
+        self.code = code
+        self.operation = operation
+        self.status = status
+        self.message = message
+        self.existing = existing
+    }
+
+    public var description: String { "\(operation) failed\(status.map { " (HTTP \($0))" } ?? ""): \(message)" }
+}
+
+/// The intent-level calls imagebump makes on any forge.
+public protocol Forge: Sendable {
+    /// The open merge request from `head` into `base`, or one whose body carries `marker`.
+    func findOpenMergeRequest(head: String, base: String, marker: String) async throws(ForgeError) -> MergeRequest?
+    /// Creates a merge request; throws `.alreadyExists` (with the existing number when the
+    /// forge says it) when one is open for the branch.
+    func openMergeRequest(_ content: MergeRequestContent) async throws(ForgeError) -> MergeRequest
+    func updateMergeRequest(_ number: Int, title: String, body: String) async throws(ForgeError) -> MergeRequest
+    func addLabels(_ number: Int, _ labels: [String]) async throws(ForgeError)
+    func requestReviewers(_ number: Int, _ reviewers: [String]) async throws(ForgeError)
+    func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError)
+    func comment(_ number: Int, _ text: String) async throws(ForgeError)
+}

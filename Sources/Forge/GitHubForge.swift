@@ -1,0 +1,89 @@
+import Foundation
+import HTTPClient
+
+/// GitHub REST v3 (github.com or Enterprise `https://HOST/api/v3`); auto-merge via GraphQL.
+/// The transport carries `Authorization: Bearer …`.
+public struct GitHubForge: Forge {
+    let http: ForgeHTTP
+    let owner: String
+    let repository: String
+    let graphQLURL: String
+
+    /// `repository` is `owner/name`.
+    public init(transport: any HTTPTransport, apiBaseURL: String = "https://api.github.com", repository: String) {
+        let base = apiBaseURL.hasSuffix("/") ? String(apiBaseURL.dropLast()) : apiBaseURL
+        http = ForgeHTTP(transport: transport, baseURL: base)
+        let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
+        owner = parts.first ?? repository
+        self.repository = parts.count > 1 ? parts[1] : ""
+        graphQLURL = base.hasSuffix("/api/v3") ? String(base.dropLast(3)) + "graphql" : base + "/graphql"
+    }
+
+    var repoPath: String { "/repos/\(ForgeHTTP.segment(owner))/\(ForgeHTTP.segment(repository))" }
+
+    public func findOpenMergeRequest(head: String, base: String, marker: String) async throws(ForgeError) -> MergeRequest? {
+        let filtered = try await http.list(
+            "find pull request",
+            "\(repoPath)/pulls?state=open&head=\(ForgeHTTP.query("\(owner):\(head)"))&base=\(ForgeHTTP.query(base))&per_page=100")
+        if let found = filtered.first { return Self.parse(found) }
+        // Ours even if the branch was renamed: the hidden marker in the body.
+        let open = try await http.list("list pull requests", "\(repoPath)/pulls?state=open&per_page=100")
+        return open.first { ($0["body"] as? String)?.contains(marker) == true }.map(Self.parse)
+    }
+
+    public func openMergeRequest(_ content: MergeRequestContent) async throws(ForgeError) -> MergeRequest {
+        do {
+            let created = try await http.object(
+                "create pull request", "POST", "\(repoPath)/pulls",
+                json: [
+                    "title": content.title, "head": content.head, "base": content.base, "body": content.body, "draft": content.draft,
+                    "maintainer_can_modify": true,
+                ])
+            return Self.parse(created)
+        } catch  where error.code == .validation && error.message.contains("A pull request already exists") {
+            throw ForgeError(.alreadyExists, operation: error.operation, status: error.status, message: error.message)
+        }
+    }
+
+    public func updateMergeRequest(_ number: Int, title: String, body: String) async throws(ForgeError) -> MergeRequest {
+        Self.parse(
+            try await http.object(
+                "update pull request #\(number)", "PATCH", "\(repoPath)/pulls/\(number)", json: ["title": title, "body": body]))
+    }
+
+    public func addLabels(_ number: Int, _ labels: [String]) async throws(ForgeError) {
+        _ = try await http.call("add labels to #\(number)", "POST", "\(repoPath)/issues/\(number)/labels", json: ["labels": labels])
+    }
+
+    public func requestReviewers(_ number: Int, _ reviewers: [String]) async throws(ForgeError) {
+        _ = try await http.call(
+            "request reviewers on #\(number)", "POST", "\(repoPath)/pulls/\(number)/requested_reviewers", json: ["reviewers": reviewers])
+    }
+
+    public func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError) {
+        guard let node = request.nodeID else {
+            throw ForgeError(
+                .unexpected, operation: "enable auto-merge on #\(request.number)", status: nil, message: "the pull request has no node_id")
+        }
+        let mutation =
+            "mutation($id: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: MERGE}) { clientMutationId } }"
+        let answer = try await http.object(
+            "enable auto-merge on #\(request.number)", "POST", graphQLURL, json: ["query": mutation, "variables": ["id": node]])
+        if let errors = answer["errors"] as? [[String: Any]], !errors.isEmpty {
+            throw ForgeError(
+                .validation, operation: "enable auto-merge on #\(request.number)", status: 200,
+                message: errors.compactMap { $0["message"] as? String }.joined(separator: "; "))
+        }
+    }
+
+    public func comment(_ number: Int, _ text: String) async throws(ForgeError) {
+        _ = try await http.call("comment on #\(number)", "POST", "\(repoPath)/issues/\(number)/comments", json: ["body": text])
+    }
+
+    static func parse(_ object: [String: Any]) -> MergeRequest {
+        MergeRequest(
+            number: object["number"] as? Int ?? 0, url: object["html_url"] as? String ?? "", title: object["title"] as? String ?? "",
+            body: object["body"] as? String ?? "", head: (object["head"] as? [String: Any])?["ref"] as? String ?? "",
+            base: (object["base"] as? [String: Any])?["ref"] as? String ?? "", nodeID: object["node_id"] as? String)
+    }
+}

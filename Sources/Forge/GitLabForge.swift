@@ -1,0 +1,101 @@
+import Foundation
+import HTTPClient
+
+/// GitLab REST v4 (gitlab.com or self-managed `https://HOST/api/v4`); the project is its id or
+/// path. The transport carries `PRIVATE-TOKEN`.
+public struct GitLabForge: Forge {
+    let http: ForgeHTTP
+    let project: String
+    let sleep: @Sendable (Duration) async -> Void
+
+    public init(
+        transport: any HTTPTransport, apiBaseURL: String = "https://gitlab.com/api/v4", project: String,
+        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
+    ) {
+        http = ForgeHTTP(transport: transport, baseURL: apiBaseURL.hasSuffix("/") ? String(apiBaseURL.dropLast()) : apiBaseURL)
+        self.project = project
+        self.sleep = sleep
+    }
+
+    var projectPath: String { "/projects/\(ForgeHTTP.segment(project))" }
+
+    public func findOpenMergeRequest(head: String, base: String, marker: String) async throws(ForgeError) -> MergeRequest? {
+        let filtered = try await http.list(
+            "find merge request",
+            "\(projectPath)/merge_requests?state=opened&source_branch=\(ForgeHTTP.query(head))&target_branch=\(ForgeHTTP.query(base))&per_page=100"
+        )
+        if let found = filtered.first { return Self.parse(found) }
+        let open = try await http.list("list merge requests", "\(projectPath)/merge_requests?state=opened&per_page=100")
+        return open.first { ($0["description"] as? String)?.contains(marker) == true }.map(Self.parse)
+    }
+
+    public func openMergeRequest(_ content: MergeRequestContent) async throws(ForgeError) -> MergeRequest {
+        var fields: [String: Any] = [
+            "source_branch": content.head, "target_branch": content.base,
+            "title": content.draft ? "Draft: \(content.title)" : content.title,
+            "description": content.body, "remove_source_branch": content.removeSourceBranch,
+        ]
+        if !content.labels.isEmpty { fields["labels"] = content.labels.joined(separator: ",") }
+        do {
+            return Self.parse(try await http.object("create merge request", "POST", "\(projectPath)/merge_requests", json: fields))
+        } catch  where error.code == .alreadyExists {
+            // {"message":["Another open merge request already exists for this source branch: !1"]}
+            let number = error.message.split(separator: "!").last.flatMap { Int($0.prefix { $0.isNumber }) }
+            throw ForgeError(.alreadyExists, operation: error.operation, status: error.status, message: error.message, existing: number)
+        }
+    }
+
+    public func updateMergeRequest(_ number: Int, title: String, body: String) async throws(ForgeError) -> MergeRequest {
+        Self.parse(
+            try await http.object(
+                "update merge request !\(number)", "PUT", "\(projectPath)/merge_requests/\(number)",
+                json: ["title": title, "description": body]))
+    }
+
+    public func addLabels(_ number: Int, _ labels: [String]) async throws(ForgeError) {
+        _ = try await http.call(
+            "add labels to !\(number)", "PUT", "\(projectPath)/merge_requests/\(number)",
+            json: ["add_labels": labels.joined(separator: ",")])
+    }
+
+    /// Reviewers are named by user name and sent as user ids.
+    public func requestReviewers(_ number: Int, _ reviewers: [String]) async throws(ForgeError) {
+        var ids: [Int] = []
+        for name in reviewers {
+            let users = try await http.list("look up user \(name)", "/users?username=\(ForgeHTTP.query(name))")
+            guard let id = users.first?["id"] as? Int else {
+                throw ForgeError(.notFound, operation: "look up user \(name)", status: 200, message: "no GitLab user is named \(name)")
+            }
+            ids.append(id)
+        }
+        _ = try await http.call(
+            "request reviewers on !\(number)", "PUT", "\(projectPath)/merge_requests/\(number)", json: ["reviewer_ids": ids])
+    }
+
+    /// `auto_merge=true` (GitLab ≥ 17.11); a 405 right after creation (no pipeline yet) is retried.
+    public func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                _ = try await http.call(
+                    "enable auto-merge on !\(request.number)", "PUT", "\(projectPath)/merge_requests/\(request.number)/merge",
+                    json: ["auto_merge": true])
+                return
+            } catch  where error.code == .notAllowed && attempt < 4 {
+                await sleep(.seconds(2 * attempt))
+            }
+        }
+    }
+
+    public func comment(_ number: Int, _ text: String) async throws(ForgeError) {
+        _ = try await http.call("comment on !\(number)", "POST", "\(projectPath)/merge_requests/\(number)/notes", json: ["body": text])
+    }
+
+    static func parse(_ object: [String: Any]) -> MergeRequest {
+        MergeRequest(
+            number: object["iid"] as? Int ?? 0, url: object["web_url"] as? String ?? "", title: object["title"] as? String ?? "",
+            body: object["description"] as? String ?? "", head: object["source_branch"] as? String ?? "",
+            base: object["target_branch"] as? String ?? "")
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import HTTPClient
+
+/// Gitea and Forgejo REST v1 (`https://HOST/api/v1`). The transport carries
+/// `Authorization: token …`.
+public struct GiteaForge: Forge {
+    let http: ForgeHTTP
+    let owner: String
+    let repository: String
+
+    /// `repository` is `owner/name`.
+    public init(transport: any HTTPTransport, apiBaseURL: String, repository: String) {
+        http = ForgeHTTP(transport: transport, baseURL: apiBaseURL.hasSuffix("/") ? String(apiBaseURL.dropLast()) : apiBaseURL)
+        let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
+        owner = parts.first ?? repository
+        self.repository = parts.count > 1 ? parts[1] : ""
+    }
+
+    var repoPath: String { "/repos/\(ForgeHTTP.segment(owner))/\(ForgeHTTP.segment(repository))" }
+
+    public func findOpenMergeRequest(head: String, base: String, marker: String) async throws(ForgeError) -> MergeRequest? {
+        do {
+            let found = try await http.object(
+                "find pull request", "GET", "\(repoPath)/pulls/\(ForgeHTTP.segment(base))/\(ForgeHTTP.segment(head))")
+            if (found["state"] as? String) == "open" { return Self.parse(found) }
+        } catch  where error.code == .notFound {}
+        // The list has no head/base filter in Gitea: filter by branch or marker here.
+        let open = try await http.list("list pull requests", "\(repoPath)/pulls?state=open&limit=50")
+        return open.first { pull in
+            ((pull["head"] as? [String: Any])?["ref"] as? String == head && (pull["base"] as? [String: Any])?["ref"] as? String == base)
+                || (pull["body"] as? String)?.contains(marker) == true
+        }.map(Self.parse)
+    }
+
+    public func openMergeRequest(_ content: MergeRequestContent) async throws(ForgeError) -> MergeRequest {
+        do {
+            return Self.parse(
+                try await http.object(
+                    "create pull request", "POST", "\(repoPath)/pulls",
+                    json: [
+                        "head": content.head, "base": content.base, "title": content.draft ? "WIP: \(content.title)" : content.title,
+                        "body": content.body,
+                    ]))
+        } catch  where error.code == .alreadyExists {
+            // "pull request already exists for these targets [id: 890, issue_id: 2, …]"
+            let number = error.message.range(of: "issue_id: ").flatMap { Int(error.message[$0.upperBound...].prefix { $0.isNumber }) }
+            throw ForgeError(.alreadyExists, operation: error.operation, status: error.status, message: error.message, existing: number)
+        }
+    }
+
+    /// Gitea answers an edit with 201.
+    public func updateMergeRequest(_ number: Int, title: String, body: String) async throws(ForgeError) -> MergeRequest {
+        Self.parse(
+            try await http.object(
+                "update pull request #\(number)", "PATCH", "\(repoPath)/pulls/\(number)", json: ["title": title, "body": body]))
+    }
+
+    /// Labels are added by id: names are looked up first.
+    public func addLabels(_ number: Int, _ labels: [String]) async throws(ForgeError) {
+        let known = try await http.list("list labels", "\(repoPath)/labels?limit=50")
+        var ids: [Int] = []
+        for name in labels {
+            guard let id = known.first(where: { $0["name"] as? String == name })?["id"] as? Int else {
+                throw ForgeError(
+                    .notFound, operation: "add labels to #\(number)", status: nil,
+                    message: "the repository has no label named \(name); create it first")
+            }
+            ids.append(id)
+        }
+        _ = try await http.call("add labels to #\(number)", "POST", "\(repoPath)/issues/\(number)/labels", json: ["labels": ids])
+    }
+
+    public func requestReviewers(_ number: Int, _ reviewers: [String]) async throws(ForgeError) {
+        _ = try await http.call(
+            "request reviewers on #\(number)", "POST", "\(repoPath)/pulls/\(number)/requested_reviewers", json: ["reviewers": reviewers])
+    }
+
+    /// Schedules the merge for when checks pass (201), or merges now (200); already scheduled
+    /// (409) is success.
+    public func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError) {
+        do {
+            _ = try await http.call(
+                "enable auto-merge on #\(request.number)", "POST", "\(repoPath)/pulls/\(request.number)/merge",
+                json: ["Do": "merge", "merge_when_checks_succeed": true, "delete_branch_after_merge": true])
+        } catch  where error.code == .alreadyExists {}
+    }
+
+    public func comment(_ number: Int, _ text: String) async throws(ForgeError) {
+        _ = try await http.call("comment on #\(number)", "POST", "\(repoPath)/issues/\(number)/comments", json: ["body": text])
+    }
+
+    static func parse(_ object: [String: Any]) -> MergeRequest {
+        MergeRequest(
+            number: object["number"] as? Int ?? 0, url: object["html_url"] as? String ?? "", title: object["title"] as? String ?? "",
+            body: object["body"] as? String ?? "", head: (object["head"] as? [String: Any])?["ref"] as? String ?? "",
+            base: (object["base"] as? [String: Any])?["ref"] as? String ?? "")
+    }
+}
