@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Forge", dependencies: ["HTTPClient"]),
         .target(
             name: "Pipeline",
-            dependencies: ["Git", "Manifests", "ImageReference", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["Git", "Forge", "Manifests", "ImageReference", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Configuration",
             dependencies: ["ImageReference", "Manifests", .product(name: "Yams", package: "Yams")]
@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "imagebump",
             dependencies: [
-                "ImageReference", "Manifests", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git",
+                "ImageReference", "Manifests", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git", "Forge", "HTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
         .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "TestSupport"]),
         .testTarget(
-            name: "PipelineTests", dependencies: ["Pipeline", "Git", "Manifests", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),
+            name: "PipelineTests", dependencies: ["Pipeline", "Git", "Forge", "HTTPClient", "Manifests", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "imagebumpTests",
             dependencies: ["imagebump", "TestSupport"],

@@ -82,6 +82,29 @@ public struct Repository: Sendable, Hashable {
     public var knownHosts: String?
     /// Accept SSH host keys that are not in known_hosts (not recommended).
     public var acceptUnknownHostKeys = false
+    /// The forge that hosts the repository, for merge requests (targets in `branch` mode).
+    public var forge: ForgeSettings?
+}
+
+/// A forge's REST API and the repository's name there.
+public struct ForgeSettings: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable { case github, gitlab, gitea }
+
+    public var kind: Kind
+    /// The API base: `https://api.github.com`, `https://HOST/api/v3`, `https://gitlab.com/api/v4`,
+    /// `https://HOST/api/v1`. Defaults for github and gitlab.
+    public var api: String
+    /// `owner/name` (GitHub, Gitea) or the project path or id (GitLab).
+    public var project: String
+    public var token: SecretReference
+
+    public static func defaultAPI(_ kind: Kind) -> String? {
+        switch kind {
+        case .github: "https://api.github.com"
+        case .gitlab: "https://gitlab.com/api/v4"
+        case .gitea: nil
+        }
+    }
 }
 
 /// Where one image is written: a repository, a branch, and the paths inside it.
@@ -99,6 +122,11 @@ public struct Target: Sendable, Hashable {
     public var branch: String?
     public var paths: [PathGlob] = []
     public var mode = Mode.commit
+    /// For `branch` mode: how the merge request is made.
+    public var labels: [String] = []
+    public var reviewers: [String] = []
+    public var autoMerge = false
+    public var draft = false
 }
 
 /// Settings for one image.

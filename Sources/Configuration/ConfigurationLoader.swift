@@ -132,7 +132,7 @@ struct ConfigurationLoader {
     private mutating func readRepository(_ node: Node, _ path: String) {
         guard
             let fields = reader.mapping(
-                node, path, known: ["name", "url", "branch", "username", "password", "sshKey", "knownHosts", "acceptUnknownHostKeys"])
+                node, path, known: ["name", "url", "branch", "username", "password", "sshKey", "knownHosts", "acceptUnknownHostKeys", "forge"])
         else { return }
         guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
             return reader.report(node, "\(path).name", "every repository needs a name; add name: env")
@@ -161,6 +161,7 @@ struct ConfigurationLoader {
                 reader.report(accept.value, "\(path).acceptUnknownHostKeys", "expected true or false")
             }
         }
+        if let forge = fields["forge"] { repository.forge = readForge(forge.value, "\(path).forge") }
         if url.hasPrefix("ssh://") || (url.contains("@") && !url.contains("://")) {
             if repository.sshKey == nil {
                 reader.report(urlNode, "\(path).url", "an SSH remote needs sshKey: file:PATH (or env:NAME) with the private key")
@@ -170,6 +171,31 @@ struct ConfigurationLoader {
         }
         configuration.repos.append(repository)
         nodes["repo:\(configuration.repos.count - 1)"] = (nameNode, "\(path).name")
+    }
+
+    private mutating func readForge(_ node: Node, _ path: String) -> ForgeSettings? {
+        guard let fields = reader.mapping(node, path, known: ["type", "api", "project", "token"]) else { return nil }
+        guard let typeNode = fields["type"]?.value, let kind = reader.choice(typeNode, "\(path).type", as: ForgeSettings.Kind.self) else {
+            if fields["type"] == nil { reader.report(node, "\(path).type", "name the forge: github, gitlab or gitea") }
+            return nil
+        }
+        guard let projectNode = fields["project"]?.value, let project = reader.string(projectNode, "\(path).project") else {
+            reader.report(node, "\(path).project", "name the repository on the forge (owner/name, or the GitLab project path)")
+            return nil
+        }
+        guard let tokenNode = fields["token"]?.value, let token = readSecret(tokenNode, "\(path).token") else {
+            if fields["token"] == nil { reader.report(node, "\(path).token", "the forge needs a token: token: env:NAME or file:PATH") }
+            return nil
+        }
+        let api = fields["api"].flatMap { reader.string($0.value, "\(path).api") } ?? ForgeSettings.defaultAPI(kind)
+        guard let api else {
+            reader.report(node, "\(path).api", "a \(kind.rawValue) forge needs api: https://HOST/api/v1")
+            return nil
+        }
+        if !api.hasPrefix("https://"), !api.hasPrefix("http://") {
+            reader.report(fields["api"]?.value ?? node, "\(path).api", "the API URL must start with https://")
+        }
+        return ForgeSettings(kind: kind, api: api, project: project, token: token)
     }
 
     private mutating func readSecret(_ node: Node, _ path: String) -> SecretReference? {
@@ -183,7 +209,7 @@ struct ConfigurationLoader {
     }
 
     private mutating func readTarget(_ node: Node, _ path: String) {
-        guard let fields = reader.mapping(node, path, known: ["name", "repo", "branch", "paths", "mode"]) else { return }
+        guard let fields = reader.mapping(node, path, known: ["name", "repo", "branch", "paths", "mode", "mergeRequest"]) else { return }
         guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
             return reader.report(node, "\(path).name", "every target needs a name; add name: dev")
         }
@@ -193,6 +219,20 @@ struct ConfigurationLoader {
         var target = Target(name: name, repo: repo)
         if let branch = fields["branch"], let value = reader.string(branch.value, "\(path).branch") { target.branch = value }
         if let mode = fields["mode"], let value = reader.choice(mode.value, "\(path).mode", as: Target.Mode.self) { target.mode = value }
+        if let node = fields["mergeRequest"]?.value,
+            let options = reader.mapping(node, "\(path).mergeRequest", known: ["labels", "reviewers", "autoMerge", "draft"])
+        {
+            if let labels = options["labels"] { target.labels = reader.strings(labels.value, "\(path).mergeRequest.labels").map(\.0) }
+            if let reviewers = options["reviewers"] { target.reviewers = reader.strings(reviewers.value, "\(path).mergeRequest.reviewers").map(\.0) }
+            for (key, keyPath) in [("autoMerge", \Target.autoMerge), ("draft", \Target.draft)] {
+                guard let value = options[key]?.value else { continue }
+                if case .scalar(let scalar) = value, ["true", "false"].contains(scalar.string) {
+                    target[keyPath: keyPath] = scalar.string == "true"
+                } else {
+                    reader.report(value, "\(path).mergeRequest.\(key)", "expected true or false")
+                }
+            }
+        }
         if let paths = fields["paths"] {
             for (index, (pattern, patternNode)) in reader.strings(paths.value, "\(path).paths").enumerated() {
                 do { target.paths.append(try PathGlob(pattern)) } catch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Configuration
+import Forge
 import Foundation
 import Git
 import ImageReference
@@ -10,7 +11,7 @@ import Workspace
 
 /// `imagebump bump IMAGE:TAG[@DIGEST]`: in a directory (`--repo DIR`), or in the configured
 /// environment repositories (`--config FILE [--target NAME]`): commit and push.
-struct BumpCommand: ParsableCommand {
+struct BumpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bump",
         abstract: "Move every reference to an image to a new tag (and/or digest).",
@@ -47,36 +48,43 @@ struct BumpCommand: ParsableCommand {
         if directory.repo != nil, target != nil { throw ValidationError("--target bumps a configured repository; drop --repo") }
     }
 
-    func run() throws {
+    func run() async throws {
         let (configuration, logger) = try global.load(label: "imagebump.bump")
         let request = try BumpRequest(ImageReference(parsing: reference))
         if global.config != nil, directory.repo == nil {
-            try bumpRepositories(request, configuration, logger)
+            try await bumpRepositories(request, configuration, logger)
         } else {
             try bumpDirectory(request, configuration, logger)
         }
     }
 
-    private func bumpRepositories(_ request: BumpRequest, _ configuration: Configuration, _ logger: Logger) throws {
+    private func bumpRepositories(_ request: BumpRequest, _ configuration: Configuration, _ logger: Logger) async throws {
         let targets: [GitTarget]
+        var forges: [String: any Forge] = [:]
         do {
             if let bundle = configuration.git.caBundle { try LibGit2.useCertificateAuthorities(file: bundle, directory: nil) }
             targets = try RemoteTargets.targets(for: request.image, only: target, in: configuration)
+            for target in targets where target.mode == .branch {
+                forges[target.repository] = try RemoteTargets.forge(for: target.repository, in: configuration, logger: logger)
+            }
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
-        let writer = WriteBack(settings: RemoteTargets.settings(configuration), logger: logger)
+        let updater = TargetUpdater(writeBack: WriteBack(settings: RemoteTargets.settings(configuration), logger: logger), logger: logger)
         let event = eventID ?? UUID().uuidString.lowercased()
         var failed = false
         for target in targets {
             do {
-                let result = try writer.bump(request, target: target, eventID: event, dryRun: dryRun)
+                let update = try await updater.update(
+                    request, target: target, forge: forges[target.repository], options: RemoteTargets.mergeRequestOptions(target.name, in: configuration),
+                    eventID: event, dryRun: dryRun)
+                let result = update.writeBack
+                let mergeRequest = update.mergeRequest.map { "; merge request #\($0.number) \(update.mergeRequestOutcome?.rawValue ?? "") \($0.url)" } ?? ""
+                let count = "\(result.changes.count) change\(result.changes.count == 1 ? "" : "s")"
                 switch result.outcome {
                 case .pushed:
-                    emit(
-                        "\(target.name): pushed \(result.commit?.short ?? "") to \(result.branch) (\(result.changes.count) change\(result.changes.count == 1 ? "" : "s"))\n"
-                    )
+                    emit("\(target.name): pushed \(result.commit?.short ?? "") to \(result.branch) (\(count))\(mergeRequest)\n")
                     logger.info(
                         "pushed",
                         metadata: [
@@ -84,7 +92,7 @@ struct BumpCommand: ParsableCommand {
                             "event.id": "\(event)", "attempts": "\(result.attempts)",
                         ])
                 case .upToDate:
-                    emit("\(target.name): already up to date on \(result.branch)\n")
+                    emit("\(target.name): already up to date on \(result.branch)\(mergeRequest)\n")
                 case .dryRun:
                     emit("\(target.name): would commit to \(result.branch):\n")
                     emit(

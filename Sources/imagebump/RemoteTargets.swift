@@ -1,6 +1,9 @@
 import Configuration
+import Forge
 import Foundation
 import Git
+import HTTPClient
+import Logging
 import ImageReference
 import Pipeline
 
@@ -75,10 +78,36 @@ enum RemoteTargets {
         return credentials
     }
 
+    /// The forge client for a repository with a `forge:` block (nil without one).
+    static func forge(for repositoryName: String, in configuration: Configuration, logger: Logger) throws -> (any Forge)? {
+        guard let repository = configuration.repos.first(where: { $0.name == repositoryName }), let settings = repository.forge else { return nil }
+        let token: String
+        do { token = try settings.token.resolve().revealed } catch { throw Failure(description: "repo \(repository.name): forge \(error)") }
+        let headers: [(name: String, value: String)]
+        switch settings.kind {
+        case .github: headers = [("Authorization", "Bearer \(token)"), ("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28")]
+        case .gitlab: headers = [("PRIVATE-TOKEN", token)]
+        case .gitea: headers = [("Authorization", "token \(token)")]
+        }
+        let base = CurlClient(settings: HTTPClientSettings(caBundle: configuration.git.caBundle))
+        let transport = AuthorizingTransport(LoggingTransport(RetryingTransport(base, logger: logger), logger: logger), headers: headers)
+        switch settings.kind {
+        case .github: return GitHubForge(transport: transport, apiBaseURL: settings.api, repository: settings.project)
+        case .gitlab: return GitLabForge(transport: transport, apiBaseURL: settings.api, project: settings.project)
+        case .gitea: return GiteaForge(transport: transport, apiBaseURL: settings.api, repository: settings.project)
+        }
+    }
+
+    /// The merge-request options of a configured target.
+    static func mergeRequestOptions(_ target: String, in configuration: Configuration) -> MergeRequestOptions {
+        guard let target = configuration.targets.first(where: { $0.name == target }) else { return MergeRequestOptions() }
+        return MergeRequestOptions(labels: target.labels, reviewers: target.reviewers, autoMerge: target.autoMerge, draft: target.draft)
+    }
+
     /// Every secret the configuration can resolve now, for redaction in logs.
     static func resolvableSecrets(_ configuration: Configuration) -> [String] {
         configuration.repos.flatMap { repository in
-            [repository.password, repository.sshKey].compactMap { try? $0?.resolve().revealed }
+            [repository.password, repository.sshKey, repository.forge?.token].compactMap { try? $0?.resolve().revealed }
         }
     }
 }

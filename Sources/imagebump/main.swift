@@ -1,10 +1,20 @@
 import ArgumentParser
 import Foundation
 
+/// Runs an async command through its async `run()`: on an existential, `try await run()`
+/// would pick the synchronous requirement, whose default only prints help.
+func runAsynchronously<Command: AsyncParsableCommand>(_ command: inout Command) async throws {
+    try await command.run()
+}
+
 // Exit codes: 0 success (changed, or already up to date), 1 failure, 2 usage or config error.
 do {
     var command = try Imagebump.parseAsRoot()
-    try command.run()
+    if var asynchronous = command as? any AsyncParsableCommand {
+        try await runAsynchronously(&asynchronous)
+    } else {
+        try command.run()
+    }
 } catch {
     let code = Imagebump.exitCode(for: error)
     if code == .success {

@@ -1,0 +1,52 @@
+import Forge
+import Logging
+import Manifests
+
+/// What bumping one target did, including its merge request.
+public struct TargetUpdate: Sendable {
+    public let writeBack: WriteBackResult
+    public let mergeRequest: MergeRequest?
+    public let mergeRequestOutcome: MergeRequestSync.Outcome?
+}
+
+/// One target's whole bump: write back to Git, then, for `branch` targets with a forge, make
+/// sure exactly one merge request says what the update branch holds. When a person has pushed
+/// to the update branch, imagebump comments on the merge request instead of overwriting.
+public struct TargetUpdater: Sendable {
+    let writeBack: WriteBack
+    let logger: Logger
+
+    public init(writeBack: WriteBack, logger: Logger = Logger(label: "imagebump.pipeline")) {
+        self.writeBack = writeBack
+        self.logger = logger
+    }
+
+    public func update(
+        _ request: BumpRequest, target: GitTarget, forge: (any Forge)?, options: MergeRequestOptions, eventID: String, dryRun: Bool = false
+    ) async throws -> TargetUpdate {
+        let attempt = Result { () throws(WriteBackError) -> WriteBackResult in try writeBack.bump(request, target: target, eventID: eventID, dryRun: dryRun) }
+        let result: WriteBackResult
+        switch attempt {
+        case .success(let value):
+            result = value
+        case .failure(let error) where error.code == .notOurs:
+            if let forge {
+                let branch = WriteBack.updateBranch(target: target.name, image: request.image)
+                let marker = MergeRequestTemplate.marker(target: target.name, image: request.image.description)
+                if let open = try await forge.findOpenMergeRequest(head: branch, base: target.branch, marker: marker) {
+                    try await forge.comment(open.number, "imagebump did not move this branch to `\(request)`: \(error.detail). Merge or close this request, or delete the branch, to let imagebump continue.")
+                }
+            }
+            throw error
+        case .failure(let error):
+            throw error
+        }
+        guard target.mode == .branch, let forge, result.outcome != .dryRun, !result.changes.isEmpty else {
+            return TargetUpdate(writeBack: result, mergeRequest: nil, mergeRequestOutcome: nil)
+        }
+        let content = MergeRequestTemplate.content(request: request, target: target, branch: result.branch, changes: result.changes, options: options)
+        let (mergeRequest, outcome) = try await MergeRequestSync(forge: forge).ensure(content)
+        logger.info("merge request \(outcome.rawValue)", metadata: ["target": "\(target.name)", "forge.mr": "\(mergeRequest.number)", "forge.url": "\(mergeRequest.url)"])
+        return TargetUpdate(writeBack: result, mergeRequest: mergeRequest, mergeRequestOutcome: outcome)
+    }
+}
