@@ -114,8 +114,9 @@ public struct WriteBack: Sendable {
                             target,
                             { () throws(GitError) in try repository.commitInfo(existing).tree == repository.commitInfo(commit.id).tree })
                     {
+                        // The update branch already says this; its changes still describe the merge request.
                         return WriteBackResult(
-                            outcome: .upToDate, target: target.name, branch: updateBranch, commit: existing, changes: [], updates: [],
+                            outcome: .upToDate, target: target.name, branch: updateBranch, commit: existing, changes: edit.changes, updates: [],
                             attempts: attempt)
                     }
                 }
