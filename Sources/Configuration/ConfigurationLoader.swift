@@ -132,7 +132,8 @@ struct ConfigurationLoader {
     private mutating func readRepository(_ node: Node, _ path: String) {
         guard
             let fields = reader.mapping(
-                node, path, known: ["name", "url", "branch", "username", "password", "sshKey", "knownHosts", "acceptUnknownHostKeys", "forge"])
+                node, path,
+                known: ["name", "url", "branch", "username", "password", "sshKey", "knownHosts", "acceptUnknownHostKeys", "forge"])
         else { return }
         guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
             return reader.report(node, "\(path).name", "every repository needs a name; add name: env")
@@ -223,7 +224,9 @@ struct ConfigurationLoader {
             let options = reader.mapping(node, "\(path).mergeRequest", known: ["labels", "reviewers", "autoMerge", "draft"])
         {
             if let labels = options["labels"] { target.labels = reader.strings(labels.value, "\(path).mergeRequest.labels").map(\.0) }
-            if let reviewers = options["reviewers"] { target.reviewers = reader.strings(reviewers.value, "\(path).mergeRequest.reviewers").map(\.0) }
+            if let reviewers = options["reviewers"] {
+                target.reviewers = reader.strings(reviewers.value, "\(path).mergeRequest.reviewers").map(\.0)
+            }
             for (key, keyPath) in [("autoMerge", \Target.autoMerge), ("draft", \Target.draft)] {
                 guard let value = options[key]?.value else { continue }
                 if case .scalar(let scalar) = value, ["true", "false"].contains(scalar.string) {

@@ -21,7 +21,9 @@ public struct MergeRequestOptions: Sendable, Hashable {
 enum MergeRequestTemplate {
     static func marker(target: String, image: String) -> String { "<!-- imagebump:target=\(target) image=\(image) -->" }
 
-    static func content(request: BumpRequest, target: GitTarget, branch: String, changes: [Change], options: MergeRequestOptions) -> MergeRequestContent {
+    static func content(request: BumpRequest, target: GitTarget, branch: String, changes: [Change], options: MergeRequestOptions)
+        -> MergeRequestContent
+    {
         let tag = request.tag ?? request.digest.map { String($0.description.prefix(19)) } ?? ""
         let marker = marker(target: target.name, image: request.image.description)
         var rows = ["| File | Line | Old | New |", "| --- | --- | --- | --- |"]
@@ -40,7 +42,8 @@ enum MergeRequestTemplate {
 
             \(marker)
             """
-        var content = MergeRequestContent(title: "Bump \(request.image) to \(tag) in \(target.name)", body: body, head: branch, base: target.branch, marker: marker)
+        var content = MergeRequestContent(
+            title: "Bump \(request.image) to \(tag) in \(target.name)", body: body, head: branch, base: target.branch, marker: marker)
         content.labels = options.labels
         content.reviewers = options.reviewers
         content.autoMerge = options.autoMerge

@@ -24,7 +24,9 @@ public struct TargetUpdater: Sendable {
     public func update(
         _ request: BumpRequest, target: GitTarget, forge: (any Forge)?, options: MergeRequestOptions, eventID: String, dryRun: Bool = false
     ) async throws -> TargetUpdate {
-        let attempt = Result { () throws(WriteBackError) -> WriteBackResult in try writeBack.bump(request, target: target, eventID: eventID, dryRun: dryRun) }
+        let attempt = Result { () throws(WriteBackError) -> WriteBackResult in
+            try writeBack.bump(request, target: target, eventID: eventID, dryRun: dryRun)
+        }
         let result: WriteBackResult
         switch attempt {
         case .success(let value):
@@ -34,7 +36,10 @@ public struct TargetUpdater: Sendable {
                 let branch = WriteBack.updateBranch(target: target.name, image: request.image)
                 let marker = MergeRequestTemplate.marker(target: target.name, image: request.image.description)
                 if let open = try await forge.findOpenMergeRequest(head: branch, base: target.branch, marker: marker) {
-                    try await forge.comment(open.number, "imagebump did not move this branch to `\(request)`: \(error.detail). Merge or close this request, or delete the branch, to let imagebump continue.")
+                    try await forge.comment(
+                        open.number,
+                        "imagebump did not move this branch to `\(request)`: \(error.detail). Merge or close this request, or delete the branch, to let imagebump continue."
+                    )
                 }
             }
             throw error
@@ -44,9 +49,12 @@ public struct TargetUpdater: Sendable {
         guard target.mode == .branch, let forge, result.outcome != .dryRun, !result.changes.isEmpty else {
             return TargetUpdate(writeBack: result, mergeRequest: nil, mergeRequestOutcome: nil)
         }
-        let content = MergeRequestTemplate.content(request: request, target: target, branch: result.branch, changes: result.changes, options: options)
+        let content = MergeRequestTemplate.content(
+            request: request, target: target, branch: result.branch, changes: result.changes, options: options)
         let (mergeRequest, outcome) = try await MergeRequestSync(forge: forge).ensure(content)
-        logger.info("merge request \(outcome.rawValue)", metadata: ["target": "\(target.name)", "forge.mr": "\(mergeRequest.number)", "forge.url": "\(mergeRequest.url)"])
+        logger.info(
+            "merge request \(outcome.rawValue)",
+            metadata: ["target": "\(target.name)", "forge.mr": "\(mergeRequest.number)", "forge.url": "\(mergeRequest.url)"])
         return TargetUpdate(writeBack: result, mergeRequest: mergeRequest, mergeRequestOutcome: outcome)
     }
 }

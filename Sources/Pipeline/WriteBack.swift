@@ -116,7 +116,8 @@ public struct WriteBack: Sendable {
                     {
                         // The update branch already says this; its changes still describe the merge request.
                         return WriteBackResult(
-                            outcome: .upToDate, target: target.name, branch: updateBranch, commit: existing, changes: edit.changes, updates: [],
+                            outcome: .upToDate, target: target.name, branch: updateBranch, commit: existing, changes: edit.changes,
+                            updates: [],
                             attempts: attempt)
                     }
                 }

@@ -77,10 +77,13 @@ struct BumpCommand: AsyncParsableCommand {
         for target in targets {
             do {
                 let update = try await updater.update(
-                    request, target: target, forge: forges[target.repository], options: RemoteTargets.mergeRequestOptions(target.name, in: configuration),
+                    request, target: target, forge: forges[target.repository],
+                    options: RemoteTargets.mergeRequestOptions(target.name, in: configuration),
                     eventID: event, dryRun: dryRun)
                 let result = update.writeBack
-                let mergeRequest = update.mergeRequest.map { "; merge request #\($0.number) \(update.mergeRequestOutcome?.rawValue ?? "") \($0.url)" } ?? ""
+                let mergeRequest =
+                    update.mergeRequest.map { "; merge request #\($0.number) \(update.mergeRequestOutcome?.rawValue ?? "") \($0.url)" }
+                    ?? ""
                 let count = "\(result.changes.count) change\(result.changes.count == 1 ? "" : "s")"
                 switch result.outcome {
                 case .pushed:

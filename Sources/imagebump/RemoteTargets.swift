@@ -3,8 +3,8 @@ import Forge
 import Foundation
 import Git
 import HTTPClient
-import Logging
 import ImageReference
+import Logging
 import Pipeline
 
 /// Builds the write-back settings and Git targets the configuration describes, resolving
@@ -80,12 +80,17 @@ enum RemoteTargets {
 
     /// The forge client for a repository with a `forge:` block (nil without one).
     static func forge(for repositoryName: String, in configuration: Configuration, logger: Logger) throws -> (any Forge)? {
-        guard let repository = configuration.repos.first(where: { $0.name == repositoryName }), let settings = repository.forge else { return nil }
+        guard let repository = configuration.repos.first(where: { $0.name == repositoryName }), let settings = repository.forge else {
+            return nil
+        }
         let token: String
         do { token = try settings.token.resolve().revealed } catch { throw Failure(description: "repo \(repository.name): forge \(error)") }
         let headers: [(name: String, value: String)]
         switch settings.kind {
-        case .github: headers = [("Authorization", "Bearer \(token)"), ("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28")]
+        case .github:
+            headers = [
+                ("Authorization", "Bearer \(token)"), ("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28"),
+            ]
         case .gitlab: headers = [("PRIVATE-TOKEN", token)]
         case .gitea: headers = [("Authorization", "token \(token)")]
         }

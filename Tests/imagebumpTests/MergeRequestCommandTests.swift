@@ -10,18 +10,24 @@ import Testing
         let state = try TemporaryDirectory.make("imagebump-state")
         let config = state.appendingPathComponent("imagebump.yaml")
         try String(contentsOf: CommandLineTests.fixtures.appendingPathComponent("forge-config.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "REMOTE", with: remote.path).replacingOccurrences(of: "STATE", with: state.appendingPathComponent("state").path)
+            .replacingOccurrences(of: "REMOTE", with: remote.path).replacingOccurrences(
+                of: "STATE", with: state.appendingPathComponent("state").path
+            )
             .replacingOccurrences(of: "API", with: github.apiURL).write(to: config, atomically: true, encoding: .utf8)
         var environment = ProcessInfo.processInfo.environment
         environment["IMAGEBUMP_TEST_GITHUB_TOKEN"] = github.token
         func bump(_ tag: String) throws -> Command.Result {
-            try Command.run(CommandLineTests.binary.path, ["bump", "ghcr.io/acme/api:\(tag)", "--config", config.path, "--log-level", "debug"], environment: environment)
+            try Command.run(
+                CommandLineTests.binary.path, ["bump", "ghcr.io/acme/api:\(tag)", "--config", config.path, "--log-level", "debug"],
+                environment: environment)
         }
 
         let first = try bump("1.4.2")
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("acc: pushed "))
-        #expect(first.stdout.contains("to imagebump/acc/ghcr.io-acme-api (2 changes); merge request #1 created https://github.com/acme/env/pull/1"))
+        #expect(
+            first.stdout.contains(
+                "to imagebump/acc/ghcr.io-acme-api (2 changes); merge request #1 created https://github.com/acme/env/pull/1"))
         #expect(github.pulls.count == 1)
         let pull = try #require(github.pulls.first)
         #expect(pull.title == "Bump ghcr.io/acme/api to 1.4.2 in acc")

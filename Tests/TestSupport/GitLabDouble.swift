@@ -1,0 +1,90 @@
+import Foundation
+
+/// An in-process GitLab REST v4 for one project (addressed by URL-encoded path): merge
+/// requests, `add_labels`, reviewers by user id, notes, `merge` with `auto_merge` (405 until
+/// a pipeline exists, as right after creation), `PRIVATE-TOKEN` auth ("401 Unauthorized"),
+/// 409 "Another open merge request already exists for this source branch: !N".
+public final class GitLabDouble: Sendable {
+    public let project: String
+    public let token: String
+    public let store = ForgeDoubleStore()
+    public let server: HTTPDouble
+
+    public init(project: String = "acme/env", token: String = "glpat-T3stT0ken", users: [String: Int] = ["alice": 7]) throws {
+        self.project = project
+        self.token = token
+        let store = store
+        let encoded = "/api/v4/projects/" + (project.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? project)
+        server = try HTTPDouble { request in
+            if let fault = store.nextFault() { return fault }
+            guard request.headers["private-token"] == token else { return .json(401, ["message": "401 Unauthorized"]) }
+            let notFound = DoubleResponse.json(404, ["message": "404 Not found"])
+            let json = request.json ?? [:]
+            func render(_ pull: DoublePull) -> [String: Any] {
+                [
+                    "iid": pull.number, "id": 1000 + pull.number, "title": pull.title, "description": pull.body,
+                    "state": pull.state == "open" ? "opened" : pull.state,
+                    "source_branch": pull.head, "target_branch": pull.base, "labels": pull.labels,
+                    "web_url": "https://gitlab.com/\(project)/-/merge_requests/\(pull.number)",
+                ]
+            }
+            if request.method == "GET", request.path == "/api/v4/users" {
+                return .json(200, users.filter { $0.key == request.query["username"] }.map { ["id": $0.value, "username": $0.key] })
+            }
+            guard request.target.hasPrefix(encoded) else { return notFound }
+            let rest = request.path.dropFirst(encoded.count).split(separator: "/").map(String.init)
+            switch (request.method, rest.count, rest.first) {
+            case ("GET", 1, "merge_requests"):
+                let query = request.query
+                let matching = store.pulls.filter { pull in
+                    (query["state"].map { $0 == "opened" ? pull.state == "open" : true } ?? true)
+                        && (query["source_branch"].map { $0 == pull.head } ?? true)
+                        && (query["target_branch"].map { $0 == pull.base } ?? true)
+                }
+                return ForgeDoubleStore.page(matching.map(render), request, sizeKey: "per_page", defaultSize: 20)
+            case ("POST", 1, "merge_requests"):
+                let head = json["source_branch"] as? String ?? ""
+                return store.create(
+                    title: json["title"] as? String ?? "", body: json["description"] as? String ?? "", head: head,
+                    base: json["target_branch"] as? String ?? "",
+                    labels: (json["labels"] as? String)?.split(separator: ",").map(String.init) ?? [],
+                    conflict: { $0.head == head },
+                    duplicate: {
+                        .json(409, ["message": ["Another open merge request already exists for this source branch: !\($0.number)"]])
+                    },
+                    created: { .json(201, render($0)) })
+            case ("PUT", 2, "merge_requests"):
+                return store.mutate(rest[1], missing: notFound) { pull in
+                    if let title = json["title"] as? String { pull.title = title }
+                    if let body = json["description"] as? String { pull.body = body }
+                    if let add = json["add_labels"] as? String {
+                        pull.labels += add.split(separator: ",").map(String.init).filter { !pull.labels.contains($0) }
+                    }
+                    if let ids = json["reviewer_ids"] as? [Int] {
+                        pull.reviewers = ids.compactMap { id in users.first { $0.value == id }?.key }
+                    }
+                    return .json(200, render(pull))
+                }
+            case ("PUT", 3, "merge_requests") where rest[2] == "merge":
+                // The first call finds no pipeline yet, as right after creation.
+                return store.mutate(rest[1], missing: notFound) { pull in
+                    pull.mergeAttempts += 1
+                    guard pull.mergeAttempts > 1 else { return .json(405, ["message": "405 Method Not Allowed"]) }
+                    pull.autoMerge = json["auto_merge"] as? Bool ?? false
+                    return .json(200, render(pull))
+                }
+            case ("POST", 3, "merge_requests") where rest[2] == "notes":
+                return store.mutate(rest[1], missing: notFound) { pull in
+                    pull.comments.append(json["body"] as? String ?? "")
+                    return .json(201, ["body": json["body"] as? String ?? ""])
+                }
+            default:
+                return notFound
+            }
+        }
+    }
+
+    public var apiURL: String { server.url + "/api/v4" }
+    public var pulls: [DoublePull] { store.pulls }
+    public var requests: [RecordedRequest] { server.requests }
+}
