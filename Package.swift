@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "Git", dependencies: ["CLibGit2"]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "HTTPClient", dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "Crypto", dependencies: ["COpenSSL"]),
         // Domain: pure, no I/O.
         .target(name: "ImageReference"),
         .target(
@@ -30,7 +32,7 @@ let package = Package(
         ),
         // I/O around the domain.
         .target(name: "Workspace", dependencies: ["Manifests", "ImageReference"]),
-        .target(name: "Forge", dependencies: ["HTTPClient"]),
+        .target(name: "Forge", dependencies: ["HTTPClient", "Crypto"]),
         .target(
             name: "Pipeline",
             dependencies: ["Git", "Forge", "Manifests", "ImageReference", .product(name: "Logging", package: "swift-log")]),
@@ -78,7 +80,7 @@ let package = Package(
         ),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
-        .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "TestSupport"]),
+        .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "Crypto", "TestSupport"]),
         .testTarget(
             name: "PipelineTests", dependencies: ["Pipeline", "Git", "Forge", "HTTPClient", "Manifests", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(

@@ -96,7 +96,21 @@ public struct ForgeSettings: Sendable, Hashable {
     public var api: String
     /// `owner/name` (GitHub, Gitea) or the project path or id (GitLab).
     public var project: String
-    public var token: SecretReference
+    /// A token (PAT, project or repository token); or, for GitHub, an App below.
+    public var token: SecretReference?
+    /// GitHub App authentication: app id, installation id, private key (PEM, a secret).
+    public var app: (id: String, installation: String, privateKey: SecretReference)?
+
+    public static func == (lhs: ForgeSettings, rhs: ForgeSettings) -> Bool {
+        lhs.kind == rhs.kind && lhs.api == rhs.api && lhs.project == rhs.project && lhs.token == rhs.token
+            && lhs.app?.id == rhs.app?.id && lhs.app?.installation == rhs.app?.installation && lhs.app?.privateKey == rhs.app?.privateKey
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(api)
+        hasher.combine(project)
+    }
 
     public static func defaultAPI(_ kind: Kind) -> String? {
         switch kind {

@@ -175,7 +175,7 @@ struct ConfigurationLoader {
     }
 
     private mutating func readForge(_ node: Node, _ path: String) -> ForgeSettings? {
-        guard let fields = reader.mapping(node, path, known: ["type", "api", "project", "token"]) else { return nil }
+        guard let fields = reader.mapping(node, path, known: ["type", "api", "project", "token", "app"]) else { return nil }
         guard let typeNode = fields["type"]?.value, let kind = reader.choice(typeNode, "\(path).type", as: ForgeSettings.Kind.self) else {
             if fields["type"] == nil { reader.report(node, "\(path).type", "name the forge: github, gitlab or gitea") }
             return nil
@@ -184,8 +184,23 @@ struct ConfigurationLoader {
             reader.report(node, "\(path).project", "name the repository on the forge (owner/name, or the GitLab project path)")
             return nil
         }
-        guard let tokenNode = fields["token"]?.value, let token = readSecret(tokenNode, "\(path).token") else {
-            if fields["token"] == nil { reader.report(node, "\(path).token", "the forge needs a token: token: env:NAME or file:PATH") }
+        var app: (id: String, installation: String, privateKey: SecretReference)?
+        if let appNode = fields["app"]?.value,
+            let appFields = reader.mapping(appNode, "\(path).app", known: ["id", "installation", "privateKey"])
+        {
+            let id = appFields["id"].flatMap { reader.string($0.value, "\(path).app.id") }
+            let installation = appFields["installation"].flatMap { reader.string($0.value, "\(path).app.installation") }
+            let key = appFields["privateKey"].flatMap { readSecret($0.value, "\(path).app.privateKey") }
+            if let id, let installation, let key {
+                app = (id, installation, key)
+            } else {
+                reader.report(appNode, "\(path).app", "a GitHub App needs id, installation and privateKey: file:PATH")
+            }
+            if kind != .github { reader.report(appNode, "\(path).app", "App authentication is GitHub's; give \(kind.rawValue) a token") }
+        }
+        let token = fields["token"].flatMap { readSecret($0.value, "\(path).token") }
+        if token == nil, app == nil, fields["token"] == nil, fields["app"] == nil {
+            reader.report(node, "\(path).token", "the forge needs a token: env:NAME or file:PATH (or, for GitHub, an app)")
             return nil
         }
         let api = fields["api"].flatMap { reader.string($0.value, "\(path).api") } ?? ForgeSettings.defaultAPI(kind)
@@ -196,7 +211,7 @@ struct ConfigurationLoader {
         if !api.hasPrefix("https://"), !api.hasPrefix("http://") {
             reader.report(fields["api"]?.value ?? node, "\(path).api", "the API URL must start with https://")
         }
-        return ForgeSettings(kind: kind, api: api, project: project, token: token)
+        return ForgeSettings(kind: kind, api: api, project: project, token: token, app: app)
     }
 
     private mutating func readSecret(_ node: Node, _ path: String) -> SecretReference? {

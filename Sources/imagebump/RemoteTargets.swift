@@ -83,19 +83,27 @@ enum RemoteTargets {
         guard let repository = configuration.repos.first(where: { $0.name == repositoryName }), let settings = repository.forge else {
             return nil
         }
-        let token: String
-        do { token = try settings.token.resolve().revealed } catch { throw Failure(description: "repo \(repository.name): forge \(error)") }
-        let headers: [(name: String, value: String)]
-        switch settings.kind {
-        case .github:
-            headers = [
-                ("Authorization", "Bearer \(token)"), ("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28"),
-            ]
-        case .gitlab: headers = [("PRIVATE-TOKEN", token)]
-        case .gitea: headers = [("Authorization", "token \(token)")]
-        }
         let base = CurlClient(settings: HTTPClientSettings(caBundle: configuration.git.caBundle))
-        let transport = AuthorizingTransport(LoggingTransport(RetryingTransport(base, logger: logger), logger: logger), headers: headers)
+        let layered = LoggingTransport(RetryingTransport(base, logger: logger), logger: logger)
+        let github: [(name: String, value: String)] = [("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28")]
+        let transport: any HTTPTransport
+        do {
+            if let app = settings.app {
+                let credentials = GitHubAppCredentials(
+                    appID: app.id, installationID: app.installation, privateKey: try app.privateKey.resolve().revealed)
+                let tokens = GitHubAppTokens(credentials: credentials, transport: layered, apiBaseURL: settings.api)
+                transport = AuthorizingTransport(GitHubAppTransport(layered, tokens: tokens), headers: github)
+            } else {
+                let token = try settings.token?.resolve().revealed ?? ""
+                switch settings.kind {
+                case .github: transport = AuthorizingTransport(layered, headers: [("Authorization", "Bearer \(token)")] + github)
+                case .gitlab: transport = AuthorizingTransport(layered, headers: [("PRIVATE-TOKEN", token)])
+                case .gitea: transport = AuthorizingTransport(layered, headers: [("Authorization", "token \(token)")])
+                }
+            }
+        } catch {
+            throw Failure(description: "repo \(repository.name): forge \(error)")
+        }
         switch settings.kind {
         case .github: return GitHubForge(transport: transport, apiBaseURL: settings.api, repository: settings.project)
         case .gitlab: return GitLabForge(transport: transport, apiBaseURL: settings.api, project: settings.project)
@@ -112,7 +120,9 @@ enum RemoteTargets {
     /// Every secret the configuration can resolve now, for redaction in logs.
     static func resolvableSecrets(_ configuration: Configuration) -> [String] {
         configuration.repos.flatMap { repository in
-            [repository.password, repository.sshKey, repository.forge?.token].compactMap { try? $0?.resolve().revealed }
+            [repository.password, repository.sshKey, repository.forge?.token, repository.forge?.app?.privateKey].compactMap {
+                try? $0?.resolve().revealed
+            }
         }
     }
 }

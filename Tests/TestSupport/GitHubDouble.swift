@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// An in-process GitHub REST v3 (+ GraphQL auto-merge) for one repository, as documented:
 /// paths, statuses, headers (rate limits, `Link` pagination), error bodies (401 "Bad
@@ -11,11 +12,15 @@ public final class GitHubDouble: Sendable {
     public let store = ForgeDoubleStore()
     public let server: HTTPDouble
 
+    /// Installation tokens handed out by `POST /app/installations/{id}/access_tokens`, each
+    /// valid for `installationTokenLifetime`.
+    public let installations = InstallationTokens()
+
     public init(owner: String = "acme", repository: String = "env", token: String = "ghp_T3stT0ken") throws {
         self.owner = owner
         self.repository = repository
         self.token = token
-        let routes = GitHubRoutes(owner: owner, repository: repository, token: token, store: store)
+        let routes = GitHubRoutes(owner: owner, repository: repository, token: token, store: store, installations: installations)
         server = try HTTPDouble { routes.handle($0) }
     }
 
@@ -34,6 +39,7 @@ struct GitHubRoutes: Sendable {
     let repository: String
     let token: String
     let store: ForgeDoubleStore
+    let installations: InstallationTokens
 
     static let documentation = "https://docs.github.com/rest"
     static let rateHeaders: [(String, String)] = [
@@ -45,7 +51,22 @@ struct GitHubRoutes: Sendable {
     func handle(_ request: RecordedRequest) -> DoubleResponse {
         if let fault = store.nextFault() { return fault }
         let authorization = request.headers["authorization"] ?? ""
-        guard authorization == "Bearer \(token)" || authorization == "token \(token)" else {
+        if request.method == "POST", request.path.hasPrefix("/app/installations/"), request.path.hasSuffix("/access_tokens") {
+            // A JWT: three base64url parts (the test verifies the signature with openssl).
+            guard authorization.hasPrefix("Bearer "), authorization.dropFirst(7).split(separator: ".").count == 3 else {
+                return .json(
+                    401, ["message": "A JSON web token could not be decoded", "documentation_url": Self.documentation, "status": "401"])
+            }
+            let (token, lifetime) = installations.state.withLock { state in
+                state.issued.append("ghs_installation\(state.issued.count + 1)")
+                return (state.issued[state.issued.count - 1], state.lifetime)
+            }
+            let expiry = ISO8601DateFormatter().string(from: Date().addingTimeInterval(lifetime))
+            return .json(201, ["token": token, "expires_at": expiry, "permissions": ["pull_requests": "write", "contents": "write"]])
+        }
+        let issued = installations.state.withLock { $0.issued }
+        guard authorization == "Bearer \(token)" || authorization == "token \(token)" || issued.contains(String(authorization.dropFirst(7)))
+        else {
             return .json(401, ["message": "Bad credentials", "documentation_url": Self.documentation, "status": "401"])
         }
         let json = request.json ?? [:]
@@ -131,4 +152,9 @@ struct GitHubRoutes: Sendable {
             "head": ["ref": pull.head, "label": "\(owner):\(pull.head)"], "base": ["ref": pull.base, "label": "\(owner):\(pull.base)"],
         ]
     }
+}
+
+/// The installation tokens a ``GitHubDouble`` handed out, and how long each lives.
+public final class InstallationTokens: Sendable {
+    public let state = Mutex<(issued: [String], lifetime: TimeInterval)>(([], 3600))
 }
