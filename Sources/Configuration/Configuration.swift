@@ -88,7 +88,7 @@ public struct Repository: Sendable, Hashable {
 
 /// A forge's REST API and the repository's name there.
 public struct ForgeSettings: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable, CaseIterable { case github, gitlab, gitea }
+    public enum Kind: String, Sendable, Hashable, CaseIterable { case github, gitlab, gitea, bitbucket }
 
     public var kind: Kind
     /// The API base: `https://api.github.com`, `https://HOST/api/v3`, `https://gitlab.com/api/v4`,
@@ -116,6 +116,7 @@ public struct ForgeSettings: Sendable, Hashable {
         switch kind {
         case .github: "https://api.github.com"
         case .gitlab: "https://gitlab.com/api/v4"
+        case .bitbucket: "https://api.bitbucket.org/2.0"
         case .gitea: nil
         }
     }

@@ -50,6 +50,20 @@ struct ForgeHTTP: Sendable {
         return items
     }
 
+    /// Every element of a Bitbucket-style page chain: `{"values": […], "next": "url"}`.
+    func pagedValues(_ operation: String, _ path: String, maximumPages: Int = 50) async throws(ForgeError) -> [[String: Any]] {
+        var items: [[String: Any]] = []
+        var next: String? = path
+        var pages = 0
+        while let url = next, pages < maximumPages {
+            pages += 1
+            let page = try await object(operation, "GET", url)
+            items += page["values"] as? [[String: Any]] ?? []
+            next = page["next"] as? String
+        }
+        return items
+    }
+
     /// The `rel="next"` target of a Link header.
     static func nextLink(_ header: String) -> String? {
         for part in header.split(separator: ",") {

@@ -99,6 +99,7 @@ enum RemoteTargets {
                 case .github: transport = AuthorizingTransport(layered, headers: [("Authorization", "Bearer \(token)")] + github)
                 case .gitlab: transport = AuthorizingTransport(layered, headers: [("PRIVATE-TOKEN", token)])
                 case .gitea: transport = AuthorizingTransport(layered, headers: [("Authorization", "token \(token)")])
+                case .bitbucket: transport = AuthorizingTransport(layered, headers: [("Authorization", "Bearer \(token)")])
                 }
             }
         } catch {
@@ -108,6 +109,7 @@ enum RemoteTargets {
         case .github: return GitHubForge(transport: transport, apiBaseURL: settings.api, repository: settings.project)
         case .gitlab: return GitLabForge(transport: transport, apiBaseURL: settings.api, project: settings.project)
         case .gitea: return GiteaForge(transport: transport, apiBaseURL: settings.api, repository: settings.project)
+        case .bitbucket: return BitbucketForge(transport: transport, apiBaseURL: settings.api, repository: settings.project)
         }
     }
 

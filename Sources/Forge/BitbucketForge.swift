@@ -1,0 +1,78 @@
+import Foundation
+import HTTPClient
+
+/// Bitbucket Cloud REST 2.0 (`https://api.bitbucket.org/2.0`). Pull requests have no labels
+/// and no auto-merge there, and Bitbucket documents no "already exists" error for Cloud, so
+/// an open request is always looked for before one is created. The transport carries
+/// `Authorization: Bearer …` (an access token) or Basic (an app password).
+public struct BitbucketForge: Forge {
+    let http: ForgeHTTP
+    let workspace: String
+    let repository: String
+
+    /// `repository` is `workspace/repo_slug`.
+    public init(transport: any HTTPTransport, apiBaseURL: String = "https://api.bitbucket.org/2.0", repository: String) {
+        http = ForgeHTTP(transport: transport, baseURL: apiBaseURL.hasSuffix("/") ? String(apiBaseURL.dropLast()) : apiBaseURL)
+        let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
+        workspace = parts.first ?? repository
+        self.repository = parts.count > 1 ? parts[1] : ""
+    }
+
+    var repoPath: String { "/repositories/\(ForgeHTTP.segment(workspace))/\(ForgeHTTP.segment(repository))" }
+
+    public func findOpenMergeRequest(head: String, base: String, marker: String) async throws(ForgeError) -> MergeRequest? {
+        let query = ForgeHTTP.query("source.branch.name=\"\(head)\" AND destination.branch.name=\"\(base)\" AND state=\"OPEN\"")
+        if let found = try await http.pagedValues("find pull request", "\(repoPath)/pullrequests?q=\(query)").first {
+            return Self.parse(found)
+        }
+        let open = try await http.pagedValues("list pull requests", "\(repoPath)/pullrequests?state=OPEN&pagelen=50")
+        return open.first { ($0["description"] as? String)?.contains(marker) == true }.map(Self.parse)
+    }
+
+    public func openMergeRequest(_ content: MergeRequestContent) async throws(ForgeError) -> MergeRequest {
+        Self.parse(
+            try await http.object(
+                "create pull request", "POST", "\(repoPath)/pullrequests",
+                json: [
+                    "title": content.title, "description": content.body, "source": ["branch": ["name": content.head]],
+                    "destination": ["branch": ["name": content.base]], "close_source_branch": true, "draft": content.draft,
+                ]))
+    }
+
+    public func updateMergeRequest(_ number: Int, title: String, body: String) async throws(ForgeError) -> MergeRequest {
+        Self.parse(
+            try await http.object(
+                "update pull request #\(number)", "PUT", "\(repoPath)/pullrequests/\(number)", json: ["title": title, "description": body]))
+    }
+
+    public func addLabels(_ number: Int, _ labels: [String]) async throws(ForgeError) {
+        throw ForgeError(
+            .notAllowed, operation: "add labels to #\(number)", status: nil,
+            message: "Bitbucket Cloud pull requests have no labels; remove mergeRequest.labels for this target")
+    }
+
+    public func requestReviewers(_ number: Int, _ reviewers: [String]) async throws(ForgeError) {
+        let people = reviewers.map { ["uuid": $0] }  // Bitbucket names reviewers by account UUID ({…})
+        _ = try await http.call("request reviewers on #\(number)", "PUT", "\(repoPath)/pullrequests/\(number)", json: ["reviewers": people])
+    }
+
+    public func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError) {
+        throw ForgeError(
+            .notAllowed, operation: "enable auto-merge on #\(request.number)", status: nil,
+            message: "Bitbucket Cloud has no auto-merge API; remove mergeRequest.autoMerge for this target")
+    }
+
+    public func comment(_ number: Int, _ text: String) async throws(ForgeError) {
+        _ = try await http.call(
+            "comment on #\(number)", "POST", "\(repoPath)/pullrequests/\(number)/comments", json: ["content": ["raw": text]])
+    }
+
+    static func parse(_ object: [String: Any]) -> MergeRequest {
+        func branch(_ key: String) -> String { ((object[key] as? [String: Any])?["branch"] as? [String: Any])?["name"] as? String ?? "" }
+        return MergeRequest(
+            number: object["id"] as? Int ?? 0,
+            url: ((object["links"] as? [String: Any])?["html"] as? [String: Any])?["href"] as? String ?? "",
+            title: object["title"] as? String ?? "", body: object["description"] as? String ?? "", head: branch("source"),
+            base: branch("destination"))
+    }
+}
