@@ -38,6 +38,15 @@ public struct MergeRequestContent: Sendable, Hashable {
     /// A hidden marker in the body that identifies the request as ours, e.g.
     /// `<!-- imagebump:target=dev image=ghcr.io/acme/api -->`.
     public var marker: String
+    /// Body lines starting with this (the triggering event's time and id) are not compared:
+    /// a new event asking for what the request already says changes nothing.
+    public var volatileLinePrefix: String?
+
+    /// The body as compared with an open request's body.
+    public func comparable(_ body: String) -> String {
+        guard let prefix = volatileLinePrefix else { return body }
+        return body.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix(prefix) }.joined(separator: "\n")
+    }
 
     public init(title: String, body: String, head: String, base: String, marker: String) {
         self.title = title

@@ -34,7 +34,9 @@ public struct MergeRequestSync: Sendable {
     private func bringUpToDate(_ existing: MergeRequest, _ content: MergeRequestContent) async throws(ForgeError) -> (
         request: MergeRequest, outcome: Outcome
     ) {
-        guard existing.title != content.title || existing.body != content.body else { return (existing, .unchanged) }
+        guard existing.title != content.title || content.comparable(existing.body) != content.comparable(content.body) else {
+            return (existing, .unchanged)
+        }
         let updated = try await forge.updateMergeRequest(existing.number, title: content.title, body: content.body)
         try await decorate(updated, content)
         return (updated, .updated)

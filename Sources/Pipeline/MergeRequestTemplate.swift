@@ -18,12 +18,27 @@ public struct MergeRequestOptions: Sendable, Hashable {
     }
 }
 
+/// The event that asked for a bump, as the merge request shows it.
+public struct Trigger: Sendable, Hashable {
+    public var source: String
+    public var time: String
+    public var eventID: String
+
+    public init(source: String, time: String, eventID: String) {
+        self.source = source
+        self.time = time
+        self.eventID = eventID
+    }
+}
+
 enum MergeRequestTemplate {
+    static let triggerPrefix = "Triggered by "
+
     static func marker(target: String, image: String) -> String { "<!-- imagebump:target=\(target) image=\(image) -->" }
 
-    static func content(request: BumpRequest, target: GitTarget, branch: String, changes: [Change], options: MergeRequestOptions)
-        -> MergeRequestContent
-    {
+    static func content(
+        request: BumpRequest, target: GitTarget, branch: String, changes: [Change], options: MergeRequestOptions, trigger: Trigger
+    ) -> MergeRequestContent {
         let tag = request.tag ?? request.digest.map { String($0.description.prefix(19)) } ?? ""
         let marker = marker(target: target.name, image: request.image.description)
         var rows = ["| File | Line | Old | New |", "| --- | --- | --- | --- |"]
@@ -37,13 +52,16 @@ enum MergeRequestTemplate {
 
             \(rows.joined(separator: "\n"))
 
-            \(request.digest.map { "Digest: `\($0)`\n\n" } ?? "")This merge request is kept up to date by imagebump: a newer tag replaces its commit. \
+            \(triggerPrefix)\(trigger.source) at \(trigger.time) (event `\(trigger.eventID)`)\(request.digest.map { ", digest `\($0)`" } ?? "").
+
+            This merge request is kept up to date by imagebump: a newer tag replaces its commit. \
             Commits pushed here by a person stop imagebump from touching the branch.
 
             \(marker)
             """
         var content = MergeRequestContent(
             title: "Bump \(request.image) to \(tag) in \(target.name)", body: body, head: branch, base: target.branch, marker: marker)
+        content.volatileLinePrefix = triggerPrefix
         content.labels = options.labels
         content.reviewers = options.reviewers
         content.autoMerge = options.autoMerge

@@ -22,8 +22,9 @@ public struct TargetUpdater: Sendable {
     }
 
     public func update(
-        _ request: BumpRequest, target: GitTarget, forge: (any Forge)?, options: MergeRequestOptions, eventID: String, dryRun: Bool = false
+        _ request: BumpRequest, target: GitTarget, forge: (any Forge)?, options: MergeRequestOptions, trigger: Trigger, dryRun: Bool = false
     ) async throws -> TargetUpdate {
+        let eventID = trigger.eventID
         let attempt = Result { () throws(WriteBackError) -> WriteBackResult in
             try writeBack.bump(request, target: target, eventID: eventID, dryRun: dryRun)
         }
@@ -50,7 +51,7 @@ public struct TargetUpdater: Sendable {
             return TargetUpdate(writeBack: result, mergeRequest: nil, mergeRequestOutcome: nil)
         }
         let content = MergeRequestTemplate.content(
-            request: request, target: target, branch: result.branch, changes: result.changes, options: options)
+            request: request, target: target, branch: result.branch, changes: result.changes, options: options, trigger: trigger)
         let (mergeRequest, outcome) = try await MergeRequestSync(forge: forge).ensure(content)
         logger.info(
             "merge request \(outcome.rawValue)",

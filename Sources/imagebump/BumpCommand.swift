@@ -79,7 +79,9 @@ struct BumpCommand: AsyncParsableCommand {
                 let update = try await updater.update(
                     request, target: target, forge: forges[target.repository],
                     options: RemoteTargets.mergeRequestOptions(target.name, in: configuration),
-                    eventID: event, dryRun: dryRun)
+                    trigger: Trigger(
+                        source: "imagebump bump (command line)", time: ISO8601DateFormatter().string(from: Date()), eventID: event),
+                    dryRun: dryRun)
                 let result = update.writeBack
                 let mergeRequest =
                     update.mergeRequest.map { "; merge request #\($0.number) \(update.mergeRequestOutcome?.rawValue ?? "") \($0.url)" }

@@ -121,3 +121,48 @@ import Testing
         #expect(double.pulls.first?.comments == ["A person pushed to this branch; imagebump will not overwrite it."])
     }
 }
+
+@Suite struct GitHubErrorTests {
+    @Test func forbiddenAndNotFoundCarryGitHubsMessages() async throws {
+        let double = try GitHubDouble()
+        double.enqueueFaults([
+            .json(
+                403,
+                [
+                    "message": "Resource not accessible by integration",
+                    "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request", "status": "403",
+                ])
+        ])
+        let forge = GitHubForgeTests.forge(double)
+        do {
+            _ = try await forge.openMergeRequest(GitHubForgeTests.content())
+            Issue.record("expected 403")
+        } catch {
+            #expect(error.code == .forbidden)
+            #expect(error.message == "Resource not accessible by integration")
+        }
+        do {
+            _ = try await forge.updateMergeRequest(99, title: "t", body: "b")
+            Issue.record("expected 404")
+        } catch {
+            #expect(error.code == .notFound)
+            #expect(error.description == "update pull request #99 failed (HTTP 404): Not Found")
+        }
+    }
+
+    @Test func serverErrorsAreRetriedForReadsButNotForCreates() async throws {
+        let double = try GitHubDouble()
+        double.enqueueFaults([DoubleResponse(status: 502, body: "<html>Bad gateway</html>"), DoubleResponse(status: 503)])
+        #expect(try await GitHubForgeTests.forge(double).findOpenMergeRequest(head: "h", base: "main", marker: "m") == nil)
+
+        double.enqueueFaults([.json(500, ["message": "Server Error"])])
+        do {
+            _ = try await GitHubForgeTests.forge(double).openMergeRequest(GitHubForgeTests.content())
+            Issue.record("a create must not be replayed after a 500")
+        } catch {
+            #expect(error.code == .server)
+        }
+        #expect(double.pulls.isEmpty)
+        #expect(double.requests.filter { $0.method == "POST" }.count == 1)
+    }
+}

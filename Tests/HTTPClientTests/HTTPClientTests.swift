@@ -154,3 +154,31 @@ import Testing
         #expect(double.requests.first?.headers["private-token"] == "glpat-x")
     }
 }
+
+/// TLS is always verified: a server whose CA is unknown is refused; with the CA bundle it works.
+@Suite struct TLSTests {
+    @Test func certificatesAreVerifiedAgainstTheConfiguredBundle() async throws {
+        let pki = try TestCertificates.make()
+        let root = try TemporaryDirectory.make("imagebump-tls")
+        // The test Git HTTP server speaks TLS with --cert/--key; any answer proves the handshake.
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("PipelineTests/Fixtures/servers/git-http-server.py").path
+        let server = try BackgroundServer(
+            executable: "/usr/bin/env",
+            arguments: [
+                "python3", script, "--root", root.path, "--user", "u", "--password", "p", "--cert", pki.serverCertificate, "--key",
+                pki.serverKey,
+            ])
+        let url = "https://localhost:\(server.port)/x.git/info/refs"
+        do {
+            _ = try await CurlClient().send(HTTPRequest(method: "GET", url: url))
+            Issue.record("an unknown CA must be refused")
+        } catch {
+            #expect(error.code == .tls, "\(error)")
+        }
+        let response = try await CurlClient(settings: HTTPClientSettings(caBundle: pki.caCertificate)).send(
+            HTTPRequest(method: "GET", url: url))
+        #expect(response.status == 401)
+        #expect(response.header("www-authenticate") == "Basic realm=\"git\"")
+    }
+}

@@ -22,7 +22,7 @@ import Testing
 
         let first = try await updater.update(
             try BumpRequest(ImageReference(parsing: "ghcr.io/acme/api:1.4.2")), target: target, forge: forge,
-            options: MergeRequestOptions(), eventID: "e1")
+            options: MergeRequestOptions(), trigger: Trigger(source: "test", time: "2026-11-23T08:00:00Z", eventID: "e1"))
         #expect(first.mergeRequestOutcome == .created)
 
         try GitFixture.pushChange(to: remote, branch: "imagebump/acc/ghcr.io-acme-api", message: "a person's fix") { work in
@@ -31,7 +31,7 @@ import Testing
         await #expect(throws: WriteBackError.self) {
             _ = try await updater.update(
                 try BumpRequest(ImageReference(parsing: "ghcr.io/acme/api:1.4.3")), target: target, forge: forge,
-                options: MergeRequestOptions(), eventID: "e2")
+                options: MergeRequestOptions(), trigger: Trigger(source: "test", time: "2026-11-23T08:00:00Z", eventID: "e2"))
         }
         #expect(github.pulls.count == 1)
         #expect(github.pulls.first?.title == "Bump ghcr.io/acme/api to 1.4.2 in acc")

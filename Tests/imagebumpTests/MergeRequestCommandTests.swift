@@ -35,6 +35,7 @@ import Testing
         #expect(pull.base == "main")
         #expect(pull.body.contains("| `envs/acc/api/deployment.yaml` | 13 | `1.4.1` | `1.4.2` |"))
         #expect(pull.body.hasSuffix("<!-- imagebump:target=acc image=ghcr.io/acme/api -->"))
+        #expect(pull.body.contains("Triggered by imagebump bump (command line) at 20"))
         #expect(pull.labels == ["imagebump", "acc"])
         #expect(pull.reviewers == ["alice"])
         #expect(pull.autoMerge)
