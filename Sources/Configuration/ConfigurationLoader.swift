@@ -57,7 +57,7 @@ struct ConfigurationLoader {
     var nodes: [String: (node: Node, path: String)] = [:]
 
     mutating func read(_ root: Node) {
-        guard let top = reader.mapping(root, "", known: ["stateDir", "log", "scan", "git", "repos", "targets", "images"]) else { return }
+        guard let top = reader.mapping(root, "", known: ["stateDir", "log", "scan", "repos", "targets", "images", "git"]) else { return }
         if let node = top["stateDir"]?.value, let value = reader.string(node, "stateDir") { configuration.stateDirectory = value }
         if let node = top["git"]?.value { readGit(node) }
         if let node = top["log"]?.value, let log = reader.mapping(node, "log", known: ["level", "format"]) {
@@ -96,7 +96,8 @@ struct ConfigurationLoader {
     }
 
     private mutating func readGit(_ node: Node) {
-        guard let git = reader.mapping(node, "git", known: ["author", "committer", "subject", "caBundle", "pushAttempts"]) else { return }
+        let section = "git"
+        guard let git = reader.mapping(node, section, known: ["author", "committer", "subject", "caBundle", "pushAttempts"]) else { return }
         for role in ["author", "committer"] {
             guard let entry = git[role]?.value, let person = reader.mapping(entry, "git.\(role)", known: ["name", "email"]) else {
                 continue

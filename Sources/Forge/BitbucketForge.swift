@@ -13,9 +13,7 @@ public struct BitbucketForge: Forge {
     /// `repository` is `workspace/repo_slug`.
     public init(transport: any HTTPTransport, apiBaseURL: String = "https://api.bitbucket.org/2.0", repository: String) {
         http = ForgeHTTP(transport: transport, baseURL: apiBaseURL.hasSuffix("/") ? String(apiBaseURL.dropLast()) : apiBaseURL)
-        let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
-        workspace = parts.first ?? repository
-        self.repository = parts.count > 1 ? parts[1] : ""
+        (workspace, self.repository) = ForgeHTTP.ownerAndName(repository)
     }
 
     var repoPath: String { "/repositories/\(ForgeHTTP.segment(workspace))/\(ForgeHTTP.segment(repository))" }

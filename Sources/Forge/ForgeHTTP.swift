@@ -100,6 +100,20 @@ struct ForgeHTTP: Sendable {
         return ForgeError(code, operation: operation, status: response.status, message: String(message.prefix(500)))
     }
 
+    /// `owner/name` split in two (the name is empty when there is no slash).
+    static func ownerAndName(_ repository: String) -> (owner: String, name: String) {
+        let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
+        return (parts.first ?? repository, parts.count > 1 ? parts[1] : "")
+    }
+
+    /// A pull request in the JSON shape GitHub and Gitea share.
+    static func pullRequest(_ object: [String: Any]) -> MergeRequest {
+        MergeRequest(
+            number: object["number"] as? Int ?? 0, url: object["html_url"] as? String ?? "", title: object["title"] as? String ?? "",
+            body: object["body"] as? String ?? "", head: (object["head"] as? [String: Any])?["ref"] as? String ?? "",
+            base: (object["base"] as? [String: Any])?["ref"] as? String ?? "", nodeID: object["node_id"] as? String)
+    }
+
     /// Percent-encodes a path segment (`group/sub/repo` → `group%2Fsub%2Frepo`).
     static func segment(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text

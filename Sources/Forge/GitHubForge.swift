@@ -13,9 +13,7 @@ public struct GitHubForge: Forge {
     public init(transport: any HTTPTransport, apiBaseURL: String = "https://api.github.com", repository: String) {
         let base = apiBaseURL.hasSuffix("/") ? String(apiBaseURL.dropLast()) : apiBaseURL
         http = ForgeHTTP(transport: transport, baseURL: base)
-        let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
-        owner = parts.first ?? repository
-        self.repository = parts.count > 1 ? parts[1] : ""
+        (owner, self.repository) = ForgeHTTP.ownerAndName(repository)
         graphQLURL = base.hasSuffix("/api/v3") ? String(base.dropLast(3)) + "graphql" : base + "/graphql"
     }
 
@@ -80,10 +78,5 @@ public struct GitHubForge: Forge {
         _ = try await http.call("comment on #\(number)", "POST", "\(repoPath)/issues/\(number)/comments", json: ["body": text])
     }
 
-    static func parse(_ object: [String: Any]) -> MergeRequest {
-        MergeRequest(
-            number: object["number"] as? Int ?? 0, url: object["html_url"] as? String ?? "", title: object["title"] as? String ?? "",
-            body: object["body"] as? String ?? "", head: (object["head"] as? [String: Any])?["ref"] as? String ?? "",
-            base: (object["base"] as? [String: Any])?["ref"] as? String ?? "", nodeID: object["node_id"] as? String)
-    }
+    static func parse(_ object: [String: Any]) -> MergeRequest { ForgeHTTP.pullRequest(object) }
 }

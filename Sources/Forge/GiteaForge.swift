@@ -11,9 +11,7 @@ public struct GiteaForge: Forge {
     /// `repository` is `owner/name`.
     public init(transport: any HTTPTransport, apiBaseURL: String, repository: String) {
         http = ForgeHTTP(transport: transport, baseURL: apiBaseURL.hasSuffix("/") ? String(apiBaseURL.dropLast()) : apiBaseURL)
-        let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
-        owner = parts.first ?? repository
-        self.repository = parts.count > 1 ? parts[1] : ""
+        (owner, self.repository) = ForgeHTTP.ownerAndName(repository)
     }
 
     var repoPath: String { "/repos/\(ForgeHTTP.segment(owner))/\(ForgeHTTP.segment(repository))" }
@@ -89,10 +87,5 @@ public struct GiteaForge: Forge {
         _ = try await http.call("comment on #\(number)", "POST", "\(repoPath)/issues/\(number)/comments", json: ["body": text])
     }
 
-    static func parse(_ object: [String: Any]) -> MergeRequest {
-        MergeRequest(
-            number: object["number"] as? Int ?? 0, url: object["html_url"] as? String ?? "", title: object["title"] as? String ?? "",
-            body: object["body"] as? String ?? "", head: (object["head"] as? [String: Any])?["ref"] as? String ?? "",
-            base: (object["base"] as? [String: Any])?["ref"] as? String ?? "")
-    }
+    static func parse(_ object: [String: Any]) -> MergeRequest { ForgeHTTP.pullRequest(object) }
 }

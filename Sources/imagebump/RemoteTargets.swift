@@ -57,11 +57,15 @@ enum RemoteTargets {
         }
     }
 
+    /// The user most Git hosts take SSH connections as.
+    static let defaultSSHUser = "git"
+
     static func credentials(_ repository: Repository) throws -> GitCredentials {
         var credentials = GitCredentials()
         do {
             if let key = repository.sshKey {
-                credentials.method = .sshKey(user: repository.username ?? "git", privateKey: try key.resolve().revealed, passphrase: nil)
+                credentials.method = .sshKey(
+                    user: repository.username ?? defaultSSHUser, privateKey: try key.resolve().revealed, passphrase: nil)
             } else if let password = repository.password {
                 credentials.method = .userPassword(user: repository.username ?? "imagebump", password: try password.resolve().revealed)
             }
