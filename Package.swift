@@ -22,6 +22,7 @@ let package = Package(
         .target(name: "Git", dependencies: ["CLibGit2"]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "HTTPClient", dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         // Domain: pure, no I/O.
@@ -80,6 +81,7 @@ let package = Package(
         ),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz"]),
         .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "Crypto", "TestSupport"]),
         .testTarget(
             name: "PipelineTests", dependencies: ["Pipeline", "Git", "Forge", "HTTPClient", "Manifests", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),
