@@ -87,10 +87,14 @@ public struct HTTPRequestParser: Sendable {
             switch phase {
             case .head:
                 guard let end = Self.find([13, 10, 13, 10], in: buffer) else {
-                    if buffer.count > limits.maximumHeaderBytes { throw HTTPParseError(status: 431, message: "the request head is larger than \(limits.maximumHeaderBytes) bytes") }
+                    if buffer.count > limits.maximumHeaderBytes {
+                        throw HTTPParseError(status: 431, message: "the request head is larger than \(limits.maximumHeaderBytes) bytes")
+                    }
                     return nil
                 }
-                guard end + 4 <= limits.maximumHeaderBytes else { throw HTTPParseError(status: 431, message: "the request head is larger than \(limits.maximumHeaderBytes) bytes") }
+                guard end + 4 <= limits.maximumHeaderBytes else {
+                    throw HTTPParseError(status: 431, message: "the request head is larger than \(limits.maximumHeaderBytes) bytes")
+                }
                 try parseHead(Array(buffer[..<end]))
                 buffer.removeSubrange(..<(end + 4))
                 if continuePending, !isBodyComplete {
@@ -109,14 +113,17 @@ public struct HTTPRequestParser: Sendable {
                 }
                 let line = buffer[..<end]
                 let digits = line.prefix { $0 != UInt8(ascii: ";") }
-                guard !digits.isEmpty, digits.count <= 8, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16), size >= 0 else {
+                guard !digits.isEmpty, digits.count <= 8, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16), size >= 0
+                else {
                     throw HTTPParseError(status: 400, message: "a chunk size is not hexadecimal")
                 }
                 buffer.removeSubrange(..<(end + 2))
                 if size == 0 {
                     phase = .trailers
                 } else {
-                    guard body.count + size <= limits.maximumBodyBytes else { throw HTTPParseError(status: 413, message: "the body is larger than \(limits.maximumBodyBytes) bytes") }
+                    guard body.count + size <= limits.maximumBodyBytes else {
+                        throw HTTPParseError(status: 413, message: "the body is larger than \(limits.maximumBodyBytes) bytes")
+                    }
                     phase = .chunkData(remaining: size)
                 }
             case .chunkData(let remaining):
@@ -170,20 +177,28 @@ public struct HTTPRequestParser: Sendable {
             parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F })
         else { throw bad("the request target must be an absolute path") }
         let version = String(decoding: parts[2], as: UTF8.self)
-        guard version == "HTTP/1.1" || version == "HTTP/1.0" else { throw HTTPParseError(status: 505, message: "only HTTP/1.1 and HTTP/1.0 are spoken") }
+        guard version == "HTTP/1.1" || version == "HTTP/1.0" else {
+            throw HTTPParseError(status: 505, message: "only HTTP/1.1 and HTTP/1.0 are spoken")
+        }
         method = String(decoding: parts[0], as: UTF8.self)
         target = String(decoding: parts[1], as: UTF8.self)
 
-        guard lines.count <= limits.maximumHeaderCount else { throw HTTPParseError(status: 431, message: "more than \(limits.maximumHeaderCount) header fields") }
+        guard lines.count <= limits.maximumHeaderCount else {
+            throw HTTPParseError(status: 431, message: "more than \(limits.maximumHeaderCount) header fields")
+        }
         headers = []
         for line in lines {
             guard let first = line.first else { throw bad("an empty header line") }
             guard first != 0x20, first != 0x09 else { throw bad("folded header lines are not accepted") }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw bad("a header line has no colon") }
             let name = line[line.startIndex..<colon]
-            guard !name.isEmpty, name.allSatisfy(Self.isToken) else { throw bad("a header name is not a token (no spaces before the colon)") }
+            guard !name.isEmpty, name.allSatisfy(Self.isToken) else {
+                throw bad("a header name is not a token (no spaces before the colon)")
+            }
             let value = line[(colon + 1)...].drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
-            guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else { throw bad("a header value holds control characters") }
+            guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+                throw bad("a header value holds control characters")
+            }
             headers.append((String(decoding: name, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self)))
         }
 
@@ -196,13 +211,19 @@ public struct HTTPRequestParser: Sendable {
         continuePending = headers.last { $0.name == "expect" }?.value.lowercased() == "100-continue"
         body = []
         if !encodings.isEmpty {
-            guard encodings == ["chunked"] else { throw HTTPParseError(status: 501, message: "only the chunked transfer coding is understood") }
+            guard encodings == ["chunked"] else {
+                throw HTTPParseError(status: 501, message: "only the chunked transfer coding is understood")
+            }
             phase = .chunkSize
         } else if let length = lengths.first {
-            guard lengths.count == 1, !length.isEmpty, length.count <= 12, length.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let count = Int(length) else {
+            guard lengths.count == 1, !length.isEmpty, length.count <= 12, length.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                let count = Int(length)
+            else {
                 throw bad("Content-Length must be one decimal number")
             }
-            guard count <= limits.maximumBodyBytes else { throw HTTPParseError(status: 413, message: "the body is larger than \(limits.maximumBodyBytes) bytes") }
+            guard count <= limits.maximumBodyBytes else {
+                throw HTTPParseError(status: 413, message: "the body is larger than \(limits.maximumBodyBytes) bytes")
+            }
             phase = .fixedBody(remaining: count)
         } else {
             phase = .fixedBody(remaining: 0)
@@ -211,7 +232,8 @@ public struct HTTPRequestParser: Sendable {
 
     static func isToken(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
         default: return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
         }
     }

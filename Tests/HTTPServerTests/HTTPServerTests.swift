@@ -1,0 +1,190 @@
+import Foundation
+import HTTPClient
+import HTTPServer
+import Synchronization
+import TestSupport
+import Testing
+
+/// The server over real loopback sockets.
+@Suite struct HTTPServerTests {
+    static func start(_ configure: (inout HTTPServerSettings) -> Void = { _ in }, handler: @escaping HTTPHandler = echo) throws
+        -> HTTPServer
+    {
+        var settings = HTTPServerSettings()
+        settings.port = 0
+        configure(&settings)
+        let server = try HTTPServer(settings: settings, handler: handler)
+        server.start()
+        return server
+    }
+
+    static let echo: HTTPHandler = { request in
+        .json(200, ["method": request.method, "path": request.path, "body": String(decoding: request.body, as: UTF8.self)])
+    }
+
+    /// A raw client: connect, send bytes, read until the peer closes or `until` appears.
+    final class RawClient: @unchecked Sendable {  // used by one thread at a time inside `blocking`
+        let socket: Int32
+
+        init(port: Int) throws {
+            socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in(
+                sin_family: sa_family_t(AF_INET), sin_port: UInt16(port).bigEndian, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")),
+                sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            guard connected else { throw GitFixture.Failure(description: "cannot connect") }
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit { close(socket) }
+
+        func send(_ text: String) {
+            _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(socket, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+        }
+
+        /// Reads until `marker` has been seen `times` times, or the connection closes.
+        func read(until marker: String? = nil, times: Int = 1) -> String {
+            var received = Data()
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                if let marker, String(decoding: received, as: UTF8.self).components(separatedBy: marker).count > times { break }
+                let count = recv(socket, &chunk, chunk.count, 0)
+                if count <= 0 { break }
+                received.append(contentsOf: chunk[..<count])
+            }
+            return String(decoding: received, as: UTF8.self)
+        }
+    }
+
+    @Test func answersOverKeepAliveInOneConnection() async throws {
+        let server = try Self.start()
+        defer { server.shutdown(within: .seconds(1)) }
+        let port = server.port
+        let text = try await blocking {
+            let client = try RawClient(port: port)
+            client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nPOST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+            return client.read(until: "}", times: 2)
+        }
+        #expect(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").count == 3)
+        #expect(text.contains(#""path":"/healthz""#))
+        #expect(text.contains(#""body":"{}""#))
+        #expect(!text.contains("Connection: close"))
+    }
+
+    @Test func limitsAnswerWithTheirStatusAndAJSONError() async throws {
+        let server = try Self.start {
+            $0.limits.maximumBodyBytes = 1000
+            $0.limits.maximumHeaderBytes = 512
+        }
+        defer { server.shutdown(within: .seconds(1)) }
+        let cases: [(String, String)] = [
+            ("POST /hooks/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n", "HTTP/1.1 413 Content Too Large"),
+            (
+                "GET / HTTP/1.1\r\nHost: x\r\nX: \(String(repeating: "a", count: 600))\r\n\r\n",
+                "HTTP/1.1 431 Request Header Fields Too Large"
+            ),
+            ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.1 400 Bad Request"),
+        ]
+        let port = server.port
+        for (request, status) in cases {
+            let text = try await blocking {
+                let client = try RawClient(port: port)
+                client.send(request)
+                return client.read()
+            }
+            #expect(text.hasPrefix(status), "\(request.prefix(40)): \(text.prefix(80))")
+            #expect(text.contains("Connection: close"))
+            let body = text.components(separatedBy: "\r\n\r\n").last ?? ""
+            let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: String]
+            #expect(json?["error"] == "bad request")
+            #expect(json?["detail"]?.isEmpty == false)
+        }
+    }
+
+    @Test func slowClientsTimeOut() async throws {
+        let server = try Self.start { $0.headerTimeout = .milliseconds(200) }
+        defer { server.shutdown(within: .seconds(1)) }
+        let port = server.port
+        let started = Date()
+        let text = try await blocking {
+            let client = try RawClient(port: port)
+            client.send("GET /healthz HTTP/1.1\r\nHo")
+            return client.read()
+        }
+        #expect(text.hasPrefix("HTTP/1.1 408 Request Timeout"))
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
+
+    @Test func expectContinueIsAnswered() async throws {
+        let server = try Self.start()
+        defer { server.shutdown(within: .seconds(1)) }
+        let port = server.port
+        let (interim, final) = try await blocking {
+            let client = try RawClient(port: port)
+            client.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+            let interim = client.read(until: "\r\n\r\n")
+            client.send("abcd")
+            return (interim, client.read(until: "}"))
+        }
+        #expect(interim == "HTTP/1.1 100 Continue\r\n\r\n")
+        #expect(final.contains(#""body":"abcd""#))
+    }
+
+    @Test func tooManyConnectionsAreTold503() async throws {
+        let server = try Self.start { $0.maximumConnections = 2 }
+        defer { server.shutdown(within: .seconds(1)) }
+        let port = server.port
+        let text = try await blocking {
+            let first = try RawClient(port: port)
+            let second = try RawClient(port: port)
+            first.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            second.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            _ = first.read(until: "}")
+            _ = second.read(until: "}")
+            return try RawClient(port: port).read()
+        }
+        #expect(text.hasPrefix("HTTP/1.1 503 Service Unavailable"))
+        #expect(text.contains(#""error":"busy""#))
+    }
+
+    @Test func twoHundredParallelKeepAliveClients() async throws {
+        let server = try Self.start()
+        defer { server.shutdown(within: .seconds(2)) }
+        let port = server.port
+        let answered = try await blocking {
+            let answered = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: 200) { index in
+                guard let client = try? RawClient(port: port) else { return }
+                for request in 0..<3 {
+                    client.send("POST /hooks/c\(index) HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nr\(request)xyz")
+                }
+                let text = client.read(until: "}", times: 3)
+                answered.add(text.components(separatedBy: "HTTP/1.1 200 OK").count - 1, ordering: .relaxed)
+            }
+            return answered.load(ordering: .relaxed)
+        }
+        #expect(answered == 600)
+    }
+
+    @Test func shutdownFinishesRequestsInFlightAndStopsAccepting() async throws {
+        let server = try Self.start(handler: { _ in
+            try? await Task.sleep(for: .milliseconds(300))
+            return .json(202, ["accepted": true])
+        })
+        let port = server.port
+        let text = try await blocking {
+            let client = try RawClient(port: port)
+            client.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+            usleep(50_000)
+            Thread.detachNewThread { server.shutdown(within: .seconds(5)) }
+            return client.read(until: "}")
+        }
+        #expect(text.hasPrefix("HTTP/1.1 202 Accepted"))
+        #expect(text.contains("Connection: close"))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect((try? RawClient(port: port)) == nil)
+    }
+}
