@@ -34,6 +34,7 @@ let package = Package(
         // I/O around the domain.
         .target(name: "Workspace", dependencies: ["Manifests", "ImageReference"]),
         .target(name: "Forge", dependencies: ["HTTPClient", "Crypto"]),
+        .target(name: "Events", dependencies: ["ImageReference", "Crypto"]),
         .target(
             name: "Pipeline",
             dependencies: ["Git", "Forge", "Manifests", "ImageReference", .product(name: "Logging", package: "swift-log")]),
@@ -81,6 +82,7 @@ let package = Package(
         ),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
+        .testTarget(name: "EventsTests", dependencies: ["Events", "ImageReference", "Crypto", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz"]),
         .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "Crypto", "TestSupport"]),
         .testTarget(

@@ -1,0 +1,321 @@
+import Foundation
+import ImageReference
+
+/// The kinds of sender imagebump receives from.
+public enum ReceiverType: String, Sendable, Hashable, CaseIterable {
+    case dockerhub, harbor, quay, distribution, github, gitea, gitlab, acr, artifactory, nexus, gcr, ecr, generic
+}
+
+/// Turns a sender's delivery into image events. Pure: headers and bytes in.
+public enum DeliveryDecoder {
+    /// `headers` are lowercased names.
+    public static func decode(_ type: ReceiverType, headers: [String: String], body: [UInt8], context: ReceiverContext = ReceiverContext())
+        throws(PayloadError) -> DecodedDelivery
+    {
+        let delivery =
+            headers["x-github-delivery"] ?? headers["x-gitea-delivery"] ?? headers["x-forgejo-delivery"] ?? headers[
+                "x-nexus-webhook-delivery"] ?? headers["x-request-id"]
+        var builder = Builder(source: type.rawValue, deliveryID: delivery)
+        switch type {
+        case .dockerhub: try dockerHub(body, &builder)
+        case .harbor: try harbor(body, &builder)
+        case .quay: try quay(body, &builder)
+        case .distribution: try distribution(body, context, &builder)
+        case .gitlab:
+            // GitLab has no registry webhook: its bundled registry sends distribution envelopes;
+            // CI jobs may post the generic form with X-Gitlab-Token.
+            let object = try Payload.object(body)
+            if object["events"] != nil { try distribution(body, context, &builder) } else { try generic(object, &builder) }
+        case .github: try github(body, headers, &builder)
+        case .gitea: try gitea(body, headers, &builder)
+        case .acr: try acr(body, &builder)
+        case .artifactory: try artifactory(body, &builder)
+        case .nexus: try nexus(body, headers, context, &builder)
+        case .gcr: try gcr(body, &builder)
+        case .ecr: try ecr(body, &builder)
+        case .generic: try generic(try Payload.object(body), &builder)
+        }
+        return builder.result
+    }
+
+    /// Collects accepted events and the reasons others were passed over.
+    struct Builder {
+        let source: String
+        let deliveryID: String?
+        var events: [ImageEvent] = []
+        var ignored: [String] = []
+
+        mutating func accept(registry: String?, repository: String?, tag: String?, digest: String?) {
+            guard let registry, let repository else { return ignore("the payload names no registry or repository") }
+            let tag = Payload.tag(tag)
+            let digest = Payload.digest(digest)
+            guard tag != nil || digest != nil else {
+                return ignore("\(registry)/\(repository): no tag and no valid digest, nothing addressable")
+            }
+            guard (try? ImageName(parsing: "\(registry)/\(repository.lowercased())")) != nil else {
+                return ignore("\(registry)/\(repository) is not a valid image name")
+            }
+            events.append(
+                ImageEvent(
+                    registry: registry, repository: repository.lowercased(), tag: tag, digest: digest, source: source,
+                    deliveryID: deliveryID))
+        }
+
+        mutating func ignore(_ reason: String) { ignored.append(reason) }
+
+        var result: DecodedDelivery {
+            events.isEmpty ? .ignored(ignored.isEmpty ? "nothing to do" : ignored.joined(separator: "; ")) : .accepted(events)
+        }
+    }
+
+    // MARK: - Senders
+
+    static func dockerHub(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
+        let object = try Payload.object(body)
+        guard let name = Payload.string(Payload.dictionary(object["repository"])["repo_name"]) else {
+            throw PayloadError(reason: "repository.repo_name is missing")
+        }
+        builder.accept(
+            registry: "docker.io", repository: name.contains("/") ? name : "library/\(name)",
+            tag: Payload.string(Payload.dictionary(object["push_data"])["tag"]), digest: nil)
+    }
+
+    static func harbor(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
+        let object = try Payload.object(body)
+        let type = Payload.string(object["type"]) ?? ""
+        let pushTypes = ["PUSH_ARTIFACT", "pushImage", "harbor.artifact.pushed"]
+        guard pushTypes.contains(type) || type.hasPrefix("dev.cdevents.artifact.published") else {
+            return builder.ignore("Harbor event \(type) is not a push")
+        }
+        var data = Payload.dictionary(object["event_data"] ?? object["data"])
+        if data["resources"] == nil { data = Payload.dictionary(data["customData"]) }  // CDEvents
+        let repository = Payload.string(Payload.dictionary(data["repository"])["repo_full_name"])
+        for case let resource as [String: Any] in data["resources"] as? [Any] ?? [] {
+            let url = Payload.string(resource["resource_url"]) ?? ""
+            let host = url.split(separator: "/").first.map(String.init)
+            let digest = Payload.string(resource["digest"])
+            let tag = Payload.string(resource["tag"])
+            builder.accept(
+                registry: host, repository: repository ?? Self.path(ofReference: url), tag: tag == digest ? nil : tag, digest: digest)
+        }
+    }
+
+    /// `host/a/b:tag@digest` → `a/b`.
+    static func path(ofReference reference: String) -> String? {
+        guard let slash = reference.firstIndex(of: "/") else { return nil }
+        var path = reference[reference.index(after: slash)...]
+        if let at = path.firstIndex(of: "@") { path = path[..<at] }
+        if let colon = path.lastIndex(of: ":"), !path[colon...].contains("/") { path = path[..<colon] }
+        return String(path)
+    }
+
+    static func quay(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
+        let object = try Payload.object(body)
+        guard let url = Payload.string(object["docker_url"]), let slash = url.firstIndex(of: "/") else {
+            throw PayloadError(reason: "docker_url is missing")
+        }
+        let host = String(url[..<slash])
+        let path = String(url[url.index(after: slash)...])
+        // A list of tags today; an object tag → image id in the 2013 format.
+        let tags = (object["updated_tags"] as? [String]) ?? (object["updated_tags"] as? [String: Any]).map { Array($0.keys).sorted() } ?? []
+        if tags.isEmpty { builder.ignore("no updated_tags") }
+        for tag in tags { builder.accept(registry: host, repository: path, tag: tag, digest: nil) }
+    }
+
+    static let manifestTypes: Set<String> = [
+        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v1+prettyjws", "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
+    ]
+
+    static func distribution(_ body: [UInt8], _ context: ReceiverContext, _ builder: inout Builder) throws(PayloadError) {
+        let object = try Payload.object(body)
+        guard let events = object["events"] as? [Any] else { throw PayloadError(reason: "not a notification envelope: events is missing") }
+        for case let event as [String: Any] in events {
+            let action = Payload.string(event["action"]) ?? ""
+            let target = Payload.dictionary(event["target"])
+            guard action == "push" else {
+                builder.ignore("action \(action) is not a push")
+                continue
+            }
+            guard let mediaType = Payload.string(target["mediaType"]), manifestTypes.contains(mediaType) else {
+                builder.ignore("a blob, not a manifest (\(Payload.string(target["mediaType"]) ?? "no media type"))")
+                continue
+            }
+            let host = context.registryHost ?? Payload.string(Payload.dictionary(event["request"])["host"])
+            builder.accept(
+                registry: host, repository: Payload.string(target["repository"]), tag: Payload.string(target["tag"]),
+                digest: Payload.string(target["digest"]))
+        }
+    }
+
+    /// GitHub `package` / `registry_package`: container packages published or updated.
+    /// Decision: an image is a package whose `package_type` or `registry.type` is
+    /// container/docker. GitHub's own examples say `package_type: npm` and `ecosystem: docker`
+    /// for both a container and an npm package; only `registry.type` (`CONTAINER` / `npm`) tells
+    /// them apart, so `ecosystem` is not used.
+    static func github(_ body: [UInt8], _ headers: [String: String], _ builder: inout Builder) throws(PayloadError) {
+        let event = headers["x-github-event"] ?? ""
+        if event == "ping" { return builder.ignore("ping") }
+        guard event == "package" || event == "registry_package" else {
+            return builder.ignore("GitHub event \(event) is not a package event")
+        }
+        let object = try Payload.object(body)
+        let action = Payload.string(object["action"]) ?? ""
+        guard action == "published" || action == "updated" else {
+            return builder.ignore("package action \(action) is not published or updated")
+        }
+        let package = Payload.dictionary(object["package"] ?? object["registry_package"])
+        let kinds = [Payload.string(package["package_type"]), Payload.string(Payload.dictionary(package["registry"])["type"])].compactMap {
+            $0?.lowercased()
+        }
+        guard kinds.contains(where: { $0 == "container" || $0 == "docker" }) else {
+            return builder.ignore("package type \(kinds.joined(separator: "/")) is not a container image")
+        }
+        let version = Payload.dictionary(package["package_version"])
+        var registry = "ghcr.io"
+        var repository: String?
+        if let url = Payload.string(version["package_url"]) {
+            var reference = url.hasSuffix(":") ? String(url.dropLast()) : url
+            if let at = reference.firstIndex(of: "@") { reference = String(reference[..<at]) }
+            if let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") { reference = String(reference[..<colon]) }
+            registry = String(reference.prefix { $0 != "/" })
+            repository = Self.path(ofReference: reference)
+        } else if let registryURL = Payload.string(Payload.dictionary(package["registry"])["url"]),
+            let host = Payload.host(ofURL: registryURL),
+            host == "docker.pkg.github.com", let name = Payload.string(package["name"])
+        {
+            // Legacy GitHub Packages Docker registry: OWNER/REPO/IMAGE.
+            registry = host
+            repository = (URLComponents(string: registryURL)?.path.dropFirst()).map { "\($0)/\(name)" }
+        } else if let name = Payload.string(package["name"]) {
+            let owner = Payload.string(Payload.dictionary(package["owner"])["login"]) ?? Payload.string(package["namespace"])
+            repository = owner.map { "\($0)/\(name)" }
+        }
+        let metadata = Payload.dictionary(version["container_metadata"])
+        let tagName = Payload.string(Payload.dictionary(metadata["tag"])["name"])
+        let versionName = Payload.string(version["name"]) ?? Payload.string(version["version"])
+        let tag = tagName ?? (versionName?.hasPrefix("sha256:") == false ? Payload.string(version["version"]) : nil)
+        builder.accept(registry: registry, repository: repository?.lowercased(), tag: tag, digest: versionName)
+    }
+
+    static func gitea(_ body: [UInt8], _ headers: [String: String], _ builder: inout Builder) throws(PayloadError) {
+        let event = headers["x-gitea-event"] ?? headers["x-forgejo-event"] ?? headers["x-gogs-event"] ?? "package"
+        guard event == "package" else { return builder.ignore("Gitea event \(event) is not a package event") }
+        let object = try Payload.object(body)
+        guard Payload.string(object["action"]) == "created" else {
+            return builder.ignore("package action \(Payload.string(object["action"]) ?? "") is not created")
+        }
+        let package = Payload.dictionary(object["package"])
+        guard Payload.string(package["type"]) == "container" else {
+            return builder.ignore("package type \(Payload.string(package["type"]) ?? "") is not container")
+        }
+        let owner =
+            Payload.string(Payload.dictionary(package["owner"])["login"])
+            ?? Payload.string(Payload.dictionary(package["owner"])["username"])
+        let version = Payload.string(package["version"])
+        let isDigest = version?.hasPrefix("sha256:") == true
+        builder.accept(
+            registry: Payload.host(ofURL: Payload.string(package["html_url"])),
+            repository: owner.flatMap { o in Payload.string(package["name"]).map { "\(o)/\($0)" } },
+            tag: isDigest ? nil : version, digest: isDigest ? version : nil)
+    }
+
+    static func acr(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
+        let object = try Payload.object(body)
+        let action = Payload.string(object["action"]) ?? ""
+        guard action == "push" else { return builder.ignore("ACR action \(action) is not an image push") }
+        let target = Payload.dictionary(object["target"])
+        builder.accept(
+            registry: Payload.string(Payload.dictionary(object["request"])["host"]), repository: Payload.string(target["repository"]),
+            tag: Payload.string(target["tag"]), digest: Payload.string(target["digest"]))
+    }
+
+    static func artifactory(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
+        let object = try Payload.object(body)
+        guard let domain = Payload.string(object["domain"]), let event = Payload.string(object["event_type"]) else {
+            throw PayloadError(reason: "not an Artifactory event: domain and event_type are missing")
+        }
+        guard domain == "docker", event == "pushed" else { return builder.ignore("Artifactory \(domain)/\(event) is not a docker push") }
+        let data = Payload.dictionary(object["data"])
+        let segments = (Payload.string(data["path"]) ?? "").split(separator: "/").dropLast(2)
+        let repository = Payload.string(data["repo_key"]).map { ([$0] + segments.map(String.init)).joined(separator: "/") }
+        builder.accept(
+            registry: Payload.host(ofURL: Payload.string(object["jpd_origin"])), repository: repository, tag: Payload.string(data["tag"]),
+            digest: Payload.string(data["sha256"]).map { "sha256:\($0)" })
+    }
+
+    static func nexus(_ body: [UInt8], _ headers: [String: String], _ context: ReceiverContext, _ builder: inout Builder)
+        throws(PayloadError)
+    {
+        let hook = headers["x-nexus-webhook-id"] ?? "rm:repository:component"
+        guard hook == "rm:repository:component" else { return builder.ignore("Nexus webhook \(hook) is not a component event") }
+        let object = try Payload.object(body)
+        guard ["CREATED", "UPDATED"].contains(Payload.string(object["action"]) ?? "") else {
+            return builder.ignore("Nexus action \(Payload.string(object["action"]) ?? "") is not a push")
+        }
+        let component = Payload.dictionary(object["component"])
+        guard Payload.string(component["format"]) == "docker" else {
+            return builder.ignore("Nexus format \(Payload.string(component["format"]) ?? "") is not docker")
+        }
+        let repositoryName = Payload.string(object["repositoryName"]) ?? ""
+        guard let host = context.nexusHosts[repositoryName] ?? context.registryHost else {
+            return builder.ignore("the Nexus repository \(repositoryName) has no registry host configured (receivers[].nexusHosts)")
+        }
+        builder.accept(
+            registry: host, repository: Payload.string(component["name"]), tag: Payload.string(component["version"]), digest: nil)
+    }
+
+    static func gcr(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
+        let wrapper = try Payload.firstObject(body)
+        var message = wrapper
+        if let data = Payload.string(Payload.dictionary(wrapper["message"])["data"]) {
+            guard let decoded = Data(base64Encoded: data) else { throw PayloadError(reason: "message.data is not base64") }
+            message = try Payload.firstObject(Array(decoded))
+        }
+        let action = Payload.string(message["action"]) ?? ""
+        guard action == "INSERT" else { return builder.ignore("GCR action \(action) is not INSERT") }
+        let reference = Payload.string(message["tag"]) ?? Payload.string(message["digest"]) ?? ""
+        let host = reference.split(separator: "/").first.map(String.init)
+        var tag: String?
+        if let tagged = Payload.string(message["tag"]), let colon = tagged.lastIndex(of: ":"), !tagged[colon...].contains("/") {
+            tag = String(tagged[tagged.index(after: colon)...])
+        }
+        let digest = Payload.string(message["digest"]).flatMap { pinned in
+            pinned.firstIndex(of: "@").map { String(pinned[pinned.index(after: $0)...]) }
+        }
+        builder.accept(registry: host, repository: Self.path(ofReference: reference), tag: tag, digest: digest)
+    }
+
+    static func ecr(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
+        let object = try Payload.object(body)
+        guard Payload.string(object["detail-type"]) == "ECR Image Action" else {
+            return builder.ignore("EventBridge \(Payload.string(object["detail-type"]) ?? "") is not an ECR image action")
+        }
+        let detail = Payload.dictionary(object["detail"])
+        guard Payload.string(detail["action-type"]) == "PUSH", Payload.string(detail["result"]) == "SUCCESS" else {
+            return builder.ignore(
+                "ECR \(Payload.string(detail["action-type"]) ?? "") \(Payload.string(detail["result"]) ?? "") is not a successful push")
+        }
+        let host = Payload.string(object["account"]).flatMap { account in
+            Payload.string(object["region"]).map { "\(account).dkr.ecr.\($0).amazonaws.com" }
+        }
+        builder.accept(
+            registry: host, repository: Payload.string(detail["repository-name"]), tag: Payload.string(detail["image-tag"]),
+            digest: Payload.string(detail["image-digest"]))
+    }
+
+    /// `{"image": "ghcr.io/acme/api", "tag": "1.4.2", "digest": "sha256:…"}` or `{"image": "ghcr.io/acme/api:1.4.2"}`.
+    static func generic(_ object: [String: Any], _ builder: inout Builder) throws(PayloadError) {
+        guard let text = Payload.string(object["image"]) else {
+            throw PayloadError(reason: "image is missing; send {\"image\": \"ghcr.io/acme/api\", \"tag\": \"1.4.2\"}")
+        }
+        let reference: ImageReference
+        do { reference = try ImageReference(parsing: text) } catch { throw PayloadError(reason: error.description) }
+        let tag = Payload.string(object["tag"]) ?? reference.tag
+        if let tag, !ImageReference.isValidTag(tag) { throw PayloadError(reason: "the tag \"\(tag)\" is not valid") }
+        let digest = Payload.string(object["digest"]) ?? reference.digest?.description
+        if let digest, Payload.digest(digest) == nil { throw PayloadError(reason: "the digest \"\(digest)\" is not valid") }
+        builder.accept(registry: reference.name.domain, repository: reference.name.path, tag: tag, digest: digest)
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import ImageReference
+
+/// "Image X was pushed": what every receiver's payload is reduced to.
+public struct ImageEvent: Sendable, Hashable, CustomStringConvertible {
+    /// Registry host (with port), e.g. `ghcr.io`, `localhost:5000`.
+    public let registry: String
+    /// Repository path inside the registry, e.g. `acme/api`.
+    public let repository: String
+    public let tag: String?
+    /// A valid digest, or nil.
+    public let digest: Digest?
+    /// The receiver type that decoded it.
+    public let source: String
+    /// The sender's delivery id, when it sends one.
+    public let deliveryID: String?
+
+    /// The normalised image name (nil when registry/repository do not form a valid one).
+    public var image: ImageName? { try? ImageName(parsing: "\(registry)/\(repository)") }
+
+    public var description: String {
+        "\(registry)/\(repository)\(tag.map { ":\($0)" } ?? "")\(digest.map { "@\($0)" } ?? "")"
+    }
+}
+
+/// What a receiver made of a delivery.
+public enum DecodedDelivery: Sendable, Hashable {
+    /// Image pushes to act on (one delivery may carry several).
+    case accepted([ImageEvent])
+    /// A valid delivery that is not an image push (delete, pull, ping, a Helm chart…).
+    case ignored(String)
+}
+
+/// A body that cannot be read as the sender's payload (answered 400).
+public struct PayloadError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// Settings a receiver needs beyond the payload.
+public struct ReceiverContext: Sendable, Hashable {
+    /// The registry host to use when the payload does not name a public one (distribution,
+    /// GitLab's bundled registry, Nexus without a mapping).
+    public var registryHost: String?
+    /// Nexus repository name → the Docker connector host:port serving it.
+    public var nexusHosts: [String: String]
+
+    public init(registryHost: String? = nil, nexusHosts: [String: String] = [:]) {
+        self.registryHost = registryHost
+        self.nexusHosts = nexusHosts
+    }
+}
+
+/// Helpers the decoders share.
+enum Payload {
+    static func object(_ body: [UInt8]) throws(PayloadError) -> [String: Any] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw PayloadError(reason: "the body is not a JSON object")
+        }
+        return object
+    }
+
+    /// The first JSON object in the bytes, tolerating trailing bytes after it (a GCR fixture
+    /// from a real delivery carries a stray `}`; Go's decoder, which Pub/Sub clients use,
+    /// accepts it too).
+    static func firstObject(_ body: [UInt8]) throws(PayloadError) -> [String: Any] {
+        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] { return object }
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for (index, byte) in body.enumerated() {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"): depth += 1
+            case UInt8(ascii: "}"):
+                depth -= 1
+                if depth == 0 { return try object(Array(body[...index])) }
+            default: break
+            }
+        }
+        throw PayloadError(reason: "the body is not a JSON object")
+    }
+
+    static func string(_ value: Any?) -> String? {
+        guard let text = value as? String, !text.isEmpty else { return nil }
+        return text
+    }
+
+    static func dictionary(_ value: Any?) -> [String: Any] { value as? [String: Any] ?? [:] }
+
+    /// A digest if the text is a valid one (documentation samples are often truncated).
+    static func digest(_ text: String?) -> Digest? { text.flatMap { try? Digest(parsing: $0) } }
+
+    /// A tag if the text is a valid one.
+    static func tag(_ text: String?) -> String? {
+        guard let text, !text.isEmpty, ImageReference.isValidTag(text) else { return nil }
+        return text
+    }
+
+    /// The host of a URL (`https://host:port/...` → `host:port`).
+    static func host(ofURL text: String?) -> String? {
+        guard let text, let components = URLComponents(string: text), let host = components.host else { return nil }
+        return components.port.map { "\(host):\($0)" } ?? host
+    }
+}
