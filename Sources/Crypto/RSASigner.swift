@@ -59,11 +59,29 @@ public final class RSASigner {
 
 /// HMAC-SHA256 (webhook signatures), with a constant-time comparison for verification.
 public enum HMAC {
-    public static func sha256(key: [UInt8], data: [UInt8]) -> [UInt8] {
+    public static func sha256(key: [UInt8], data: [UInt8]) -> [UInt8] { mac(EVP_sha256(), key, data) }
+
+    /// HMAC-SHA1, for senders that still sign with it (Nexus).
+    public static func sha1(key: [UInt8], data: [UInt8]) -> [UInt8] { mac(EVP_sha1(), key, data) }
+
+    private static func mac(_ digest: OpaquePointer?, _ key: [UInt8], _ data: [UInt8]) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        _ = COpenSSL.HMAC(EVP_sha256(), key, Int32(key.count), data, data.count, &output, &length)
+        _ = COpenSSL.HMAC(digest, key, Int32(key.count), data, data.count, &output, &length)
         return Array(output.prefix(Int(length)))
+    }
+
+    /// Lowercase hex.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }, as: UTF8.self)
+    }
+
+    /// Equal texts, compared in constant time and without revealing their lengths: both sides
+    /// are reduced to a keyed hash first.
+    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let key = Array("imagebump-compare".utf8)
+        return constantTimeEqual(sha256(key: key, data: Array(a.utf8)), sha256(key: key, data: Array(b.utf8)))
     }
 
     /// Compares in time independent of where the inputs differ.
