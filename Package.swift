@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "Journal", dependencies: ["CSQLite", "Events"]),
         // Domain: pure, no I/O.
         .target(name: "ImageReference"),
         .target(
@@ -82,6 +84,7 @@ let package = Package(
         ),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "TestSupport"]),
         .testTarget(name: "EventsTests", dependencies: ["Events", "ImageReference", "Crypto", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz"]),
         .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "Crypto", "TestSupport"]),

@@ -1,0 +1,235 @@
+import Dispatch
+import Events
+import Foundation
+import Synchronization
+
+/// Where an event is in its life.
+public enum EventStatus: String, Sendable, Hashable, CaseIterable {
+    case received, committed, done, failed, ignored
+}
+
+/// An event as the journal keeps it.
+public struct JournalEvent: Sendable, Hashable {
+    public let id: String
+    public let receivedAt: String
+    public let source: String
+    public let deliveryID: String?
+    public let registry: String
+    public let repository: String
+    public let tag: String?
+    public let digest: String?
+    public let status: EventStatus
+    public let attempts: Int
+    public let lastError: String?
+    public let commit: String?
+    public let mergeRequestURL: String?
+}
+
+/// The durable record of every accepted event, in SQLite (WAL, `synchronous=FULL`).
+///
+/// One thread owns the connection. Callers queue work and wait; the writer takes everything
+/// queued, runs it in one transaction and commits once — so concurrent requests share one
+/// fsync (group commit), and `record` returns only after its event is on disk.
+public final class Journal: Sendable {
+    private struct Job: @unchecked Sendable {  // the closure runs only on the writer thread, which owns the database
+        let work: (SQLiteDatabase, Statements) throws(SQLiteError) -> any Sendable
+        let done: @Sendable (Result<any Sendable, SQLiteError>) -> Void
+    }
+
+    private let queue = Mutex<[Job]>([])
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopped = Atomic<Bool>(false)
+    private let commits = Atomic<Int>(0)
+    /// A repeat of an image+tag+digest within this many seconds joins the earlier event.
+    public let deduplicationWindow: TimeInterval
+
+    /// Opens (creating if needed) the journal at `path`.
+    public init(path: String, deduplicationWindow: TimeInterval = 600) throws(SQLiteError) {
+        self.deduplicationWindow = deduplicationWindow
+        let database = try SQLiteDatabase(path: path)
+        try database.execute("PRAGMA journal_mode=WAL")
+        try database.execute("PRAGMA synchronous=FULL")
+        try database.execute(
+            """
+            CREATE TABLE IF NOT EXISTS events (
+              id TEXT PRIMARY KEY, received_at TEXT NOT NULL, received_epoch INTEGER NOT NULL, source TEXT NOT NULL,
+              delivery_id TEXT, registry TEXT NOT NULL, repository TEXT NOT NULL, tag TEXT, digest TEXT,
+              status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, commit_id TEXT, merge_request_url TEXT);
+            CREATE INDEX IF NOT EXISTS events_delivery ON events(source, delivery_id);
+            CREATE INDEX IF NOT EXISTS events_image ON events(registry, repository, tag, digest);
+            CREATE INDEX IF NOT EXISTS events_status ON events(status);
+            CREATE TABLE IF NOT EXISTS event_steps (event_id TEXT NOT NULL, at TEXT NOT NULL, step TEXT NOT NULL, detail TEXT);
+            """)
+        let statements = try Statements(database)
+        let box = DatabaseBox(database: database, statements: statements)
+        Thread.detachNewThread { [self] in writerLoop(box) }
+    }
+
+    /// Moves the non-Sendable connection to the writer thread once, at start.
+    private final class DatabaseBox: @unchecked Sendable {  // handed over once; only the writer thread touches it afterwards
+        let database: SQLiteDatabase
+        let statements: Statements
+        init(database: SQLiteDatabase, statements: Statements) {
+            self.database = database
+            self.statements = statements
+        }
+    }
+
+    deinit { close() }
+
+    /// Stops the writer after the work already queued.
+    public func close() {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        wake.signal()
+    }
+
+    /// Transactions committed so far (group commit makes this smaller than the writes).
+    public var commitCount: Int { commits.load(ordering: .relaxed) }
+
+    private func writerLoop(_ box: DatabaseBox) {
+        while true {
+            wake.wait()
+            let jobs = queue.withLock { queue in
+                defer { queue.removeAll() }
+                return queue
+            }
+            if jobs.isEmpty {
+                if stopped.load(ordering: .relaxed) { return }
+                continue
+            }
+            var results: [Result<any Sendable, SQLiteError>] = []
+            do throws(SQLiteError) {
+                try box.database.execute("BEGIN IMMEDIATE")
+                for job in jobs {
+                    do throws(SQLiteError) { results.append(.success(try job.work(box.database, box.statements))) } catch {
+                        results.append(.failure(error))
+                    }
+                }
+                try box.database.execute("COMMIT")
+                commits.add(1, ordering: .relaxed)
+            } catch {
+                try? box.database.execute("ROLLBACK")
+                results = jobs.map { _ in .failure(error) }
+            }
+            for (job, result) in zip(jobs, results) { job.done(result) }
+        }
+    }
+
+    private func submit<T: Sendable>(_ work: @escaping (SQLiteDatabase, Statements) throws(SQLiteError) -> T) async throws(SQLiteError) -> T
+    {
+        let result: Result<any Sendable, SQLiteError> = await withCheckedContinuation { continuation in
+            let job = Job(
+                work: { database, statements throws(SQLiteError) in try work(database, statements) },
+                done: { continuation.resume(returning: $0) })
+            queue.withLock { $0.append(job) }
+            wake.signal()
+        }
+        switch result {
+        case .success(let value):
+            guard let typed = value as? T else { throw SQLiteError(code: -1, operation: "journal", message: "unexpected result type") }
+            return typed
+        case .failure(let error): throw error
+        }
+    }
+
+    // MARK: - Operations
+
+    /// Records an accepted event, durably, unless it repeats one already recorded: the same
+    /// delivery id from the same source, or the same image+tag+digest still pending or done
+    /// within the deduplication window. Returns the event id and whether it was a repeat.
+    public func record(_ event: ImageEvent, now: Date = Date()) async throws(SQLiteError) -> (id: String, duplicate: Bool) {
+        let window = deduplicationWindow
+        return try await submit { _, statements throws(SQLiteError) in
+            if let delivery = event.deliveryID,
+                let existing = try statements.byDelivery.run([.text(event.source), .text(delivery)]).first?.first?.text
+            {
+                return (existing, true)
+            }
+            let since = Int64(now.timeIntervalSince1970 - window)
+            if let existing = try statements.byImage.run([
+                .text(event.registry), .text(event.repository), SQLiteValue(event.tag), SQLiteValue(event.digest?.description),
+                .integer(since),
+            ]).first?.first?.text {
+                return (existing, true)
+            }
+            let id = UUID().uuidString.lowercased()
+            let at = ISO8601DateFormatter().string(from: now)
+            try statements.insert.run([
+                .text(id), .text(at), .integer(Int64(now.timeIntervalSince1970)), .text(event.source), SQLiteValue(event.deliveryID),
+                .text(event.registry),
+                .text(event.repository), SQLiteValue(event.tag), SQLiteValue(event.digest?.description),
+                .text(EventStatus.received.rawValue),
+            ])
+            try statements.step.run([.text(id), .text(at), .text("received"), .text("from \(event.source)")])
+            return (id, false)
+        }
+    }
+
+    /// Moves an event on, recording the step with its detail.
+    public func update(
+        _ id: String, status: EventStatus, detail: String, commit: String? = nil, mergeRequestURL: String? = nil, error: String? = nil
+    ) async throws(SQLiteError) {
+        _ = try await submit { _, statements throws(SQLiteError) in
+            try statements.update.run([
+                .text(status.rawValue), SQLiteValue(error), SQLiteValue(commit), SQLiteValue(mergeRequestURL),
+                .integer(status == .failed ? 1 : 0), .text(id),
+            ])
+            try statements.step.run([.text(id), .text(ISO8601DateFormatter().string(from: Date())), .text(status.rawValue), .text(detail)])
+            return true
+        }
+    }
+
+    public func event(_ id: String) async throws(SQLiteError) -> JournalEvent? {
+        try await submit { _, statements throws(SQLiteError) in try statements.byID.run([.text(id)]).first.map(Self.event) }
+    }
+
+    /// The newest events first, filtered by status and/or image (`registry/repository`).
+    public func list(status: EventStatus? = nil, image: String? = nil, limit: Int = 50) async throws(SQLiteError) -> [JournalEvent] {
+        try await submit { _, statements throws(SQLiteError) in
+            try statements.list.run([SQLiteValue(status?.rawValue), SQLiteValue(image), .integer(Int64(max(1, min(limit, 1000))))]).map(
+                Self.event)
+        }
+    }
+
+    /// The steps of an event, oldest first: (time, step, detail).
+    public func steps(_ id: String) async throws(SQLiteError) -> [(String, String, String)] {
+        try await submit { _, statements throws(SQLiteError) in
+            try statements.steps.run([.text(id)]).map { ($0[0].text ?? "", $0[1].text ?? "", $0[2].text ?? "") }
+        }
+    }
+
+    static func event(_ row: [SQLiteValue]) -> JournalEvent {
+        JournalEvent(
+            id: row[0].text ?? "", receivedAt: row[1].text ?? "", source: row[2].text ?? "", deliveryID: row[3].text,
+            registry: row[4].text ?? "",
+            repository: row[5].text ?? "", tag: row[6].text, digest: row[7].text,
+            status: EventStatus(rawValue: row[8].text ?? "") ?? .failed,
+            attempts: Int(row[9].integer ?? 0), lastError: row[10].text, commit: row[11].text, mergeRequestURL: row[12].text)
+    }
+}
+
+/// The journal's prepared statements (owned by the writer thread).
+final class Statements {
+    static let columns =
+        "id, received_at, source, delivery_id, registry, repository, tag, digest, status, attempts, last_error, commit_id, merge_request_url"
+    let insert, byDelivery, byImage, byID, update, step, steps, list: SQLiteStatement
+
+    init(_ database: SQLiteDatabase) throws(SQLiteError) {
+        insert = try database.prepare(
+            "INSERT INTO events (id, received_at, received_epoch, source, delivery_id, registry, repository, tag, digest, status) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        )
+        byDelivery = try database.prepare("SELECT id FROM events WHERE source = ? AND delivery_id = ? LIMIT 1")
+        byImage = try database.prepare(
+            "SELECT id FROM events WHERE registry = ? AND repository = ? AND tag IS ? AND digest IS ? AND status IN ('received','committed','done') AND received_epoch >= ? LIMIT 1"
+        )
+        byID = try database.prepare("SELECT \(Self.columns) FROM events WHERE id = ?")
+        update = try database.prepare(
+            "UPDATE events SET status = ?, last_error = COALESCE(?, last_error), commit_id = COALESCE(?, commit_id), merge_request_url = COALESCE(?, merge_request_url), attempts = attempts + ? WHERE id = ?"
+        )
+        step = try database.prepare("INSERT INTO event_steps (event_id, at, step, detail) VALUES (?,?,?,?)")
+        steps = try database.prepare("SELECT at, step, detail FROM event_steps WHERE event_id = ? ORDER BY rowid")
+        list = try database.prepare(
+            "SELECT \(Self.columns) FROM events WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR registry || '/' || repository = ?2) ORDER BY received_epoch DESC, rowid DESC LIMIT ?3"
+        )
+    }
+}

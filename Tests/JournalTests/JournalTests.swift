@@ -1,0 +1,86 @@
+import Events
+import Foundation
+import ImageReference
+import Journal
+import TestSupport
+import Testing
+
+@Suite struct JournalTests {
+    static func event(_ tag: String, delivery: String? = nil, source: String = "generic") throws -> ImageEvent {
+        let body = #"{"image": "ghcr.io/acme/api", "tag": "\#(tag)"}"#
+        guard
+            case .accepted(let events) = try DeliveryDecoder.decode(
+                .generic, headers: delivery.map { ["x-request-id": $0] } ?? [:], body: Array(body.utf8))
+        else {
+            throw GitFixture.Failure(description: "not accepted")
+        }
+        return events[0]
+    }
+
+    static func path() throws -> String { try TemporaryDirectory.make("imagebump-journal").appendingPathComponent("journal.sqlite").path }
+
+    @Test func recordedEventsSurviveReopening() async throws {
+        let path = try Self.path()
+        let journal = try Journal(path: path)
+        let (id, duplicate) = try await journal.record(try Self.event("1.4.2"))
+        #expect(!duplicate)
+        journal.close()
+
+        let reopened = try Journal(path: path)
+        let stored = try #require(try await reopened.event(id))
+        #expect(stored.registry == "ghcr.io")
+        #expect(stored.repository == "acme/api")
+        #expect(stored.tag == "1.4.2")
+        #expect(stored.status == .received)
+        // WAL mode and full sync: durable before the call returned.
+        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
+    @Test func repeatsJoinTheExistingEvent() async throws {
+        let journal = try Journal(path: try Self.path())
+        let first = try await journal.record(try Self.event("1.4.2", delivery: "d-1"))
+        let sameDelivery = try await journal.record(try Self.event("9.9.9", delivery: "d-1"))
+        #expect(sameDelivery.duplicate)
+        #expect(sameDelivery.id == first.id)
+
+        let sameImage = try await journal.record(try Self.event("1.4.2", delivery: "d-2"))
+        #expect(sameImage.duplicate)
+        #expect(sameImage.id == first.id)
+
+        let other = try await journal.record(try Self.event("1.4.3"))
+        #expect(!other.duplicate)
+
+        // Outside the window, or after a failure, the same image+tag is new work again.
+        let later = try await journal.record(try Self.event("1.4.2"), now: Date().addingTimeInterval(3600))
+        #expect(!later.duplicate)
+    }
+
+    @Test func concurrentRecordsShareCommits() async throws {
+        let journal = try Journal(path: try Self.path())
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<200 { group.addTask { try await journal.record(try Self.event("1.0.\(index)")).id } }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(ids.count == 200)
+        #expect(journal.commitCount < 200, "group commit should batch concurrent writes (\(journal.commitCount) commits)")
+        #expect(try await journal.list(limit: 1000).count == 200)
+    }
+
+    @Test func stepsAndStatusAreKept() async throws {
+        let journal = try Journal(path: try Self.path())
+        let (id, _) = try await journal.record(try Self.event("1.4.2"))
+        try await journal.update(id, status: .committed, detail: "pushed to main", commit: "abc123")
+        try await journal.update(id, status: .done, detail: "merge request #1", mergeRequestURL: "https://github.com/acme/env/pull/1")
+        let event = try #require(try await journal.event(id))
+        #expect(event.status == .done)
+        #expect(event.commit == "abc123")
+        #expect(event.mergeRequestURL == "https://github.com/acme/env/pull/1")
+        #expect(try await journal.steps(id).map(\.1) == ["received", "committed", "done"])
+        #expect(try await journal.list(status: .done, image: "ghcr.io/acme/api").map(\.id) == [id])
+        #expect(try await journal.list(status: .failed).isEmpty)
+    }
+
+    @Test func anUnwritablePathIsAClearError() {
+        #expect(throws: SQLiteError.self) { try Journal(path: "/nonexistent/dir/journal.sqlite") }
+    }
+}
