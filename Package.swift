@@ -27,6 +27,9 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "Journal", dependencies: ["CSQLite", "Events"]),
+        .target(
+            name: "Intake",
+            dependencies: ["HTTPServer", "Events", "Journal", "Pipeline", "ImageReference", "Manifests", .product(name: "Logging", package: "swift-log")]),
         // Domain: pure, no I/O.
         .target(name: "ImageReference"),
         .target(
@@ -84,6 +87,9 @@ let package = Package(
         ),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
+        .testTarget(
+            name: "IntakeTests", dependencies: ["Intake", "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Manifests", "Crypto", "TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "TestSupport"]),
         .testTarget(name: "EventsTests", dependencies: ["Events", "ImageReference", "Crypto", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz"]),

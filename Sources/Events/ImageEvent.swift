@@ -15,6 +15,15 @@ public struct ImageEvent: Sendable, Hashable, CustomStringConvertible {
     /// The sender's delivery id, when it sends one.
     public let deliveryID: String?
 
+    public init(registry: String, repository: String, tag: String?, digest: Digest?, source: String, deliveryID: String?) {
+        self.registry = registry
+        self.repository = repository
+        self.tag = tag
+        self.digest = digest
+        self.source = source
+        self.deliveryID = deliveryID
+    }
+
     /// The normalised image name (nil when registry/repository do not form a valid one).
     public var image: ImageName? { try? ImageName(parsing: "\(registry)/\(repository)") }
 

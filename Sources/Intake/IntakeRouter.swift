@@ -1,0 +1,148 @@
+import Events
+import Foundation
+import HTTPServer
+import Journal
+
+/// One configured receiver: where senders post, how they prove who they are, and what the
+/// decoder needs to know.
+public struct ReceiverSettings: Sendable {
+    public let name: String
+    public let type: ReceiverType
+    public let secret: ReceiverAuthentication.Secret
+    public let context: ReceiverContext
+
+    public init(name: String, type: ReceiverType, secret: ReceiverAuthentication.Secret, context: ReceiverContext = ReceiverContext()) {
+        self.name = name
+        self.type = type
+        self.secret = secret
+        self.context = context
+    }
+}
+
+/// The service's routes. An accepted delivery is journaled (durably) before it is answered
+/// `202`, then handed to `accepted` for the workers.
+///
+/// - `POST /hooks/{receiver}` (`/hooks/{receiver}/{token}` for senders that cannot sign)
+/// - `POST /v1/events`: the first `generic` receiver, for CI jobs
+/// - `GET /v1/events/{id}`, `GET /v1/events?status=&image=&limit=`
+/// - `GET /healthz`, `GET /readyz`
+public struct IntakeRouter: Sendable {
+    let receivers: [String: ReceiverSettings]
+    let journal: Journal
+    let accepted: @Sendable (String, ImageEvent) async -> Void
+    let ready: @Sendable () -> Bool
+
+    public init(
+        receivers: [ReceiverSettings], journal: Journal, ready: @escaping @Sendable () -> Bool = { true },
+        accepted: @escaping @Sendable (String, ImageEvent) async -> Void
+    ) {
+        self.receivers = Dictionary(receivers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.journal = journal
+        self.ready = ready
+        self.accepted = accepted
+    }
+
+    public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        let parts = request.path.split(separator: "/").map(String.init)
+        switch (parts.first, parts.count) {
+        case ("healthz", 1):
+            guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
+            return .json(200, ["status": "ok"])
+        case ("readyz", 1):
+            guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
+            return ready() ? .json(200, ["status": "ready"]) : .error(503, "not ready", "the journal or a repository is not reachable yet")
+        case ("hooks", 2), ("hooks", 3):
+            guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
+            guard let receiver = receivers[parts[1]] else {
+                return .error(404, "unknown receiver", "no receiver is named \(parts[1]); see receivers in the configuration")
+            }
+            return await receive(request, receiver, pathToken: parts.count == 3 ? parts[2] : nil)
+        case ("v1", 2) where parts[1] == "events":
+            if request.method == "GET" { return await list(request) }
+            guard request.method == "POST" else { return Self.methodNotAllowed("GET, POST") }
+            guard let receiver = receivers.values.sorted(by: { $0.name < $1.name }).first(where: { $0.type == .generic }) else {
+                return .error(404, "no generic receiver", "configure a receiver of type generic to accept POST /v1/events")
+            }
+            return await receive(request, receiver, pathToken: nil)
+        case ("v1", 3) where parts[1] == "events":
+            guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
+            return await show(parts[2])
+        default:
+            return .error(404, "not found", "no route for \(request.method) \(request.path)")
+        }
+    }
+
+    static func methodNotAllowed(_ allowed: String) -> HTTPServerResponse {
+        var response = HTTPServerResponse.error(405, "method not allowed", "use \(allowed)")
+        response.headers.append(("Allow", allowed))
+        return response
+    }
+
+    private func receive(_ request: HTTPServerRequest, _ receiver: ReceiverSettings, pathToken: String?) async -> HTTPServerResponse {
+        let headers = Dictionary(request.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+        guard
+            ReceiverAuthentication.verify(
+                receiver.type, secret: receiver.secret, headers: headers, body: request.body, pathToken: pathToken)
+        else {
+            return .error(401, "unauthorized", "the delivery's token or signature does not match receiver \(receiver.name)")
+        }
+        let decoded: DecodedDelivery
+        do { decoded = try DeliveryDecoder.decode(receiver.type, headers: headers, body: request.body, context: receiver.context) } catch {
+            return .error(400, "undecodable payload", error.reason)
+        }
+        switch decoded {
+        case .ignored(let reason):
+            return .json(200, ["ignored": reason])
+        case .accepted(let events):
+            var answers: [[String: Any]] = []
+            for event in events {
+                do {
+                    let (id, duplicate) = try await journal.record(event)
+                    if !duplicate { await accepted(id, event) }
+                    answers.append(["id": id, "image": event.description, "duplicate": duplicate, "status": "/v1/events/\(id)"])
+                } catch {
+                    return .error(
+                        503, "journal unavailable", "the event could not be stored durably: \(error.message); the sender should retry")
+                }
+            }
+            return .json(202, ["events": answers])
+        }
+    }
+
+    private func show(_ id: String) async -> HTTPServerResponse {
+        do {
+            guard let event = try await journal.event(id) else { return .error(404, "unknown event", "no event has the id \(id)") }
+            var object = Self.render(event)
+            object["steps"] = try await journal.steps(id).map { ["at": $0.0, "step": $0.1, "detail": $0.2] }
+            return .json(200, object)
+        } catch {
+            return .error(503, "journal unavailable", error.message)
+        }
+    }
+
+    private func list(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        let query = URLComponents(string: "http://x\(request.target)")?.queryItems ?? []
+        func value(_ name: String) -> String? { query.first { $0.name == name }?.value }
+        var status: EventStatus?
+        if let text = value("status") {
+            guard let parsed = EventStatus(rawValue: text) else {
+                return .error(400, "bad status", "status must be one of \(EventStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = parsed
+        }
+        do {
+            let events = try await journal.list(status: status, image: value("image"), limit: Int(value("limit") ?? "50") ?? 50)
+            return .json(200, ["events": events.map(Self.render)])
+        } catch {
+            return .error(503, "journal unavailable", error.message)
+        }
+    }
+
+    static func render(_ event: JournalEvent) -> [String: Any] {
+        [
+            "id": event.id, "receivedAt": event.receivedAt, "source": event.source, "image": "\(event.registry)/\(event.repository)",
+            "tag": event.tag ?? NSNull(), "digest": event.digest ?? NSNull(), "status": event.status.rawValue, "attempts": event.attempts,
+            "lastError": event.lastError ?? NSNull(), "commit": event.commit ?? NSNull(), "mergeRequest": event.mergeRequestURL ?? NSNull(),
+        ]
+    }
+}

@@ -1,0 +1,179 @@
+import Crypto
+import Events
+import Foundation
+import HTTPClient
+import HTTPServer
+import ImageReference
+import Intake
+import Journal
+import Manifests
+import Pipeline
+import TestSupport
+import Testing
+
+/// Intake to Git in one process: HTTP on a real socket, the SQLite journal, the dispatcher and
+/// a real bare repository.
+@Suite struct IntakeEndToEndTests {
+    static let token = "ci-token-0123456789abcdef0123456789abcdef"
+    static let githubSecret = "github-webhook-secret"
+
+    struct Service {
+        let remote: URL
+        let journal: Journal
+        let dispatcher: Dispatcher
+        let server: HTTPServer
+        var url: String { "http://127.0.0.1:\(server.port)" }
+
+        init(remote: URL? = nil, journalPath: String? = nil) throws {
+            self.remote = try remote ?? GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+            let state = try TemporaryDirectory.make("imagebump-serve")
+            journal = try Journal(path: journalPath ?? state.appendingPathComponent("journal.sqlite").path)
+            let target = GitTarget(
+                name: "dev", repository: "env", url: self.remote.path, branch: "main", paths: [try PathGlob("envs/dev/**")], mode: .commit)
+            let api = try ImageName(parsing: "ghcr.io/acme/api")
+            let dispatcher = Dispatcher(
+                journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
+                routes: { $0 == api ? [Route(target: target, forge: nil, options: MergeRequestOptions())] : [] }, attempts: 2,
+                baseDelay: .milliseconds(10))
+            self.dispatcher = dispatcher
+            let router = IntakeRouter(
+                receivers: [
+                    ReceiverSettings(name: "ci", type: .generic, secret: .init(value: IntakeEndToEndTests.token)),
+                    ReceiverSettings(name: "github", type: .github, secret: .init(value: IntakeEndToEndTests.githubSecret)),
+                ], journal: journal, accepted: { id, event in await dispatcher.submit(id, event) })
+            var settings = HTTPServerSettings()
+            settings.port = 0
+            server = try HTTPServer(settings: settings) { await router.handle($0) }
+            server.start()
+        }
+
+        func post(
+            _ path: String, _ body: String,
+            headers: [(name: String, value: String)] = [("Authorization", "Bearer \(IntakeEndToEndTests.token)")]
+        ) async throws -> HTTPResponse {
+            try await CurlClient().send(
+                HTTPRequest(
+                    method: "POST", url: url + path, headers: headers + [("Content-Type", "application/json")], body: Array(body.utf8)))
+        }
+
+        func get(_ path: String) async throws -> [String: Any] {
+            let response = try await CurlClient().send(HTTPRequest(method: "GET", url: url + path))
+            return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:]
+        }
+
+        /// Polls the status API until the event leaves `received`/`committed` (or 20 s pass).
+        func waitUntilSettled(_ id: String) async throws -> [String: Any] {
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline {
+                let event = try await get("/v1/events/\(id)")
+                if let status = event["status"] as? String, ["done", "failed", "ignored"].contains(status) { return event }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            throw GitFixture.Failure(description: "event \(id) did not settle")
+        }
+    }
+
+    @Test func aCIPostBecomesACommitAndTheStatusAPIShowsEveryStep() async throws {
+        let service = try Service()
+        defer { service.server.shutdown(within: .seconds(2)) }
+        let response = try await service.post("/v1/events", #"{"image": "ghcr.io/acme/api", "tag": "1.4.2"}"#)
+        #expect(response.status == 202)
+        let answer = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        let accepted = try #require((answer?["events"] as? [[String: Any]])?.first)
+        let id = try #require(accepted["id"] as? String)
+        #expect(accepted["status"] as? String == "/v1/events/\(id)")
+        #expect(accepted["duplicate"] as? Bool == false)
+
+        let event = try await service.waitUntilSettled(id)
+        #expect(event["status"] as? String == "done", "\(event)")
+        let commit = try #require(event["commit"] as? String)
+        #expect(try GitFixture.git(["--git-dir", service.remote.path, "rev-parse", "main"]) == commit)
+        #expect(try GitFixture.git(["--git-dir", service.remote.path, "show", "main:envs/dev/api/values.yaml"]).contains("tag: \"1.4.2\""))
+        #expect((event["steps"] as? [[String: String]])?.map { $0["step"] ?? "" } == ["received", "committed", "done"])
+
+        // The same delivery again joins the existing event: no second commit.
+        let replay = try await service.post("/v1/events", #"{"image": "ghcr.io/acme/api", "tag": "1.4.2"}"#)
+        let replayed = try #require(
+            ((try JSONSerialization.jsonObject(with: Data(replay.body)) as? [String: Any])?["events"] as? [[String: Any]])?.first)
+        #expect(replayed["duplicate"] as? Bool == true)
+        #expect(replayed["id"] as? String == id)
+        #expect(try GitFixture.git(["--git-dir", service.remote.path, "rev-list", "--count", "main"]) == "2")
+
+        let list = try await service.get("/v1/events?status=done&image=ghcr.io/acme/api")
+        #expect((list["events"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+    }
+
+    @Test func badDeliveriesGetClearAnswers() async throws {
+        let service = try Service()
+        defer { service.server.shutdown(within: .seconds(2)) }
+        let payload = try String(
+            contentsOf: fixturesDirectory().appendingPathComponent("github-registry-package-published.json"), encoding: .utf8)
+        let signature = "sha256=" + HMAC.hex(HMAC.sha256(key: Array(Self.githubSecret.utf8), data: Array(payload.utf8)))
+
+        let unauthorized = try await service.post(
+            "/hooks/github", payload, headers: [("X-GitHub-Event", "registry_package"), ("X-Hub-Signature-256", "sha256=00")])
+        #expect(unauthorized.status == 401)
+        #expect(unauthorized.bodyText.contains(#""error":"unauthorized""#))
+
+        let tampered = try await service.post(
+            "/hooks/github", payload + " ", headers: [("X-GitHub-Event", "registry_package"), ("X-Hub-Signature-256", signature)])
+        #expect(tampered.status == 401)
+
+        let ping = try await service.post(
+            "/hooks/github", #"{"zen":"x"}"#,
+            headers: [
+                ("X-GitHub-Event", "ping"),
+                (
+                    "X-Hub-Signature-256",
+                    "sha256=" + HMAC.hex(HMAC.sha256(key: Array(Self.githubSecret.utf8), data: Array(#"{"zen":"x"}"#.utf8)))
+                ),
+            ])
+        #expect(ping.status == 200)
+        #expect(ping.bodyText == #"{"ignored":"ping"}"#)
+
+        // Signed and valid, for an image no target takes: journaled, then ignored.
+        let unrouted = try await service.post(
+            "/hooks/github", payload,
+            headers: [("X-GitHub-Event", "registry_package"), ("X-Hub-Signature-256", signature), ("X-GitHub-Delivery", "d-1")])
+        #expect(unrouted.status == 202)
+        let id = try #require(
+            (((try JSONSerialization.jsonObject(with: Data(unrouted.body)) as? [String: Any])?["events"] as? [[String: Any]])?.first?["id"])
+                as? String)
+        #expect(try await service.waitUntilSettled(id)["status"] as? String == "ignored")
+
+        let undecodable = try await service.post("/v1/events", #"{"tag": "1.0"}"#)
+        #expect(undecodable.status == 400)
+        #expect(undecodable.bodyText.contains(#""error":"undecodable payload""#))
+
+        let unknown = try await service.post("/hooks/nope", "{}")
+        #expect(unknown.status == 404)
+        let wrongMethod = try await CurlClient().send(HTTPRequest(method: "GET", url: service.url + "/hooks/ci"))
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.header("allow") == "POST")
+        #expect(try await service.get("/healthz")["status"] as? String == "ok")
+    }
+
+    @Test func eventsAcceptedBeforeACrashAreFinishedAfterARestart() async throws {
+        let state = try TemporaryDirectory.make("imagebump-crash")
+        let journalPath = state.appendingPathComponent("journal.sqlite").path
+        let remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+        // A previous run journaled the event and stopped before working on it.
+        let previous = try Journal(path: journalPath)
+        guard
+            case .accepted(let events) = try DeliveryDecoder.decode(
+                .generic, headers: [:], body: Array(#"{"image":"ghcr.io/acme/api:1.4.3"}"#.utf8))
+        else {
+            Issue.record("not accepted")
+            return
+        }
+        let (id, _) = try await previous.record(events[0])
+        previous.close()
+
+        let service = try Service(remote: remote, journalPath: journalPath)
+        defer { service.server.shutdown(within: .seconds(2)) }
+        try await service.dispatcher.recover()
+        await service.dispatcher.drain()
+        #expect(try await service.journal.event(id)?.status == .done)
+        #expect(try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/dev/api/values.yaml"]).contains("tag: \"1.4.3\""))
+    }
+}
