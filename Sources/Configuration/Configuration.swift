@@ -10,6 +10,10 @@ public struct Configuration: Sendable, Hashable {
     /// `$XDG_STATE_HOME/imagebump` or `~/.local/state/imagebump`.
     public var stateDirectory: String?
     public var git = GitSettings()
+    public var server = ServerSettings()
+    public var receivers: [Receiver] = []
+    /// Attempts per target before an event is marked failed.
+    public var workerAttempts = 5
     public var repos: [Repository] = []
     public var targets: [Target] = []
     public var images: [ImageSettings] = []
@@ -42,6 +46,34 @@ public struct LogSettings: Sendable, Hashable {
 
     public var level = "info"
     public var format = Format.logfmt
+}
+
+/// Where `imagebump serve` listens and its limits.
+public struct ServerSettings: Sendable, Hashable {
+    public var listen = "0.0.0.0"
+    public var port = 8080
+    public var maximumBodyBytes = 1 << 20
+    public var maximumConnections = 512
+    public var headerTimeoutSeconds = 10
+}
+
+/// A webhook receiver: `POST /hooks/NAME`.
+public struct Receiver: Sendable, Hashable {
+    public static let types = [
+        "dockerhub", "harbor", "quay", "distribution", "github", "gitea", "gitlab", "acr", "artifactory", "nexus", "gcr", "ecr", "generic",
+    ]
+    /// Senders that cannot sign: their secret is a token in the receiver's URL.
+    public static let pathTokenTypes: Set<String> = ["dockerhub", "quay"]
+
+    public var name: String
+    public var type: String
+    public var secret: SecretReference
+    /// The header carrying the secret, for senders with custom headers (acr, ecr).
+    public var header: String?
+    /// The registry host for payloads that do not name a public one (distribution, nexus).
+    public var registryHost: String?
+    /// Nexus repository → Docker connector host:port.
+    public var nexusHosts: [String: String] = [:]
 }
 
 /// How imagebump writes commits.

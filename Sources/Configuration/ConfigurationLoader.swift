@@ -57,7 +57,19 @@ struct ConfigurationLoader {
     var nodes: [String: (node: Node, path: String)] = [:]
 
     mutating func read(_ root: Node) {
-        guard let top = reader.mapping(root, "", known: ["stateDir", "log", "scan", "repos", "targets", "images", "git"]) else { return }
+        guard
+            let top = reader.mapping(
+                root, "", known: ["stateDir", "log", "scan", "server", "receivers", "workers", "repos", "targets", "images", "git"])
+        else { return }
+        if let node = top["server"]?.value { readServer(node) }
+        if let node = top["receivers"]?.value {
+            for (index, item) in reader.list(node, "receivers").enumerated() { readReceiver(item, "receivers[\(index)]") }
+        }
+        if let node = top["workers"]?.value, let workers = reader.mapping(node, "workers", known: ["attempts"]),
+            let attempts = workers["attempts"], let value = reader.integer(attempts.value, "workers.attempts", minimum: 1)
+        {
+            configuration.workerAttempts = value
+        }
         if let node = top["stateDir"]?.value, let value = reader.string(node, "stateDir") { configuration.stateDirectory = value }
         if let node = top["git"]?.value { readGit(node) }
         if let node = top["log"]?.value, let log = reader.mapping(node, "log", known: ["level", "format"]) {
@@ -93,6 +105,73 @@ struct ConfigurationLoader {
         if let node = top["images"]?.value {
             for (index, item) in reader.list(node, "images").enumerated() { readImage(item, "images[\(index)]") }
         }
+    }
+
+    private mutating func readServer(_ node: Node) {
+        guard
+            let server = reader.mapping(
+                node, "server", known: ["listen", "port", "maxBodyBytes", "maxConnections", "headerTimeoutSeconds"])
+        else { return }
+        if let listen = server["listen"], let value = reader.string(listen.value, "server.listen") { configuration.server.listen = value }
+        if let port = server["port"], let value = reader.integer(port.value, "server.port", minimum: 0) {
+            if value > 65535 {
+                reader.report(port.value, "server.port", "a port is at most 65535")
+            } else {
+                configuration.server.port = value
+            }
+        }
+        if let body = server["maxBodyBytes"], let value = reader.integer(body.value, "server.maxBodyBytes", minimum: 1) {
+            configuration.server.maximumBodyBytes = value
+        }
+        if let connections = server["maxConnections"], let value = reader.integer(connections.value, "server.maxConnections", minimum: 1) {
+            configuration.server.maximumConnections = value
+        }
+        if let timeout = server["headerTimeoutSeconds"],
+            let value = reader.integer(timeout.value, "server.headerTimeoutSeconds", minimum: 1)
+        {
+            configuration.server.headerTimeoutSeconds = value
+        }
+    }
+
+    private mutating func readReceiver(_ node: Node, _ path: String) {
+        guard let fields = reader.mapping(node, path, known: ["name", "type", "secret", "header", "registryHost", "nexusHosts"]) else {
+            return
+        }
+        guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
+            return reader.report(node, "\(path).name", "every receiver needs a name; it is the last part of its URL /hooks/NAME")
+        }
+        guard let typeNode = fields["type"]?.value, let type = reader.string(typeNode, "\(path).type") else {
+            return reader.report(node, "\(path).type", "name the sender: \(Receiver.types.joined(separator: ", "))")
+        }
+        guard Receiver.types.contains(type) else {
+            return reader.report(
+                typeNode, "\(path).type",
+                "\"\(type)\" is not a sender imagebump knows; use one of \(Receiver.types.joined(separator: ", "))")
+        }
+        guard let secretNode = fields["secret"]?.value else {
+            let what =
+                Receiver.pathTokenTypes.contains(type)
+                ? "\(type) cannot sign: give a random token of at least 32 characters (secret: env:NAME); it goes in the URL /hooks/\(name)/TOKEN"
+                : "every receiver needs a secret (env:NAME or file:PATH): unauthenticated receivers are refused"
+            return reader.report(node, "\(path).secret", what)
+        }
+        guard let secret = readSecret(secretNode, "\(path).secret") else { return }
+        var receiver = Receiver(name: name, type: type, secret: secret)
+        receiver.header = fields["header"].flatMap { reader.string($0.value, "\(path).header") }
+        receiver.registryHost = fields["registryHost"].flatMap { reader.string($0.value, "\(path).registryHost") }
+        if let hosts = fields["nexusHosts"]?.value {
+            if case .mapping(let mapping) = hosts {
+                for (key, value) in mapping {
+                    if let repository = key.string, let host = value.string { receiver.nexusHosts[repository] = host }
+                }
+            } else {
+                reader.report(hosts, "\(path).nexusHosts", "expected a mapping of Nexus repository → registry host:port")
+            }
+        }
+        if configuration.receivers.contains(where: { $0.name == name }) {
+            reader.report(nameNode, "\(path).name", "the receiver name \"\(name)\" is used twice; names must be unique")
+        }
+        configuration.receivers.append(receiver)
     }
 
     private mutating func readGit(_ node: Node) {

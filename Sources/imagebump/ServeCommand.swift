@@ -1,0 +1,143 @@
+import ArgumentParser
+import Configuration
+import Dispatch
+import Events
+import Foundation
+import Git
+import HTTPServer
+import ImageReference
+import Intake
+import Journal
+import Logging
+import Pipeline
+
+/// `imagebump serve`: the webhook service.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the webhook service: receive image pushes, journal them, bump the environment repositories.",
+        discussion: """
+            Listens on server.listen:server.port (or --port) for POST /hooks/RECEIVER, POST /v1/events, \
+            GET /v1/events[/ID], GET /healthz and GET /readyz. SIGTERM or SIGINT stops accepting, \
+            finishes the work in flight, and exits 0.
+            """
+    )
+
+    @Option(name: .long, help: "Listen on this port instead of server.port (0 picks a free one).")
+    var port: Int?
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if global.config == nil { throw ValidationError("serve needs --config FILE (receivers, repos, targets, images)") }
+    }
+
+    func run() async throws {
+        let (configuration, logger) = try global.load(label: "imagebump.serve")
+        let state = RemoteTargets.stateDirectory(configuration)
+        let receivers: [ReceiverSettings]
+        let routes: [ImageName: [Route]]
+        let journal: Journal
+        do {
+            if let bundle = configuration.git.caBundle { try LibGit2.useCertificateAuthorities(file: bundle, directory: nil) }
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+            receivers = try Self.receivers(configuration)
+            routes = try Self.routes(configuration, logger: logger)
+            journal = try Journal(path: "\(state)/journal.sqlite")
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let dispatcher = Dispatcher(
+            journal: journal,
+            updater: TargetUpdater(writeBack: WriteBack(settings: RemoteTargets.settings(configuration), logger: logger), logger: logger),
+            routes: { routes[$0] ?? [] }, attempts: configuration.workerAttempts, logger: logger)
+        let router = IntakeRouter(receivers: receivers, journal: journal, accepted: { id, event in await dispatcher.submit(id, event) })
+        var settings = HTTPServerSettings()
+        settings.host = configuration.server.listen
+        settings.port = port ?? configuration.server.port
+        settings.limits.maximumBodyBytes = configuration.server.maximumBodyBytes
+        settings.maximumConnections = configuration.server.maximumConnections
+        settings.headerTimeout = .seconds(configuration.server.headerTimeoutSeconds)
+        let server: HTTPServer
+        do { server = try HTTPServer(settings: settings, logger: logger) { await router.handle($0) } } catch {
+            FileHandle.standardError.write(Data("cannot listen: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        try await dispatcher.recover()
+        server.start()
+        emit("listening on \(settings.host):\(server.port)\n")
+        logger.notice("serving", metadata: ["http.port": "\(server.port)", "receivers": "\(receivers.map(\.name).joined(separator: ","))"])
+        await Self.waitForTermination()
+        logger.notice("stopping: finishing the work in flight")
+        server.shutdown(within: .seconds(10))
+        await dispatcher.drain()
+        journal.close()
+    }
+
+    /// Returns when SIGTERM or SIGINT arrives.
+    static func waitForTermination() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = SignalOnce(continuation)
+            for signalNumber in [SIGTERM, SIGINT] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler { once.fire() }
+                source.resume()
+                once.keep(source)
+            }
+        }
+    }
+
+    static func receivers(_ configuration: Configuration) throws -> [ReceiverSettings] {
+        try configuration.receivers.map { receiver in
+            guard let type = ReceiverType(rawValue: receiver.type) else {
+                throw RemoteTargets.Failure(description: "receiver \(receiver.name): unknown type \(receiver.type)")
+            }
+            let value: String
+            do { value = try receiver.secret.resolve().revealed } catch {
+                throw RemoteTargets.Failure(description: "receiver \(receiver.name): \(error)")
+            }
+            if ReceiverAuthentication.usesPathToken(type), value.count < 32 {
+                throw RemoteTargets.Failure(
+                    description: "receiver \(receiver.name): a \(type.rawValue) URL token must be at least 32 random characters")
+            }
+            return ReceiverSettings(
+                name: receiver.name, type: type, secret: .init(value: value, header: receiver.header),
+                context: ReceiverContext(registryHost: receiver.registryHost, nexusHosts: receiver.nexusHosts))
+        }
+    }
+
+    static func routes(_ configuration: Configuration, logger: Logger) throws -> [ImageName: [Route]] {
+        var routes: [ImageName: [Route]] = [:]
+        for image in configuration.images {
+            routes[image.name] = try RemoteTargets.targets(for: image.name, only: nil, in: configuration).map { target in
+                Route(
+                    target: target,
+                    forge: target.mode == .branch
+                        ? try RemoteTargets.forge(for: target.repository, in: configuration, logger: logger) : nil,
+                    options: RemoteTargets.mergeRequestOptions(target.name, in: configuration))
+            }
+        }
+        return routes
+    }
+}
+
+/// Resumes a continuation once, whichever signal comes first, and keeps the signal sources alive.
+final class SignalOnce: @unchecked Sendable {  // all state is behind `lock`
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func keep(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
+
+    func fire() {
+        let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        pending?.resume()
+    }
+}

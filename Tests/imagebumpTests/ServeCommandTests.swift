@@ -1,0 +1,66 @@
+import Foundation
+import HTTPClient
+import TestSupport
+import Testing
+
+/// `imagebump serve` as a process: start, accept a CI post, commit, stop on SIGTERM.
+@Suite struct ServeCommandTests {
+    @Test func servesCommitsAndStopsCleanlyOnSIGTERM() async throws {
+        let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+        let state = try TemporaryDirectory.make("imagebump-serve")
+        let config = state.appendingPathComponent("serve.yaml")
+        try """
+        stateDir: \(state.appendingPathComponent("state").path)
+        server: {listen: 127.0.0.1}
+        receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
+        repos: [{name: env, url: \(remote.path)}]
+        targets: [{name: dev, repo: env, paths: ["envs/dev/**"], mode: commit}]
+        images: [{name: ghcr.io/acme/api, targets: [dev]}]
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let token = "serve-test-token-0123456789abcdef0123"
+        let process = Process()
+        process.executableURL = CommandLineTests.binary
+        process.arguments = ["serve", "--config", config.path, "--port", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["IMAGEBUMP_TEST_CI_TOKEN"] = token
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        let line = try await blocking {
+            var bytes = Data()
+            while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { bytes += byte }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        #expect(line.hasPrefix("listening on 127.0.0.1:"))
+        let port = try #require(Int(line.split(separator: ":").last ?? ""))
+        let base = "http://127.0.0.1:\(port)"
+
+        let accepted = try await CurlClient().send(
+            HTTPRequest(
+                method: "POST", url: "\(base)/v1/events", headers: [("Authorization", "Bearer \(token)")],
+                body: Array(#"{"image": "ghcr.io/acme/api:1.4.2"}"#.utf8)))
+        #expect(accepted.status == 202)
+        let deadline = ContinuousClock.now + .seconds(20)
+        var status = ""
+        while ContinuousClock.now < deadline, status != "done" {
+            let list = try await CurlClient().send(HTTPRequest(method: "GET", url: "\(base)/v1/events"))
+            status =
+                ((try JSONSerialization.jsonObject(with: Data(list.body)) as? [String: Any])?["events"] as? [[String: Any]])?.first?[
+                    "status"] as? String ?? ""
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(status == "done")
+        #expect(try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/dev/api/values.yaml"]).contains("tag: \"1.4.2\""))
+
+        kill(process.processIdentifier, SIGTERM)
+        let exited = try await blocking {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(exited == 0)
+    }
+}
