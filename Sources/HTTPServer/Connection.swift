@@ -7,6 +7,7 @@ struct Connection {
     let socket: Int32
     let settings: HTTPServerSettings
     let handler: HTTPHandler
+    let executor: HandlerExecutor
     let stopping: () -> Bool
 
     func serve() {
@@ -23,7 +24,7 @@ struct Connection {
                         Self.write(socket, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
                         deadline = ContinuousClock.now + settings.bodyTimeout
                     case .request(let request):
-                        let response = Self.run(handler, request)
+                        let response = Self.run(handler, request, on: executor)
                         let keepAlive = request.keepAlive && !stopping()
                         guard Self.write(socket, response.serialized(keepAlive: keepAlive)), keepAlive else { return }
                         deadline = ContinuousClock.now + settings.idleTimeout
@@ -61,10 +62,10 @@ struct Connection {
     }
 
     /// Runs the async handler from this connection's thread and waits for its answer.
-    static func run(_ handler: @escaping HTTPHandler, _ request: HTTPServerRequest) -> HTTPServerResponse {
+    static func run(_ handler: @escaping HTTPHandler, _ request: HTTPServerRequest, on executor: HandlerExecutor) -> HTTPServerResponse {
         let result = Mutex<HTTPServerResponse?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task {
+        Task(executorPreference: executor) {
             let response = await handler(request)
             result.withLock { $0 = response }
             done.signal()

@@ -34,6 +34,7 @@ public final class HTTPServer: Sendable {
     private let handler: HTTPHandler
     private let logger: Logger
     private let active = Atomic<Int>(0)
+    private let executor = HandlerExecutor(threads: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
     private let stopping = Atomic<Bool>(false)
 
     /// Binds and listens; call ``start()`` to accept.
@@ -90,7 +91,8 @@ public final class HTTPServer: Sendable {
                 }
                 Thread.detachNewThread { [self] in
                     Connection(
-                        socket: connection, settings: settings, handler: handler, stopping: { self.stopping.load(ordering: .relaxed) }
+                        socket: connection, settings: settings, handler: handler, executor: executor,
+                        stopping: { self.stopping.load(ordering: .relaxed) }
                     ).serve()
                     close(connection)
                     active.subtract(1, ordering: .relaxed)

