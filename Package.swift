@@ -92,7 +92,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "TestSupport"]),
         .testTarget(name: "EventsTests", dependencies: ["Events", "ImageReference", "Crypto", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz", "Fixtures"]),
         .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "Crypto", "TestSupport"]),
         .testTarget(
             name: "PipelineTests", dependencies: ["Pipeline", "Git", "Forge", "HTTPClient", "Manifests", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),

@@ -42,3 +42,5 @@ public struct HTTPServerResponse: Sendable {
         return Array(head.utf8) + body
     }
 }
+
+extension NSNull: NSNullLike {}

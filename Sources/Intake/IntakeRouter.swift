@@ -98,7 +98,11 @@ public struct IntakeRouter: Sendable {
             for event in events {
                 do {
                     let (id, duplicate) = try await journal.record(event)
-                    if !duplicate { await accepted(id, event) }
+                    if !duplicate {
+                        // Durable already: the workers take it from here (and after a crash, recovery does).
+                        let accepted = self.accepted
+                        Task { await accepted(id, event) }
+                    }
                     answers.append(["id": id, "image": event.description, "duplicate": duplicate, "status": "/v1/events/\(id)"])
                 } catch {
                     return .error(

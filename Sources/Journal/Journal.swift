@@ -153,7 +153,7 @@ public final class Journal: Sendable {
                 return (existing, true)
             }
             let id = UUID().uuidString.lowercased()
-            let at = ISO8601DateFormatter().string(from: now)
+            let at = Timestamp.iso8601(now)
             try statements.insert.run([
                 .text(id), .text(at), .integer(Int64(now.timeIntervalSince1970)), .text(event.source), SQLiteValue(event.deliveryID),
                 .text(event.registry),
@@ -174,7 +174,7 @@ public final class Journal: Sendable {
                 .text(status.rawValue), SQLiteValue(error), SQLiteValue(commit), SQLiteValue(mergeRequestURL),
                 .integer(status == .failed ? 1 : 0), .text(id),
             ])
-            try statements.step.run([.text(id), .text(ISO8601DateFormatter().string(from: Date())), .text(status.rawValue), .text(detail)])
+            try statements.step.run([.text(id), .text(Timestamp.iso8601(Date())), .text(status.rawValue), .text(detail)])
             return true
         }
     }

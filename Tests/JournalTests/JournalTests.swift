@@ -1,9 +1,10 @@
 import Events
 import Foundation
 import ImageReference
-import Journal
 import TestSupport
 import Testing
+
+@testable import Journal
 
 @Suite struct JournalTests {
     static func event(_ tag: String, delivery: String? = nil, source: String = "generic") throws -> ImageEvent {
@@ -82,5 +83,14 @@ import Testing
 
     @Test func anUnwritablePathIsAClearError() {
         #expect(throws: SQLiteError.self) { try Journal(path: "/nonexistent/dir/journal.sqlite") }
+    }
+}
+
+@Suite struct TimestampTests {
+    @Test func formatsLikeISO8601DateFormatter() {
+        for seconds in [0.0, 1_700_000_007.9, 1_795_000_000, 951_782_400] {  // including 2000-02-29
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(Timestamp.iso8601(date) == ISO8601DateFormatter().string(from: date))
+        }
     }
 }
