@@ -1,0 +1,111 @@
+import Yams
+
+/// Reading the service's sections: `server`, `receivers`, and a repository's `forge`.
+extension ConfigurationLoader {
+    mutating func readServer(_ node: Node) {
+        guard
+            let server = reader.mapping(
+                node, "server", known: ["listen", "port", "maxBodyBytes", "maxConnections", "headerTimeoutSeconds"])
+        else { return }
+        if let listen = server["listen"], let value = reader.string(listen.value, "server.listen") { configuration.server.listen = value }
+        if let port = server["port"], let value = reader.integer(port.value, "server.port", minimum: 0) {
+            if value > 65535 {
+                reader.report(port.value, "server.port", "a port is at most 65535")
+            } else {
+                configuration.server.port = value
+            }
+        }
+        if let body = server["maxBodyBytes"], let value = reader.integer(body.value, "server.maxBodyBytes", minimum: 1) {
+            configuration.server.maximumBodyBytes = value
+        }
+        if let connections = server["maxConnections"], let value = reader.integer(connections.value, "server.maxConnections", minimum: 1) {
+            configuration.server.maximumConnections = value
+        }
+        if let timeout = server["headerTimeoutSeconds"],
+            let value = reader.integer(timeout.value, "server.headerTimeoutSeconds", minimum: 1)
+        {
+            configuration.server.headerTimeoutSeconds = value
+        }
+    }
+
+    mutating func readReceiver(_ node: Node, _ path: String) {
+        guard let fields = reader.mapping(node, path, known: ["name", "type", "secret", "header", "registryHost", "nexusHosts"]) else {
+            return
+        }
+        guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
+            return reader.report(node, "\(path).name", "every receiver needs a name; it is the last part of its URL /hooks/NAME")
+        }
+        guard let typeNode = fields["type"]?.value, let type = reader.string(typeNode, "\(path).type") else {
+            return reader.report(node, "\(path).type", "name the sender: \(Receiver.types.joined(separator: ", "))")
+        }
+        guard Receiver.types.contains(type) else {
+            return reader.report(
+                typeNode, "\(path).type",
+                "\"\(type)\" is not a sender imagebump knows; use one of \(Receiver.types.joined(separator: ", "))")
+        }
+        guard let secretNode = fields["secret"]?.value else {
+            let what =
+                Receiver.pathTokenTypes.contains(type)
+                ? "\(type) cannot sign: give a random token of at least 32 characters (secret: env:NAME); it goes in the URL /hooks/\(name)/TOKEN"
+                : "every receiver needs a secret (env:NAME or file:PATH): unauthenticated receivers are refused"
+            return reader.report(node, "\(path).secret", what)
+        }
+        guard let secret = readSecret(secretNode, "\(path).secret") else { return }
+        var receiver = Receiver(name: name, type: type, secret: secret)
+        receiver.header = fields["header"].flatMap { reader.string($0.value, "\(path).header") }
+        receiver.registryHost = fields["registryHost"].flatMap { reader.string($0.value, "\(path).registryHost") }
+        if let hosts = fields["nexusHosts"]?.value {
+            if case .mapping(let mapping) = hosts {
+                for (key, value) in mapping {
+                    if let repository = key.string, let host = value.string { receiver.nexusHosts[repository] = host }
+                }
+            } else {
+                reader.report(hosts, "\(path).nexusHosts", "expected a mapping of Nexus repository → registry host:port")
+            }
+        }
+        if configuration.receivers.contains(where: { $0.name == name }) {
+            reader.report(nameNode, "\(path).name", "the receiver name \"\(name)\" is used twice; names must be unique")
+        }
+        configuration.receivers.append(receiver)
+    }
+
+    mutating func readForge(_ node: Node, _ path: String) -> ForgeSettings? {
+        guard let fields = reader.mapping(node, path, known: ["type", "api", "project", "token", "app"]) else { return nil }
+        guard let typeNode = fields["type"]?.value, let kind = reader.choice(typeNode, "\(path).type", as: ForgeSettings.Kind.self) else {
+            if fields["type"] == nil { reader.report(node, "\(path).type", "name the forge: github, gitlab or gitea") }
+            return nil
+        }
+        guard let projectNode = fields["project"]?.value, let project = reader.string(projectNode, "\(path).project") else {
+            reader.report(node, "\(path).project", "name the repository on the forge (owner/name, or the GitLab project path)")
+            return nil
+        }
+        var app: (id: String, installation: String, privateKey: SecretReference)?
+        if let appNode = fields["app"]?.value,
+            let appFields = reader.mapping(appNode, "\(path).app", known: ["id", "installation", "privateKey"])
+        {
+            let id = appFields["id"].flatMap { reader.string($0.value, "\(path).app.id") }
+            let installation = appFields["installation"].flatMap { reader.string($0.value, "\(path).app.installation") }
+            let key = appFields["privateKey"].flatMap { readSecret($0.value, "\(path).app.privateKey") }
+            if let id, let installation, let key {
+                app = (id, installation, key)
+            } else {
+                reader.report(appNode, "\(path).app", "a GitHub App needs id, installation and privateKey: file:PATH")
+            }
+            if kind != .github { reader.report(appNode, "\(path).app", "App authentication is GitHub's; give \(kind.rawValue) a token") }
+        }
+        let token = fields["token"].flatMap { readSecret($0.value, "\(path).token") }
+        if token == nil, app == nil, fields["token"] == nil, fields["app"] == nil {
+            reader.report(node, "\(path).token", "the forge needs a token: env:NAME or file:PATH (or, for GitHub, an app)")
+            return nil
+        }
+        let api = fields["api"].flatMap { reader.string($0.value, "\(path).api") } ?? ForgeSettings.defaultAPI(kind)
+        guard let api else {
+            reader.report(node, "\(path).api", "a \(kind.rawValue) forge needs api: https://HOST/api/v1")
+            return nil
+        }
+        if !api.hasPrefix("https://"), !api.hasPrefix("http://") {
+            reader.report(fields["api"]?.value ?? node, "\(path).api", "the API URL must start with https://")
+        }
+        return ForgeSettings(kind: kind, api: api, project: project, token: token, app: app)
+    }
+}
