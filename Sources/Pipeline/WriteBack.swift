@@ -90,6 +90,13 @@ public struct WriteBack: Sendable {
                     .branchMissing, target: target.name,
                     detail: "the branch \(target.branch) does not exist in \(target.url); create it or fix targets[].branch")
             }
+            // A replay of an event already committed (after a crash between push and journal)
+            // changes nothing, even if newer commits followed it.
+            if let applied = try alreadyApplied(repository, eventID: eventID, target: target, tip: base, updateBranch: updateBranch) {
+                return WriteBackResult(
+                    outcome: .upToDate, target: target.name, branch: destination, commit: applied, changes: [], updates: [],
+                    attempts: attempt)
+            }
             let edit = try timed("edit", target) { () throws(WriteBackError) in
                 try self.edit(repository, base: base, request: request, target: target)
             }
@@ -264,6 +271,33 @@ public struct WriteBack: Sendable {
                 if let id = try repository.treeID(at: directory, inRoot: tree) { objects.append(id) }
             }
             return NewCommit(id: commit, objects: objects)
+        }
+    }
+
+    /// The commit that already carries this event for this target, among the last 100 on the
+    /// branch (and on the update branch in `branch` mode).
+    private func alreadyApplied(_ repository: GitRepository, eventID: String, target: GitTarget, tip: ObjectID, updateBranch: String)
+        throws(WriteBackError) -> ObjectID?
+    {
+        try git(target) { () throws(GitError) -> ObjectID? in
+            var starts = [tip]
+            if target.mode == .branch, let update = try repository.target(of: "refs/remotes/origin/\(updateBranch)") {
+                starts.insert(update, at: 0)
+            }
+            for start in starts {
+                var current: ObjectID? = start
+                for _ in 0..<100 {
+                    guard let id = current else { break }
+                    let info = try repository.commitInfo(id)
+                    if info.message.contains("\nImagebump-Event: \(eventID)\n"),
+                        info.message.contains("\nImagebump-Target: \(target.name)\n")
+                    {
+                        return id
+                    }
+                    current = info.parents.first
+                }
+            }
+            return nil
         }
     }
 

@@ -226,3 +226,19 @@ import Testing
         #expect(try setup.git("rev-parse", "main") == before)
     }
 }
+
+@Suite struct ReplayTests {
+    @Test func aReplayedEventIsNotAppliedAgainAfterNewerCommits() throws {
+        let setup = try WriteBackTests.Setup()
+        let writer = WriteBack(settings: setup.settings)
+        _ = try writer.bump(BumpRequest(ImageReference(parsing: "ghcr.io/acme/api:1.4.2")), target: setup.target(), eventID: "event-A")
+        _ = try writer.bump(BumpRequest(ImageReference(parsing: "ghcr.io/acme/api:1.4.3")), target: setup.target(), eventID: "event-B")
+        let head = try setup.git("rev-parse", "main")
+        // Event A again (as recovery would after a crash): recognised by its trailer.
+        let replay = try writer.bump(
+            BumpRequest(ImageReference(parsing: "ghcr.io/acme/api:1.4.2")), target: setup.target(), eventID: "event-A")
+        #expect(replay.outcome == .upToDate)
+        #expect(try setup.git("rev-parse", "main") == head)
+        #expect(try setup.git("show", "main:envs/dev/api/values.yaml").contains("1.4.3"))
+    }
+}
