@@ -70,8 +70,9 @@ public actor Dispatcher {
     }
 
     /// Queues again every event a previous run accepted but did not finish (after a crash).
+    /// A target already written for the event is recognised by its commit trailer and left alone.
     public func recover() async throws(SQLiteError) {
-        for event in try await journal.list(status: .received, limit: 1000).reversed() {
+        for event in try await journal.unfinished() {
             let digest = event.digest.flatMap { try? Digest(parsing: $0) }
             await submit(
                 event.id,

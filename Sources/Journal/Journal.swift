@@ -191,6 +191,12 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Events accepted but not finished (received, or committed to some targets only), oldest
+    /// first: what a restart must run again.
+    public func unfinished(limit: Int = 10_000) async throws(SQLiteError) -> [JournalEvent] {
+        try await submit { _, statements throws(SQLiteError) in try statements.unfinished.run([.integer(Int64(limit))]).map(Self.event) }
+    }
+
     /// The steps of an event, oldest first: (time, step, detail).
     public func steps(_ id: String) async throws(SQLiteError) -> [(String, String, String)] {
         try await submit { _, statements throws(SQLiteError) in
@@ -212,7 +218,7 @@ public final class Journal: Sendable {
 final class Statements {
     static let columns =
         "id, received_at, source, delivery_id, registry, repository, tag, digest, status, attempts, last_error, commit_id, merge_request_url"
-    let insert, byDelivery, byImage, byID, update, step, steps, list: SQLiteStatement
+    let insert, byDelivery, byImage, byID, update, step, steps, list, unfinished: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws(SQLiteError) {
         insert = try database.prepare(
@@ -226,6 +232,8 @@ final class Statements {
         update = try database.prepare(
             "UPDATE events SET status = ?, last_error = COALESCE(?, last_error), commit_id = COALESCE(?, commit_id), merge_request_url = COALESCE(?, merge_request_url), attempts = attempts + ? WHERE id = ?"
         )
+        unfinished = try database.prepare(
+            "SELECT \(Self.columns) FROM events WHERE status IN ('received','committed') ORDER BY received_epoch, rowid LIMIT ?")
         step = try database.prepare("INSERT INTO event_steps (event_id, at, step, detail) VALUES (?,?,?,?)")
         steps = try database.prepare("SELECT at, step, detail FROM event_steps WHERE event_id = ? ORDER BY rowid")
         list = try database.prepare(
