@@ -5,6 +5,8 @@
 public struct PathGlob: Sendable, Hashable, CustomStringConvertible {
     public let pattern: String
     private let segments: [Substring]
+    /// The segments as bytes, for matching without per-call conversions.
+    private let byteSegments: [[UInt8]]
 
     public init(_ pattern: String) throws(PathGlobError) {
         var trimmed = Substring(pattern)
@@ -23,6 +25,7 @@ public struct PathGlob: Sendable, Hashable, CustomStringConvertible {
         }
         self.pattern = pattern
         self.segments = segments
+        self.byteSegments = segments.map { Array($0.utf8) }
     }
 
     public var description: String { pattern }
@@ -35,14 +38,14 @@ public struct PathGlob: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether some path below `directory` could match: tree walks skip the other subtrees.
     public func mayMatch(inside directory: String) -> Bool {
-        let parts = directory.split(separator: "/", omittingEmptySubsequences: true)
-        return Self.prefixMatch(segments[...], parts[...])
+        let parts = Array(directory.utf8).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        return Self.prefixMatch(byteSegments[...], parts[...])
     }
 
-    private static func prefixMatch(_ pattern: ArraySlice<Substring>, _ path: ArraySlice<Substring>) -> Bool {
+    private static func prefixMatch(_ pattern: ArraySlice<[UInt8]>, _ path: ArraySlice<ArraySlice<UInt8>>) -> Bool {
         guard let part = path.first, let head = pattern.first else { return true }
-        if head == "**" { return true }
-        guard matchSegment(Array(head.utf8)[...], Array(part.utf8)[...]) else { return false }
+        if head == [UInt8(ascii: "*"), UInt8(ascii: "*")] { return true }
+        guard matchSegment(head[...], part) else { return false }
         return prefixMatch(pattern.dropFirst(), path.dropFirst())
     }
 

@@ -8,7 +8,8 @@ import Git
 final class ScreenCache {
     private let file: String
     private let key: String
-    private var empty: Set<String> = []
+    /// Keys as bytes: `String` hashing normalises Unicode, which made loading 5,000 keys slow.
+    private var empty: Set<[UInt8]> = []
     private var changed = false
     /// Past this many entries the cache starts again (old trees pile up as the repo moves).
     static let maximumEntries = 500_000
@@ -19,27 +20,35 @@ final class ScreenCache {
         self.key = key
         file = "\(repositoryPath)/imagebump-screen-\(Self.fnv1a(key))"
         guard let data = FileManager.default.contents(atPath: file) else { return }
-        // Split on bytes: far cheaper than Character-wise splitting for thousands of lines.
-        let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
-        guard let header = lines.first, String(decoding: header, as: UTF8.self) == key.replacingOccurrences(of: "\n", with: " ") else {
-            return
+        let bytes = [UInt8](data)
+        // Split on newline bytes by hand: cheap for thousands of lines.
+        guard let headerEnd = bytes.firstIndex(of: 0x0A),
+            bytes[..<headerEnd].elementsEqual(key.replacingOccurrences(of: "\n", with: " ").utf8)
+        else { return }
+        empty.reserveCapacity(bytes.count / 60)
+        var start = headerEnd + 1
+        for index in start..<bytes.count where bytes[index] == 0x0A {
+            if index > start { empty.insert(Array(bytes[start..<index])) }
+            start = index + 1
         }
-        empty.reserveCapacity(lines.count)
-        for line in lines.dropFirst() { empty.insert(String(decoding: line, as: UTF8.self)) }
     }
 
-    func isEmpty(path: String, tree: ObjectID) -> Bool { empty.contains("\(tree.hex) \(path)") }
+    func isEmpty(path: String, tree: ObjectID) -> Bool { empty.contains(Array("\(tree.hex) \(path)".utf8)) }
 
     func markEmpty(path: String, tree: ObjectID) {
-        if empty.insert("\(tree.hex) \(path)").inserted { changed = true }
+        if empty.insert(Array("\(tree.hex) \(path)".utf8)).inserted { changed = true }
     }
 
     /// Writes the cache if it changed (atomically; a failure only costs speed next time).
     func save() {
         guard changed else { return }
         if empty.count > Self.maximumEntries { empty.removeAll() }
-        let text = ([key.replacingOccurrences(of: "\n", with: " ")] + empty.sorted()).joined(separator: "\n") + "\n"
-        try? Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+        var bytes = Array((key.replacingOccurrences(of: "\n", with: " ") + "\n").utf8)
+        for entry in empty {
+            bytes += entry
+            bytes.append(0x0A)
+        }
+        try? Data(bytes).write(to: URL(fileURLWithPath: file), options: .atomic)
         changed = false
     }
 

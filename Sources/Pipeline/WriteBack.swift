@@ -92,7 +92,12 @@ public struct WriteBack: Sendable {
             }
             // A replay of an event already committed (after a crash between push and journal)
             // changes nothing, even if newer commits followed it.
-            if let applied = try alreadyApplied(repository, eventID: eventID, target: target, tip: base, updateBranch: updateBranch) {
+            if let applied = try timed(
+                "replay-check", target,
+                { () throws(WriteBackError) in
+                    try alreadyApplied(repository, eventID: eventID, target: target, tip: base, updateBranch: updateBranch)
+                })
+            {
                 return WriteBackResult(
                     outcome: .upToDate, target: target.name, branch: destination, commit: applied, changes: [], updates: [],
                     attempts: attempt)
