@@ -1,6 +1,7 @@
 import Events
 import Foundation
 import HTTPServer
+import ImageReference
 import Journal
 
 /// One configured receiver: where senders post, how they prove who they are, and what the
@@ -67,6 +68,9 @@ public struct IntakeRouter: Sendable {
         case ("v1", 3) where parts[1] == "events":
             guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
             return await show(parts[2])
+        case ("v1", 4) where parts[1] == "events" && parts[3] == "retry":
+            guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
+            return await retry(parts[2], request)
         default:
             return .error(404, "not found", "no route for \(request.method) \(request.path)")
         }
@@ -110,6 +114,33 @@ public struct IntakeRouter: Sendable {
                 }
             }
             return .json(202, ["events": answers])
+        }
+    }
+
+    /// Runs a failed (or ignored) event again; authenticated like `POST /v1/events`.
+    private func retry(_ id: String, _ request: HTTPServerRequest) async -> HTTPServerResponse {
+        guard let receiver = receivers.values.sorted(by: { $0.name < $1.name }).first(where: { $0.type == .generic }) else {
+            return .error(404, "no generic receiver", "configure a receiver of type generic to retry events")
+        }
+        let headers = Dictionary(request.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+        guard ReceiverAuthentication.verify(.generic, secret: receiver.secret, headers: headers, body: request.body, pathToken: nil) else {
+            return .error(401, "unauthorized", "retrying needs the token of receiver \(receiver.name)")
+        }
+        do {
+            guard let event = try await journal.event(id) else { return .error(404, "unknown event", "no event has the id \(id)") }
+            guard [.failed, .ignored].contains(event.status) else {
+                return .error(409, "not retryable", "event \(id) is \(event.status.rawValue); only failed or ignored events are retried")
+            }
+            try await journal.update(id, status: .received, detail: "retry requested")
+            let digest = event.digest.flatMap { try? Digest(parsing: $0) }
+            let image = ImageEvent(
+                registry: event.registry, repository: event.repository, tag: event.tag, digest: digest, source: event.source,
+                deliveryID: event.deliveryID)
+            let accepted = self.accepted
+            Task { await accepted(id, image) }
+            return .json(202, ["id": id, "status": "/v1/events/\(id)"])
+        } catch {
+            return .error(503, "journal unavailable", error.message)
         }
     }
 

@@ -177,3 +177,29 @@ import Testing
         #expect(try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/dev/api/values.yaml"]).contains("tag: \"1.4.3\""))
     }
 }
+
+@Suite struct RetryRouteTests {
+    @Test func failedOrIgnoredEventsCanBeRetriedWithTheToken() async throws {
+        let service = try IntakeEndToEndTests.Service()
+        defer { service.server.shutdown(within: .seconds(2)) }
+        let accepted = try await service.post("/v1/events", #"{"image": "ghcr.io/acme/unrouted", "tag": "1.0"}"#)
+        let id = try #require(
+            (((try JSONSerialization.jsonObject(with: Data(accepted.body)) as? [String: Any])?["events"] as? [[String: Any]])?.first?["id"])
+                as? String)
+        #expect(try await service.waitUntilSettled(id)["status"] as? String == "ignored")
+
+        let unauthorized = try await service.post("/v1/events/\(id)/retry", "", headers: [])
+        #expect(unauthorized.status == 401)
+        let retried = try await service.post("/v1/events/\(id)/retry", "")
+        #expect(retried.status == 202)
+        let settled = try await service.waitUntilSettled(id)
+        #expect((settled["steps"] as? [[String: String]])?.map { $0["step"] ?? "" } == ["received", "ignored", "received", "ignored"])
+
+        let done = try await service.post("/v1/events", #"{"image": "ghcr.io/acme/api", "tag": "1.5.0"}"#)
+        let doneID = try #require(
+            (((try JSONSerialization.jsonObject(with: Data(done.body)) as? [String: Any])?["events"] as? [[String: Any]])?.first?["id"])
+                as? String)
+        #expect(try await service.waitUntilSettled(doneID)["status"] as? String == "done")
+        #expect(try await service.post("/v1/events/\(doneID)/retry", "").status == 409)
+    }
+}

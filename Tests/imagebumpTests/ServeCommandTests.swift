@@ -56,6 +56,17 @@ import Testing
         #expect(status == "done")
         #expect(try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/dev/api/values.yaml"]).contains("tag: \"1.4.2\""))
 
+        let list = try Command.run(CommandLineTests.binary.path, ["events", "list", "--server", base])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("done      ghcr.io/acme/api:1.4.2"))
+        let id = String(list.stdout.prefix { $0 != " " })
+        let show = try Command.run(CommandLineTests.binary.path, ["events", "show", id, "--server", base])
+        #expect(show.stdout.contains("  received  from generic"))
+        #expect(show.stdout.contains("  done  every target is up to date"))
+        let missing = try Command.run(CommandLineTests.binary.path, ["events", "show", "no-such-id", "--server", base])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("unknown event"))
+
         kill(process.processIdentifier, SIGTERM)
         let exited = try await blocking {
             process.waitUntilExit()

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import HTTPClient
+
+/// `imagebump events list|show|retry`: the status API of a running `imagebump serve`.
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "List, show and retry the events of a running imagebump serve.",
+        subcommands: [List.self, Show.self, Retry.self]
+    )
+
+    /// Where the service listens: --server, else http://127.0.0.1:<server.port of the config>.
+    struct ServerOptions: ParsableArguments {
+        @Option(name: .long, help: "The service's base URL (default: http://127.0.0.1:<server.port>).")
+        var server: String?
+
+        @OptionGroup var global: GlobalOptions
+
+        func baseURL(_ configuration: Configuration) -> String {
+            var url = server ?? "http://127.0.0.1:\(configuration.server.port)"
+            while url.hasSuffix("/") { url.removeLast() }
+            return url
+        }
+
+        func get(_ path: String) async throws -> [String: Any] {
+            let (configuration, _) = try global.load(label: "imagebump.events")
+            let response: HTTPResponse
+            do { response = try await CurlClient().send(HTTPRequest(method: "GET", url: baseURL(configuration) + path)) } catch {
+                FileHandle.standardError.write(Data("cannot reach the service: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+            let object = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+            guard response.status == 200 else {
+                FileHandle.standardError.write(
+                    Data(
+                        "\(object["error"] as? String ?? "HTTP \(response.status)"): \(object["detail"] as? String ?? response.bodyText)\n"
+                            .utf8))
+                throw ExitCode.failure
+            }
+            return object
+        }
+    }
+
+    static func line(_ event: [String: Any]) -> String {
+        func text(_ key: String) -> String { (event[key] as? String) ?? "-" }
+        let reference = text("image") + ((event["tag"] as? String).map { ":\($0)" } ?? "")
+        return
+            "\(text("id"))  \(text("status").padding(toLength: 9, withPad: " ", startingAt: 0)) \(reference)  \(text("receivedAt"))  \(String(text("commit").prefix(12)))\n"
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The newest events first.")
+        @Option(name: .long, help: "received, committed, done, failed or ignored.") var status: String?
+        @Option(name: .long, help: "Only this image, e.g. ghcr.io/acme/api.") var image: String?
+        @Option(name: .long, help: "At most this many.") var limit = 50
+        @OptionGroup var options: ServerOptions
+
+        func run() async throws {
+            var query = ["limit=\(limit)"]
+            if let status { query.append("status=\(status)") }
+            if let image { query.append("image=\(image)") }
+            let answer = try await options.get("/v1/events?" + query.joined(separator: "&"))
+            emit(((answer["events"] as? [[String: Any]]) ?? []).map(EventsCommand.line).joined())
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One event with every step.")
+        @Argument(help: "The event id.") var id: String
+        @OptionGroup var options: ServerOptions
+
+        func run() async throws {
+            let event = try await options.get("/v1/events/\(id)")
+            emit(EventsCommand.line(event))
+            if let error = event["lastError"] as? String { emit("last error: \(error)\n") }
+            if let mergeRequest = event["mergeRequest"] as? String { emit("merge request: \(mergeRequest)\n") }
+            for step in (event["steps"] as? [[String: String]]) ?? [] {
+                emit("  \(step["at"] ?? "")  \(step["step"] ?? "")  \(step["detail"] ?? "")\n")
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a failed or ignored event again (uses the config's generic receiver token).")
+        @Argument(help: "The event id.") var id: String
+        @OptionGroup var options: ServerOptions
+
+        func run() async throws {
+            let (configuration, _) = try options.global.load(label: "imagebump.events")
+            guard let receiver = configuration.receivers.first(where: { $0.type == "generic" }),
+                let token = try? receiver.secret.resolve().revealed
+            else {
+                FileHandle.standardError.write(Data("retry needs a generic receiver with a readable secret in the config\n".utf8))
+                throw ExitCode(2)
+            }
+            let response = try await CurlClient().send(
+                HTTPRequest(
+                    method: "POST", url: options.baseURL(configuration) + "/v1/events/\(id)/retry",
+                    headers: [("Authorization", "Bearer \(token)")], body: []))
+            guard response.status == 202 else {
+                FileHandle.standardError.write(Data("retry refused (HTTP \(response.status)): \(response.bodyText)\n".utf8))
+                throw ExitCode.failure
+            }
+            emit("retrying \(id)\n")
+        }
+    }
+}
