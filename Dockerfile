@@ -22,6 +22,9 @@ COPY --from=build /out/imagebump /usr/local/bin/imagebump
 COPY config/imagebump.yaml /etc/imagebump/imagebump.yaml
 USER 10001
 WORKDIR /var/lib/imagebump
-# `imagebump serve` becomes the default command with the webhook service; until then, scan.
+# The journal and repository caches live in stateDir (the example config: /var/lib/imagebump,
+# this user's home); mount a volume there to keep them across restarts.
+VOLUME ["/var/lib/imagebump"]
+EXPOSE 8080
 ENTRYPOINT ["imagebump"]
-CMD ["scan", "--help"]
+CMD ["serve", "--config", "/etc/imagebump/imagebump.yaml"]
