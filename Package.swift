@@ -26,7 +26,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "Journal", dependencies: ["CSQLite", "Events"]),
+        .target(name: "Journal", dependencies: ["CSQLite", "Events", "ImageReference"]),
         .target(
             name: "Intake",
             dependencies: ["HTTPServer", "Events", "Journal", "Pipeline", "ImageReference", "Manifests", .product(name: "Logging", package: "swift-log")]),

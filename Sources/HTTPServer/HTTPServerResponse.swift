@@ -42,5 +42,3 @@ public struct HTTPServerResponse: Sendable {
         return Array(head.utf8) + body
     }
 }
-
-extension NSNull: NSNullLike {}

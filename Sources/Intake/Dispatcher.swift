@@ -73,12 +73,7 @@ public actor Dispatcher {
     /// A target already written for the event is recognised by its commit trailer and left alone.
     public func recover() async throws(SQLiteError) {
         for event in try await journal.unfinished() {
-            let digest = event.digest.flatMap { try? Digest(parsing: $0) }
-            await submit(
-                event.id,
-                ImageEvent(
-                    registry: event.registry, repository: event.repository, tag: event.tag, digest: digest, source: event.source,
-                    deliveryID: event.deliveryID))
+            await submit(event.id, event.imageEvent)
         }
     }
 

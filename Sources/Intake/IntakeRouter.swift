@@ -61,7 +61,7 @@ public struct IntakeRouter: Sendable {
         case ("v1", 2) where parts[1] == "events":
             if request.method == "GET" { return await list(request) }
             guard request.method == "POST" else { return Self.methodNotAllowed("GET, POST") }
-            guard let receiver = receivers.values.sorted(by: { $0.name < $1.name }).first(where: { $0.type == .generic }) else {
+            guard let receiver = genericReceiver else {
                 return .error(404, "no generic receiver", "configure a receiver of type generic to accept POST /v1/events")
             }
             return await receive(request, receiver, pathToken: nil)
@@ -74,6 +74,11 @@ public struct IntakeRouter: Sendable {
         default:
             return .error(404, "not found", "no route for \(request.method) \(request.path)")
         }
+    }
+
+    /// The receiver behind `POST /v1/events` and retries: the first `generic` one by name.
+    private var genericReceiver: ReceiverSettings? {
+        receivers.values.sorted(by: { $0.name < $1.name }).first { $0.type == .generic }
     }
 
     static func methodNotAllowed(_ allowed: String) -> HTTPServerResponse {
@@ -119,7 +124,7 @@ public struct IntakeRouter: Sendable {
 
     /// Runs a failed (or ignored) event again; authenticated like `POST /v1/events`.
     private func retry(_ id: String, _ request: HTTPServerRequest) async -> HTTPServerResponse {
-        guard let receiver = receivers.values.sorted(by: { $0.name < $1.name }).first(where: { $0.type == .generic }) else {
+        guard let receiver = genericReceiver else {
             return .error(404, "no generic receiver", "configure a receiver of type generic to retry events")
         }
         let headers = Dictionary(request.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
@@ -132,10 +137,7 @@ public struct IntakeRouter: Sendable {
                 return .error(409, "not retryable", "event \(id) is \(event.status.rawValue); only failed or ignored events are retried")
             }
             try await journal.update(id, status: .received, detail: "retry requested")
-            let digest = event.digest.flatMap { try? Digest(parsing: $0) }
-            let image = ImageEvent(
-                registry: event.registry, repository: event.repository, tag: event.tag, digest: digest, source: event.source,
-                deliveryID: event.deliveryID)
+            let image = event.imageEvent
             let accepted = self.accepted
             Task { await accepted(id, image) }
             return .json(202, ["id": id, "status": "/v1/events/\(id)"])

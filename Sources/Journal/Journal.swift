@@ -1,6 +1,7 @@
 import Dispatch
 import Events
 import Foundation
+import ImageReference
 import Synchronization
 
 /// Where an event is in its life.
@@ -23,6 +24,15 @@ public struct JournalEvent: Sendable, Hashable {
     public let lastError: String?
     public let commit: String?
     public let mergeRequestURL: String?
+}
+
+extension JournalEvent {
+    /// The image event this record was made from (for running it again).
+    public var imageEvent: ImageEvent {
+        ImageEvent(
+            registry: registry, repository: repository, tag: tag, digest: digest.flatMap { try? Digest(parsing: $0) }, source: source,
+            deliveryID: deliveryID)
+    }
 }
 
 /// The durable record of every accepted event, in SQLite (WAL, `synchronous=FULL`).

@@ -1,3 +1,4 @@
+import Foundation
 import Manifests
 
 /// The commit message of a bump: a subject from the template, every changed line, and
@@ -23,11 +24,5 @@ enum CommitMessage {
             Imagebump-Event: \(eventID)
 
             """
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

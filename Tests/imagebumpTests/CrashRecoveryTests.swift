@@ -7,42 +7,14 @@ import Testing
 /// `kill -9` in the middle of a burst: after a restart every accepted event is finished, none
 /// is lost and none is applied twice.
 @Suite struct CrashRecoveryTests {
-    static let token = "crash-test-token-0123456789abcdef0123"
-
-    /// Starts `imagebump serve` and returns the process and its port.
-    static func serve(_ config: URL) async throws -> (Process, Int) {
-        let process = Process()
-        process.executableURL = CommandLineTests.binary
-        process.arguments = ["serve", "--config", config.path, "--port", "0", "--log-level", "error"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["IMAGEBUMP_TEST_CI_TOKEN"] = token
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let line = try await blocking {
-            var bytes = Data()
-            while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { bytes += byte }
-            return String(decoding: bytes, as: UTF8.self)
-        }
-        return (process, try #require(Int(line.split(separator: ":").last ?? "")))
-    }
+    static let token = ServeProcess.token
 
     @Test func everyAcceptedEventIsFinishedExactlyOnceAfterAKill() async throws {
         let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
         let state = try TemporaryDirectory.make("imagebump-crash")
-        let config = state.appendingPathComponent("serve.yaml")
-        try """
-        stateDir: \(state.appendingPathComponent("state").path)
-        server: {listen: 127.0.0.1}
-        receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
-        repos: [{name: env, url: \(remote.path)}]
-        targets: [{name: dev, repo: env, paths: ["envs/dev/**"], mode: commit}]
-        images: [{name: ghcr.io/acme/api, targets: [dev]}]
-        """.write(to: config, atomically: true, encoding: .utf8)
+        let config = try ServeProcess.config(remote: remote, state: state)
 
-        let (first, port) = try await Self.serve(config)
+        let (first, _, port) = try await ServeProcess.start(config)
         let accepted = Collected()
         await withTaskGroup(of: Void.self) { group in
             for index in 1...30 {
@@ -70,7 +42,7 @@ import Testing
         let ids = accepted.ids.withLock { $0 }
         #expect(ids.count == 30, "every request was answered 202 before the kill")
 
-        let (second, secondPort) = try await Self.serve(config)
+        let (second, _, secondPort) = try await ServeProcess.start(config)
         defer { kill(second.processIdentifier, SIGKILL) }
         let deadline = ContinuousClock.now + .seconds(60)
         var statuses: [String: String] = [:]

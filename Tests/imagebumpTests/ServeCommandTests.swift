@@ -8,35 +8,11 @@ import Testing
     @Test func servesCommitsAndStopsCleanlyOnSIGTERM() async throws {
         let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
         let state = try TemporaryDirectory.make("imagebump-serve")
-        let config = state.appendingPathComponent("serve.yaml")
-        try """
-        stateDir: \(state.appendingPathComponent("state").path)
-        server: {listen: 127.0.0.1}
-        receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
-        repos: [{name: env, url: \(remote.path)}]
-        targets: [{name: dev, repo: env, paths: ["envs/dev/**"], mode: commit}]
-        images: [{name: ghcr.io/acme/api, targets: [dev]}]
-        """.write(to: config, atomically: true, encoding: .utf8)
-        let token = "serve-test-token-0123456789abcdef0123"
-        let process = Process()
-        process.executableURL = CommandLineTests.binary
-        process.arguments = ["serve", "--config", config.path, "--port", "0"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["IMAGEBUMP_TEST_CI_TOKEN"] = token
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let config = try ServeProcess.config(remote: remote, state: state)
+        let token = ServeProcess.token
+        let (process, line, port) = try await ServeProcess.start(config)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-
-        let line = try await blocking {
-            var bytes = Data()
-            while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { bytes += byte }
-            return String(decoding: bytes, as: UTF8.self)
-        }
         #expect(line.hasPrefix("listening on 127.0.0.1:"))
-        let port = try #require(Int(line.split(separator: ":").last ?? ""))
         let base = "http://127.0.0.1:\(port)"
 
         let accepted = try await CurlClient().send(

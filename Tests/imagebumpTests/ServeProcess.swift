@@ -1,0 +1,46 @@
+import Foundation
+import TestSupport
+
+/// `imagebump serve` started as a process on the one-target configuration the serve tests use.
+enum ServeProcess {
+    static let token = "serve-test-token-0123456789abcdef0123"
+
+    /// Writes the configuration: receiver `ci` (generic, `token`), target dev of `remote`.
+    static func config(remote: URL, state: URL) throws -> URL {
+        let config = state.appendingPathComponent("serve.yaml")
+        try """
+        stateDir: \(state.appendingPathComponent("state").path)
+        server: {listen: 127.0.0.1}
+        receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
+        repos: [{name: env, url: \(remote.path)}]
+        targets: [{name: dev, repo: env, paths: ["envs/dev/**"], mode: commit}]
+        images: [{name: ghcr.io/acme/api, targets: [dev]}]
+        """.write(to: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    /// Starts the service on a free port; returns the process, its first output line
+    /// (`listening on HOST:PORT`) and the port.
+    static func start(_ config: URL) async throws -> (process: Process, line: String, port: Int) {
+        let process = Process()
+        process.executableURL = CommandLineTests.binary
+        process.arguments = ["serve", "--config", config.path, "--port", "0", "--log-level", "error"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["IMAGEBUMP_TEST_CI_TOKEN"] = token
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let line = try await blocking {
+            var bytes = Data()
+            while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { bytes += byte }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        guard let port = Int(line.split(separator: ":").last ?? "") else {
+            kill(process.processIdentifier, SIGKILL)
+            throw GitFixture.Failure(description: "imagebump serve did not report its port (got \"\(line)\")")
+        }
+        return (process, line, port)
+    }
+}
