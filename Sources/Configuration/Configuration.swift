@@ -14,6 +14,8 @@ public struct Configuration: Sendable, Hashable {
     public var receivers: [Receiver] = []
     /// Attempts per target before an event is marked failed.
     public var workerAttempts = 5
+    /// Updates for one repository arriving within this many milliseconds share one commit.
+    public var batchWindowMilliseconds = 2000
     public var repos: [Repository] = []
     public var targets: [Target] = []
     public var images: [ImageSettings] = []

@@ -65,10 +65,13 @@ struct ConfigurationLoader {
         if let node = top["receivers"]?.value {
             for (index, item) in reader.list(node, "receivers").enumerated() { readReceiver(item, "receivers[\(index)]") }
         }
-        if let node = top["workers"]?.value, let workers = reader.mapping(node, "workers", known: ["attempts"]),
-            let attempts = workers["attempts"], let value = reader.integer(attempts.value, "workers.attempts", minimum: 1)
-        {
-            configuration.workerAttempts = value
+        if let node = top["workers"]?.value, let workers = reader.mapping(node, "workers", known: ["attempts", "batchWindowMs"]) {
+            if let attempts = workers["attempts"], let value = reader.integer(attempts.value, "workers.attempts", minimum: 1) {
+                configuration.workerAttempts = value
+            }
+            if let window = workers["batchWindowMs"], let value = reader.integer(window.value, "workers.batchWindowMs", minimum: 0) {
+                configuration.batchWindowMilliseconds = value
+            }
         }
         if let node = top["stateDir"]?.value, let value = reader.string(node, "stateDir") { configuration.stateDirectory = value }
         if let node = top["git"]?.value { readGit(node) }

@@ -21,22 +21,34 @@ public struct Route: Sendable {
 }
 
 /// Runs accepted events: one serial lane per environment repository (no two writers on one
-/// repository), lanes in parallel. Each event becomes one job per target; transient failures
-/// are retried with exponential backoff and jitter, then the event is marked failed with the
-/// last error. Every step is recorded in the journal.
+/// repository), lanes in parallel. Updates for one repository that arrive within the batch
+/// window are coalesced: one commit per `commit` target, one commit (and merge request) per
+/// image for `branch` targets; when one image gets several tags in a window, the last to
+/// arrive wins and the earlier events are recorded as superseded by it. Transient failures are
+/// retried with exponential backoff and jitter, then the events are marked failed with the last
+/// error. Every step is recorded in the journal.
 public actor Dispatcher {
     let journal: Journal
     let updater: TargetUpdater
     let routes: @Sendable (ImageName) -> [Route]
     let attempts: Int
     let baseDelay: Duration
+    let batchWindow: Duration
     let logger: Logger
-    private var tails: [String: Task<Void, Never>] = [:]
+    /// One job: an event's request for one target.
+    private struct Job {
+        let id: String
+        let request: BumpRequest
+        let route: Route
+    }
+    private var pending: [String: [Job]] = [:]
+    private var lanes: [String: Task<Void, Never>] = [:]
     private var remaining: [String: (count: Int, failed: [String])] = [:]
+    private let timeFormatter = ISO8601DateFormatter()
 
     public init(
         journal: Journal, updater: TargetUpdater, routes: @escaping @Sendable (ImageName) -> [Route], attempts: Int = 5,
-        baseDelay: Duration = .seconds(1),
+        baseDelay: Duration = .seconds(1), batchWindow: Duration = .seconds(2),
         logger: Logger = Logger(label: "imagebump.dispatcher")
     ) {
         self.journal = journal
@@ -44,27 +56,32 @@ public actor Dispatcher {
         self.routes = routes
         self.attempts = attempts
         self.baseDelay = baseDelay
+        self.batchWindow = batchWindow
         self.logger = logger
     }
 
-    /// Queues an accepted event.
-    public func submit(_ id: String, _ event: ImageEvent) async {
+    /// Queues an accepted event. Returns at once (the journal records an unroutable event in
+    /// the background), so callers can submit in the order events arrived.
+    public func submit(_ id: String, _ event: ImageEvent) {
+        let journal = self.journal
         guard let image = event.image, case let targets = routes(image), !targets.isEmpty else {
-            try? await journal.update(id, status: .ignored, detail: "no target is configured for \(event.registry)/\(event.repository)")
+            let detail = "no target is configured for \(event.registry)/\(event.repository)"
+            Task { try? await journal.update(id, status: .ignored, detail: detail) }
             return
         }
         let request: BumpRequest
         do { request = try BumpRequest(ImageReference(name: image, tag: event.tag, digest: event.digest)) } catch {
-            try? await journal.update(id, status: .failed, detail: "\(error)", error: "\(error)")
+            let detail = "\(error)"
+            Task { try? await journal.update(id, status: .failed, detail: detail, error: detail) }
             return
         }
+        guard remaining[id] == nil else { return }  // already queued (a retry racing recovery)
         remaining[id] = (targets.count, [])
         for route in targets {
-            let previous = tails[route.target.repository]
-            tails[route.target.repository] = Task { [self] in
-                await previous?.value
-                let outcome = await run(id, request, route)
-                await finish(id, route.target.name, failure: outcome)
+            let repository = route.target.repository
+            pending[repository, default: []].append(Job(id: id, request: request, route: route))
+            if lanes[repository] == nil {
+                lanes[repository] = Task { [self] in await runLane(repository) }
             }
         }
     }
@@ -73,50 +90,108 @@ public actor Dispatcher {
     /// A target already written for the event is recognised by its commit trailer and left alone.
     public func recover() async throws(SQLiteError) {
         for event in try await journal.unfinished() {
-            await submit(event.id, event.imageEvent)
+            submit(event.id, event.imageEvent)
         }
     }
 
     /// Waits until every queued job has finished.
     public func drain() async {
-        while !tails.isEmpty {
-            let current = tails
-            for task in current.values { await task.value }
-            tails = tails.filter { key, _ in current[key] == nil }
+        while let lane = lanes.values.first { await lane.value }
+    }
+
+    /// A repository's lane: waits out the batch window, takes everything queued for the
+    /// repository, runs it, and repeats until nothing is queued.
+    private func runLane(_ repository: String) async {
+        while true {
+            if batchWindow > .zero { try? await Task.sleep(for: batchWindow) }
+            let jobs = pending.removeValue(forKey: repository) ?? []
+            guard !jobs.isEmpty else {
+                lanes[repository] = nil
+                return
+            }
+            for batch in Self.batches(jobs) {
+                let failure = await run(batch.items, batch.route)
+                let winners = Dictionary(batch.items.map { ($0.eventID, $0) }, uniquingKeysWith: { first, _ in first })
+                for item in batch.items {
+                    for superseded in item.superseded where winners[superseded] == nil {
+                        try? await journal.update(
+                            superseded, status: .committed,
+                            detail: "\(batch.route.target.name): superseded by \(item.request) (event \(item.eventID)) in the same batch")
+                    }
+                    for event in item.eventIDs {
+                        await finish(event, failure: failure.map { $0[item.request.image] ?? $0[nil] } ?? nil)
+                    }
+                }
+            }
         }
     }
 
-    /// One target's job; nil on success, else the last error.
-    private func run(_ id: String, _ request: BumpRequest, _ route: Route) async -> String? {
+    /// Groups a lane's jobs into write-backs: per target, in arrival order; `commit` targets take
+    /// every image at once, `branch` targets one image per batch. The last request for an image wins.
+    private static func batches(_ jobs: [Job]) -> [(route: Route, items: [BumpItem])] {
+        var result: [(route: Route, items: [BumpItem])] = []
+        var slots: [String: Int] = [:]
+        for job in jobs {
+            let target = job.route.target
+            let key = target.mode == .commit ? target.name : "\(target.name) \(job.request.image)"
+            guard let index = slots[key] else {
+                slots[key] = result.count
+                result.append((job.route, [BumpItem(job.request, eventID: job.id)]))
+                continue
+            }
+            var items = result[index].items
+            if let same = items.firstIndex(where: { $0.request.image == job.request.image }) {
+                let earlier = items.remove(at: same)
+                items.append(BumpItem(job.request, eventID: job.id, superseded: earlier.eventIDs.filter { $0 != job.id }))
+            } else {
+                items.append(BumpItem(job.request, eventID: job.id))
+            }
+            result[index].items = items
+        }
+        return result
+    }
+
+    /// One write-back; nil on success, else the failure per image (nil key: every image).
+    private func run(_ items: [BumpItem], _ route: Route) async -> [ImageName?: String]? {
         var lastError = ""
+        let eventID = items.last?.eventID ?? ""
         for attempt in 1...attempts {
             do {
-                let trigger = Trigger(source: "webhook", time: ISO8601DateFormatter().string(from: Date()), eventID: id)
+                let trigger = Trigger(source: "webhook", time: timeFormatter.string(from: Date()), eventID: eventID)
                 let update = try await updater.update(
-                    request, target: route.target, forge: route.forge, options: route.options, trigger: trigger)
+                    items, target: route.target, forge: route.forge, options: route.options, trigger: trigger)
                 let result = update.writeBack
                 let detail =
                     result.outcome == .upToDate
                     ? "\(route.target.name): already up to date on \(result.branch)"
                     : "\(route.target.name): pushed \(result.commit?.short ?? "") to \(result.branch)"
-                try? await journal.update(
-                    id, status: .committed, detail: detail, commit: result.commit?.hex, mergeRequestURL: update.mergeRequest?.url)
-                return nil
+                var failures: [ImageName?: String] = [:]
+                for image in result.unreferenced {
+                    failures[image] = "\(route.target.name): no file in \(route.target.location) references \(image)"
+                }
+                for item in items where !result.unreferenced.contains(item.request.image) {
+                    try? await journal.update(
+                        item.eventID, status: .committed,
+                        detail: detail + (items.count > 1 ? " (with \(items.count - 1) other images)" : ""),
+                        commit: result.commit?.hex, mergeRequestURL: update.mergeRequest?.url)
+                }
+                return failures.isEmpty ? nil : failures
             } catch let error as WriteBackError where [.noReferences, .branchMissing, .notOurs, .edit, .storage].contains(error.code) {
-                return "\(route.target.name): \(error.detail)"  // retrying cannot help
+                return [nil: "\(route.target.name): \(error.detail)"]  // retrying cannot help
             } catch {
                 lastError = "\(route.target.name): \(error)"
-                logger.warning("bump failed; retrying", metadata: ["event.id": "\(id)", "attempt": "\(attempt)", "error": "\(error)"])
+                logger.warning(
+                    "bump failed; retrying", metadata: ["event.id": "\(eventID)", "attempt": "\(attempt)", "error": "\(error)"])
                 if attempt < attempts {
                     let delay = baseDelay * (1 << (attempt - 1)) + baseDelay * Double.random(in: 0..<1)
                     try? await Task.sleep(for: delay)
                 }
             }
         }
-        return lastError
+        return [nil: lastError]
     }
 
-    private func finish(_ id: String, _ target: String, failure: String?) async {
+    private func finish(_ id: String, failure: String?) async {
         guard var state = remaining[id] else { return }
         state.count -= 1
         if let failure { state.failed.append(failure) }

@@ -108,9 +108,9 @@ public struct IntakeRouter: Sendable {
                 do {
                     let (id, duplicate) = try await journal.record(event)
                     if !duplicate {
-                        // Durable already: the workers take it from here (and after a crash, recovery does).
-                        let accepted = self.accepted
-                        Task { await accepted(id, event) }
+                        // Durable already: the workers take it from here (and after a crash, recovery does),
+                        // queued before the answer so that events keep the order they arrived in.
+                        await accepted(id, event)
                     }
                     answers.append(["id": id, "image": event.description, "duplicate": duplicate, "status": "/v1/events/\(id)"])
                 } catch {
@@ -137,9 +137,7 @@ public struct IntakeRouter: Sendable {
                 return .error(409, "not retryable", "event \(id) is \(event.status.rawValue); only failed or ignored events are retried")
             }
             try await journal.update(id, status: .received, detail: "retry requested")
-            let image = event.imageEvent
-            let accepted = self.accepted
-            Task { await accepted(id, image) }
+            await accepted(id, event.imageEvent)
             return .json(202, ["id": id, "status": "/v1/events/\(id)"])
         } catch {
             return .error(503, "journal unavailable", error.message)

@@ -38,6 +38,14 @@ public struct FileUpdate: Sendable, Hashable {
     public let leftAlone: [LeftAlone]
 
     public var isChanged: Bool { updated != original }
+
+    /// This file after a second update that started from this one's bytes (several images
+    /// bumped in one commit): the original stays, the changes add up.
+    public func followed(by next: FileUpdate) -> FileUpdate {
+        FileUpdate(
+            file: file, original: original, updated: next.updated, changes: changes + next.changes, upToDate: upToDate + next.upToDate,
+            leftAlone: leftAlone + next.leftAlone)
+    }
 }
 
 /// Why an edit was refused. Nothing is written when this is thrown.

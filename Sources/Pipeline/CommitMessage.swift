@@ -1,10 +1,32 @@
 import Foundation
 import Manifests
 
-/// The commit message of a bump: a subject from the template, every changed line, and
-/// trailers that identify the change (`Imagebump-Event` makes replays recognisable).
+/// The commit message of a bump: a subject from the template (or, for several images at once,
+/// a count), every changed line, and trailers that identify the change (`Imagebump-Event`
+/// makes replays recognisable; a batch carries one per event it answers).
 enum CommitMessage {
-    static func render(template: String, request: BumpRequest, target: GitTarget, changes: [Change], eventID: String) -> String {
+    static func render(template: String, items: [BumpItem], target: GitTarget, changes: [Change]) -> String {
+        let subject: String
+        if items.count == 1, let request = items.first?.request {
+            subject = render(template: template, request: request, target: target)
+        } else {
+            subject = "Bump \(items.count) images in \(target.location)"
+        }
+        let body = changes.map { "- \($0.file):\($0.line) \($0.summary)" }.joined(separator: "\n")
+        let images = items.map { "Imagebump-Image: \($0.request)" }
+        let events = items.flatMap(\.eventIDs).map { "Imagebump-Event: \($0)" }
+        return """
+            \(subject)
+
+            \(body)
+
+            \((images + ["Imagebump-Target: \(target.name)"] + events).joined(separator: "\n"))
+
+            """
+    }
+
+    /// The template with `{image}`, `{tag}`, `{digest}`, `{reference}`, `{target}` and `{location}` filled in.
+    static func render(template: String, request: BumpRequest, target: GitTarget) -> String {
         let tag = request.tag ?? request.digest.map { String($0.description.prefix(19)) } ?? ""
         var subject = template
         for (placeholder, value) in [
@@ -13,16 +35,6 @@ enum CommitMessage {
         ] {
             subject = subject.replacingOccurrences(of: placeholder, with: value)
         }
-        let body = changes.map { "- \($0.file):\($0.line) \($0.summary)" }.joined(separator: "\n")
-        return """
-            \(subject)
-
-            \(body)
-
-            Imagebump-Image: \(request)
-            Imagebump-Target: \(target.name)
-            Imagebump-Event: \(eventID)
-
-            """
+        return subject
     }
 }

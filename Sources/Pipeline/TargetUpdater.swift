@@ -1,4 +1,5 @@
 import Forge
+import Foundation
 import Logging
 import Manifests
 
@@ -24,9 +25,21 @@ public struct TargetUpdater: Sendable {
     public func update(
         _ request: BumpRequest, target: GitTarget, forge: (any Forge)?, options: MergeRequestOptions, trigger: Trigger, dryRun: Bool = false
     ) async throws -> TargetUpdate {
-        let eventID = trigger.eventID
-        let attempt = Result { () throws(WriteBackError) -> WriteBackResult in
-            try writeBack.bump(request, target: target, eventID: eventID, dryRun: dryRun)
+        try await update(
+            [BumpItem(request, eventID: trigger.eventID)], target: target, forge: forge, options: options, trigger: trigger, dryRun: dryRun)
+    }
+
+    /// Bumps a batch in one commit; in `branch` mode the batch is one image (its last request
+    /// is what the merge request says).
+    public func update(
+        _ items: [BumpItem], target: GitTarget, forge: (any Forge)?, options: MergeRequestOptions, trigger: Trigger, dryRun: Bool = false
+    ) async throws -> TargetUpdate {
+        guard let request = items.last?.request else {
+            throw WriteBackError(.edit, target: target.name, detail: "a batch needs at least one image")
+        }
+        let writeBack = self.writeBack
+        let attempt = await Self.onOwnThread {
+            Result { () throws(WriteBackError) -> WriteBackResult in try writeBack.bump(items, target: target, dryRun: dryRun) }
         }
         let result: WriteBackResult
         switch attempt {
@@ -57,5 +70,13 @@ public struct TargetUpdater: Sendable {
             "merge request \(outcome.rawValue)",
             metadata: ["target": "\(target.name)", "forge.mr": "\(mergeRequest.number)", "forge.url": "\(mergeRequest.url)"])
         return TargetUpdate(writeBack: result, mergeRequest: mergeRequest, mergeRequestOutcome: outcome)
+    }
+
+    /// Runs blocking work (libgit2's file and network I/O) on a thread of its own, so that it
+    /// never holds one of the few threads Swift's concurrency runs everything else on.
+    static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: work()) }
+        }
     }
 }

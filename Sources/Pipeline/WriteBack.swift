@@ -25,6 +25,25 @@ public struct WriteBackResult: Sendable {
     public let updates: [FileUpdate]
     /// How many push attempts it took (more than 1 after a race).
     public let attempts: Int
+    /// Images of the batch that no file of the target references (their events failed here).
+    public var unreferenced: [ImageName] = []
+}
+
+/// One image's update in a batch, and the events it answers: the event that asked for this
+/// tag, and earlier events for the same image that it supersedes within the batch.
+public struct BumpItem: Sendable, Hashable {
+    public let request: BumpRequest
+    public let eventID: String
+    public let superseded: [String]
+
+    public init(_ request: BumpRequest, eventID: String, superseded: [String] = []) {
+        self.request = request
+        self.eventID = eventID
+        self.superseded = superseded
+    }
+
+    /// Every event this item answers, oldest first.
+    public var eventIDs: [String] { superseded + [eventID] }
 }
 
 /// Writes a bump to one target's repository without a worktree: fetch into the bare cache,
@@ -70,9 +89,20 @@ public struct WriteBack: Sendable {
     public func bump(_ request: BumpRequest, target: GitTarget, eventID: String, dryRun: Bool = false) throws(WriteBackError)
         -> WriteBackResult
     {
+        try bump([BumpItem(request, eventID: eventID)], target: target, dryRun: dryRun)
+    }
+
+    /// Bumps several images in one commit (a batch of events that arrived together). Items
+    /// whose event a commit on the branch already carries are left out (a replay); in `branch`
+    /// mode every item must name the same image, since each image has its own update branch.
+    public func bump(_ items: [BumpItem], target: GitTarget, dryRun: Bool = false) throws(WriteBackError) -> WriteBackResult {
+        guard let first = items.first else { throw WriteBackError(.edit, target: target.name, detail: "a batch needs at least one image") }
+        if target.mode == .branch, items.contains(where: { $0.request.image != first.request.image }) {
+            throw WriteBackError(.edit, target: target.name, detail: "a branch-mode batch holds one image (one update branch per image)")
+        }
         let cache = RepositoryCache(stateDirectory: settings.stateDirectory)
         var repository = try cache.open(target.repository, target: target.name)
-        let updateBranch = Self.updateBranch(target: target.name, image: request.image)
+        let updateBranch = Self.updateBranch(target: target.name, image: first.request.image)
         let destination = target.mode == .commit ? target.branch : updateBranch
         var attempt = 0
         while true {
@@ -92,30 +122,30 @@ public struct WriteBack: Sendable {
             }
             // A replay of an event already committed (after a crash between push and journal)
             // changes nothing, even if newer commits followed it.
-            if let applied = try timed(
-                "replay-check", target,
-                { () throws(WriteBackError) in
-                    try alreadyApplied(repository, eventID: eventID, target: target, tip: base, updateBranch: updateBranch)
-                })
-            {
+            let applied = try timed("replay-check", target) { () throws(WriteBackError) in
+                try alreadyApplied(repository, eventIDs: items.map(\.eventID), target: target, tip: base, updateBranch: updateBranch)
+            }
+            let pending = items.filter { applied[$0.eventID] == nil }
+            guard !pending.isEmpty else {
                 return WriteBackResult(
-                    outcome: .upToDate, target: target.name, branch: destination, commit: applied, changes: [], updates: [],
-                    attempts: attempt)
+                    outcome: .upToDate, target: target.name, branch: destination, commit: applied[items[items.count - 1].eventID],
+                    changes: [], updates: [], attempts: attempt)
             }
             let edit = try timed("edit", target) { () throws(WriteBackError) in
-                try self.edit(repository, base: base, request: request, target: target)
+                try self.edit(repository, base: base, requests: pending.map(\.request), target: target)
             }
             if edit.updates.allSatisfy({ !$0.isChanged }) {
                 return WriteBackResult(
-                    outcome: .upToDate, target: target.name, branch: destination, commit: base, changes: [], updates: [], attempts: attempt)
+                    outcome: .upToDate, target: target.name, branch: destination, commit: base, changes: [], updates: [], attempts: attempt,
+                    unreferenced: edit.unreferenced)
             }
             if dryRun {
                 return WriteBackResult(
                     outcome: .dryRun, target: target.name, branch: destination, commit: nil, changes: edit.changes, updates: edit.updates,
-                    attempts: attempt)
+                    attempts: attempt, unreferenced: edit.unreferenced)
             }
             let commit = try timed("commit", target) { () throws(WriteBackError) in
-                try self.commit(repository, base: base, edit: edit, request: request, target: target, eventID: eventID)
+                try self.commit(repository, base: base, edit: edit, items: pending, target: target)
             }
             do {
                 var expected: ObjectID? = base
@@ -129,8 +159,7 @@ public struct WriteBack: Sendable {
                         // The update branch already says this; its changes still describe the merge request.
                         return WriteBackResult(
                             outcome: .upToDate, target: target.name, branch: updateBranch, commit: existing, changes: edit.changes,
-                            updates: [],
-                            attempts: attempt)
+                            updates: [], attempts: attempt, unreferenced: edit.unreferenced)
                     }
                 }
                 try beforePush?(attempt)
@@ -140,7 +169,7 @@ public struct WriteBack: Sendable {
                 }
                 return WriteBackResult(
                     outcome: .pushed, target: target.name, branch: destination, commit: commit.id, changes: edit.changes,
-                    updates: edit.updates, attempts: attempt)
+                    updates: edit.updates, attempts: attempt, unreferenced: edit.unreferenced)
             } catch let error as WriteBackError where error.gitError?.code == .nonFastForward {
                 guard attempt < settings.pushAttempts else {
                     throw WriteBackError(
@@ -187,14 +216,63 @@ public struct WriteBack: Sendable {
     struct Edit {
         var updates: [FileUpdate] = []
         var modes: [String: UInt32] = [:]
+        var unreferenced: [ImageName] = []
         var changes: [Change] { updates.flatMap(\.changes) }
     }
 
-    /// Runs the manifest engine over the blobs of the base commit's tree: subtrees outside the
-    /// target's paths, or known from an earlier bump to hold nothing that passes the screen,
-    /// are not read.
-    private func edit(_ repository: GitRepository, base: ObjectID, request: BumpRequest, target: GitTarget) throws(WriteBackError) -> Edit {
-        let screen = ReferenceScreen(image: request.image, options: settings.extraction)
+    /// Runs the manifest engine over the blobs of the base commit's tree, one image after the
+    /// other (a file two images share is edited twice, the second time from the first's
+    /// bytes). Subtrees outside the target's paths, or known from an earlier bump to hold
+    /// nothing that passes the image's screen, are not read.
+    private func edit(_ repository: GitRepository, base: ObjectID, requests: [BumpRequest], target: GitTarget) throws(WriteBackError)
+        -> Edit
+    {
+        let root = try git(target) { () throws(GitError) in try repository.rootTree(of: base) }
+        let updater = ManifestUpdater(extractor: ReferenceExtractor(options: settings.extraction))
+        var edited: [String: FileUpdate] = [:]
+        var order: [String] = []
+        var modes: [String: UInt32] = [:]
+        var unreferenced: [ImageName] = []
+        for request in requests {
+            let candidates = try git(target) { () throws(GitError) in
+                try self.candidates(repository, root: root, image: request.image, target: target, edited: edited)
+            }
+            var referenced = false
+            for candidate in candidates {
+                let update: FileUpdate
+                do { update = try updater.update(file: candidate.file, bytes: candidate.bytes, request: request) } catch {
+                    throw WriteBackError(.edit, target: target.name, detail: "\(error)")
+                }
+                referenced = referenced || !(update.changes.isEmpty && update.upToDate.isEmpty && update.leftAlone.isEmpty)
+                guard update.isChanged || !update.upToDate.isEmpty else { continue }
+                if let previous = edited[candidate.file] {
+                    edited[candidate.file] = previous.followed(by: update)
+                } else {
+                    edited[candidate.file] = update
+                    order.append(candidate.file)
+                }
+                modes[candidate.file] = candidate.mode
+            }
+            if !referenced { unreferenced.append(request.image) }
+        }
+        guard unreferenced.count < requests.count else {
+            throw WriteBackError(
+                .noReferences, target: target.name,
+                detail:
+                    "no file in \(target.location) on \(target.branch) references \(unreferenced.map(\.description).joined(separator: ", "))"
+            )
+        }
+        let updates = order.compactMap { edited[$0] }
+        return Edit(
+            updates: updates, modes: modes.filter { file, _ in edited[file]?.isChanged == true }, unreferenced: unreferenced)
+    }
+
+    /// The files of the tree that might reference `image`, with their current bytes (the
+    /// bytes of an earlier edit in the same batch where there is one).
+    private func candidates(_ repository: GitRepository, root: ObjectID, image: ImageName, target: GitTarget, edited: [String: FileUpdate])
+        throws(GitError) -> [(file: String, mode: UInt32, bytes: [UInt8])]
+    {
+        let screen = ReferenceScreen(image: image, options: settings.extraction)
         let cache = ScreenCache(
             repositoryPath: repository.path,
             key: "\(screen.signature)|\(target.paths.map(\.pattern).joined(separator: ","))|\(settings.maximumFileSize)")
@@ -209,7 +287,8 @@ public struct WriteBack: Sendable {
                 if entry.isTree {
                     if target.mayInclude(inside: child), try collect(entry.id, child) { found = true }
                 } else if target.includes(child) {
-                    let bytes = try repository.blob(entry.id)
+                    let bytes: [UInt8]
+                    if let earlier = edited[child] { bytes = earlier.updated } else { bytes = try repository.blob(entry.id) }
                     guard bytes.count <= settings.maximumFileSize, screen.mightReference(bytes) else { continue }
                     found = true
                     candidates.append((child, entry.mode, bytes))
@@ -218,29 +297,8 @@ public struct WriteBack: Sendable {
             if !found { cache.markEmpty(path: path, tree: tree) }
             return found
         }
-        try git(target) { () throws(GitError) in _ = try collect(try repository.rootTree(of: base), "") }
-
-        let updater = ManifestUpdater(extractor: ReferenceExtractor(options: settings.extraction))
-        var edit = Edit()
-        var referenced = false
-        for candidate in candidates {
-            let update: FileUpdate
-            do { update = try updater.update(file: candidate.file, bytes: candidate.bytes, request: request) } catch {
-                throw WriteBackError(.edit, target: target.name, detail: "\(error)")
-            }
-            referenced = referenced || !(update.changes.isEmpty && update.upToDate.isEmpty && update.leftAlone.isEmpty)
-            if update.isChanged {
-                edit.updates.append(update)
-                edit.modes[candidate.file] = candidate.mode
-            } else if !update.upToDate.isEmpty {
-                edit.updates.append(update)
-            }
-        }
-        guard referenced else {
-            throw WriteBackError(
-                .noReferences, target: target.name, detail: "no file in \(target.location) on \(target.branch) references \(request.image)")
-        }
-        return edit
+        _ = try collect(root, "")
+        return candidates
     }
 
     /// A new commit and every object it added (blobs, the trees on the changed paths, itself).
@@ -249,7 +307,7 @@ public struct WriteBack: Sendable {
         let objects: [ObjectID]
     }
 
-    private func commit(_ repository: GitRepository, base: ObjectID, edit: Edit, request: BumpRequest, target: GitTarget, eventID: String)
+    private func commit(_ repository: GitRepository, base: ObjectID, edit: Edit, items: [BumpItem], target: GitTarget)
         throws(WriteBackError) -> NewCommit
     {
         try git(target) { () throws(GitError) in
@@ -259,8 +317,7 @@ public struct WriteBack: Sendable {
                     TreeFile(path: update.file, blob: try repository.writeBlob(update.updated), mode: edit.modes[update.file] ?? 0o100644))
             }
             let tree = try repository.tree(of: base, replacing: replaced)
-            let message = CommitMessage.render(
-                template: settings.subject, request: request, target: target, changes: edit.changes, eventID: eventID)
+            let message = CommitMessage.render(template: settings.subject, items: items, target: target, changes: edit.changes)
             let commit = try repository.commit(
                 tree: tree, parents: [base], author: settings.author, committer: settings.committer, message: message)
             var directories: Set<String> = [""]
@@ -279,30 +336,31 @@ public struct WriteBack: Sendable {
         }
     }
 
-    /// The commit that already carries this event for this target, among the last 100 on the
-    /// branch (and on the update branch in `branch` mode).
-    private func alreadyApplied(_ repository: GitRepository, eventID: String, target: GitTarget, tip: ObjectID, updateBranch: String)
-        throws(WriteBackError) -> ObjectID?
+    /// The commits that already carry these events for this target, among the last 100 on
+    /// the branch (and on the update branch in `branch` mode), by event id.
+    private func alreadyApplied(_ repository: GitRepository, eventIDs: [String], target: GitTarget, tip: ObjectID, updateBranch: String)
+        throws(WriteBackError) -> [String: ObjectID]
     {
-        try git(target) { () throws(GitError) -> ObjectID? in
+        try git(target) { () throws(GitError) -> [String: ObjectID] in
             var starts = [tip]
             if target.mode == .branch, let update = try repository.target(of: "refs/remotes/origin/\(updateBranch)") {
                 starts.insert(update, at: 0)
             }
+            var found: [String: ObjectID] = [:]
             for start in starts {
                 var current: ObjectID? = start
                 for _ in 0..<100 {
-                    guard let id = current else { break }
+                    guard let id = current, found.count < eventIDs.count else { break }
                     let info = try repository.commitInfo(id)
-                    if info.message.contains("\nImagebump-Event: \(eventID)\n"),
-                        info.message.contains("\nImagebump-Target: \(target.name)\n")
-                    {
-                        return id
+                    if info.message.contains("\nImagebump-Target: \(target.name)\n") {
+                        for event in eventIDs where found[event] == nil && info.message.contains("\nImagebump-Event: \(event)\n") {
+                            found[event] = id
+                        }
                     }
                     current = info.parents.first
                 }
             }
-            return nil
+            return found
         }
     }
 

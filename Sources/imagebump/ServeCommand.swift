@@ -51,7 +51,8 @@ struct ServeCommand: AsyncParsableCommand {
         let dispatcher = Dispatcher(
             journal: journal,
             updater: TargetUpdater(writeBack: WriteBack(settings: RemoteTargets.settings(configuration), logger: logger), logger: logger),
-            routes: { routes[$0] ?? [] }, attempts: configuration.workerAttempts, logger: logger)
+            routes: { routes[$0] ?? [] }, attempts: configuration.workerAttempts,
+            batchWindow: .milliseconds(configuration.batchWindowMilliseconds), logger: logger)
         let router = IntakeRouter(receivers: receivers, journal: journal, accepted: { id, event in await dispatcher.submit(id, event) })
         var settings = HTTPServerSettings()
         settings.host = configuration.server.listen

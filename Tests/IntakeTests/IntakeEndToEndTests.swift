@@ -34,7 +34,7 @@ import Testing
             let dispatcher = Dispatcher(
                 journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
                 routes: { $0 == api ? [Route(target: target, forge: nil, options: MergeRequestOptions())] : [] }, attempts: 2,
-                baseDelay: .milliseconds(10))
+                baseDelay: .milliseconds(10), batchWindow: .zero)
             self.dispatcher = dispatcher
             let router = IntakeRouter(
                 receivers: [

@@ -11,6 +11,7 @@ enum ServeProcess {
         try """
         stateDir: \(state.appendingPathComponent("state").path)
         server: {listen: 127.0.0.1}
+        workers: {batchWindowMs: 100}
         receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
         repos: [{name: env, url: \(remote.path)}]
         targets: [{name: dev, repo: env, paths: ["envs/dev/**"], mode: commit}]
