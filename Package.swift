@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Events", dependencies: ["ImageReference", "Crypto"]),
         .target(
             name: "Pipeline",
-            dependencies: ["Git", "Forge", "Manifests", "ImageReference", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["Git", "Forge", "HTTPClient", "Manifests", "ImageReference", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Configuration",
             dependencies: ["ImageReference", "Manifests", .product(name: "Yams", package: "Yams")]

@@ -25,7 +25,7 @@ public struct HTTPClientSettings: Sendable {
     }
 }
 
-/// HTTP(S) over libcurl: one easy handle per request, run on a Dispatch thread so the
+/// HTTP(S) over libcurl: one easy handle per request, run on a thread of its own so the
 /// blocking transfer never holds a Swift concurrency thread. Only http and https are allowed,
 /// for the request and for redirects; proxies come from the standard environment variables.
 public struct CurlClient: HTTPTransport {
@@ -43,9 +43,7 @@ public struct CurlClient: HTTPTransport {
 
     public func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
         let settings = settings
-        let result: Result<HTTPResponse, HTTPClientError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: Self.perform(request, settings)) }
-        }
+        let result = await runBlocking { Self.perform(request, settings) }
         return try result.get()
     }
 

@@ -1,5 +1,5 @@
 import Forge
-import Foundation
+import HTTPClient
 import Logging
 import Manifests
 
@@ -38,7 +38,7 @@ public struct TargetUpdater: Sendable {
             throw WriteBackError(.edit, target: target.name, detail: "a batch needs at least one image")
         }
         let writeBack = self.writeBack
-        let attempt = await Self.onOwnThread {
+        let attempt = await runBlocking {
             Result { () throws(WriteBackError) -> WriteBackResult in try writeBack.bump(items, target: target, dryRun: dryRun) }
         }
         let result: WriteBackResult
@@ -70,13 +70,5 @@ public struct TargetUpdater: Sendable {
             "merge request \(outcome.rawValue)",
             metadata: ["target": "\(target.name)", "forge.mr": "\(mergeRequest.number)", "forge.url": "\(mergeRequest.url)"])
         return TargetUpdate(writeBack: result, mergeRequest: mergeRequest, mergeRequestOutcome: outcome)
-    }
-
-    /// Runs blocking work (libgit2's file and network I/O) on a thread of its own, so that it
-    /// never holds one of the few threads Swift's concurrency runs everything else on.
-    static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: work()) }
-        }
     }
 }

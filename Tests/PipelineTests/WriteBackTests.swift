@@ -242,3 +242,50 @@ import Testing
         #expect(try setup.git("show", "main:envs/dev/api/values.yaml").contains("1.4.3"))
     }
 }
+
+/// Several images in one commit (a coalesced batch).
+@Suite struct BatchWriteBackTests {
+    @Test func aBatchIsOneCommitEvenWhereTwoImagesShareAFile() throws {
+        let setup = try WriteBackTests.Setup()
+        let writer = WriteBack(settings: setup.settings)
+        let api = try BumpRequest(ImageReference(parsing: "ghcr.io/acme/api:1.4.2"))
+        let worker = try BumpRequest(ImageReference(parsing: "ghcr.io/acme/worker:1.0.0"))
+        let unknown = try BumpRequest(ImageReference(parsing: "ghcr.io/acme/unknown:2.0"))
+        let result = try writer.bump(
+            [
+                BumpItem(api, eventID: "evt-a"), BumpItem(worker, eventID: "evt-w2", superseded: ["evt-w1"]),
+                BumpItem(unknown, eventID: "evt-u"),
+            ], target: setup.target())
+        #expect(result.outcome == .pushed)
+        #expect(result.unreferenced.map(\.description) == ["ghcr.io/acme/unknown"])
+        #expect(try setup.git("rev-list", "--count", "main") == "2")
+        // values.yaml names both images: both lines changed in the one commit.
+        let numstat = try setup.git("show", "--numstat", "--format=", "main")
+        #expect(numstat.contains("2\t2\tenvs/dev/api/values.yaml"))
+        #expect(numstat.contains("1\t1\tenvs/dev/kustomization.yaml"))
+        let message = try setup.git("log", "-1", "--format=%B", "main")
+        #expect(message.hasPrefix("Bump 3 images in "))
+        #expect(try setup.git("log", "-1", "--format=%(trailers:key=Imagebump-Event,valueonly)", "main") == "evt-a\nevt-w1\nevt-w2\nevt-u")
+
+        // A replay of part of the batch next to a new event: only the new one is written.
+        let newer = try BumpRequest(ImageReference(parsing: "ghcr.io/acme/worker:1.1.0"))
+        let replay = try writer.bump([BumpItem(api, eventID: "evt-a"), BumpItem(newer, eventID: "evt-w3")], target: setup.target())
+        #expect(replay.outcome == .pushed)
+        #expect(replay.changes.allSatisfy { $0.image == "ghcr.io/acme/worker" })
+        #expect(try setup.git("log", "-1", "--format=%(trailers:key=Imagebump-Event,valueonly)", "main") == "evt-w3")
+        #expect(try setup.git("log", "-1", "--format=%s", "main") == "Bump ghcr.io/acme/worker to 1.1.0 in \(try setup.target().location)")
+
+        // Every event of the batch already written: nothing to do.
+        let again = try writer.bump([BumpItem(api, eventID: "evt-a"), BumpItem(newer, eventID: "evt-w3")], target: setup.target())
+        #expect(again.outcome == .upToDate)
+        #expect(try setup.git("rev-list", "--count", "main") == "3")
+    }
+
+    @Test func aBranchTargetBatchHoldsOneImage() throws {
+        let setup = try WriteBackTests.Setup()
+        let items = try ["ghcr.io/acme/api:1.4.2", "ghcr.io/acme/worker:1.0.0"].enumerated().map {
+            BumpItem(try BumpRequest(ImageReference(parsing: $1)), eventID: "e\($0)")
+        }
+        #expect(throws: WriteBackError.self) { try WriteBack(settings: setup.settings).bump(items, target: setup.target(mode: .branch)) }
+    }
+}
