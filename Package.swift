@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -29,7 +31,10 @@ let package = Package(
         .target(name: "Journal", dependencies: ["CSQLite", "Events", "ImageReference"]),
         .target(
             name: "Intake",
-            dependencies: ["HTTPServer", "Events", "Journal", "Pipeline", "ImageReference", "Manifests", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Git", "ImageReference", "Manifests",
+                .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]),
         // Domain: pure, no I/O.
         .target(name: "ImageReference"),
         .target(
@@ -52,9 +57,12 @@ let package = Package(
         .executableTarget(
             name: "imagebump",
             dependencies: [
-                "ImageReference", "Manifests", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git", "Forge", "HTTPClient", "HTTPServer", "Intake", "Journal", "Events",
+                "ImageReference", "Manifests", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git", "Forge", "HTTPClient",
+                "HTTPServer", "Intake", "Journal", "Events",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -88,14 +96,19 @@ let package = Package(
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
         .testTarget(
-            name: "IntakeTests", dependencies: ["Intake", "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Manifests", "Crypto", "TestSupport"],
+            name: "IntakeTests",
+            dependencies: [
+                "Intake", "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Manifests", "Crypto", "TestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             exclude: ["Fixtures"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "TestSupport"]),
         .testTarget(name: "EventsTests", dependencies: ["Events", "ImageReference", "Crypto", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz", "Fixtures"]),
         .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "Crypto", "TestSupport"]),
         .testTarget(
-            name: "PipelineTests", dependencies: ["Pipeline", "Git", "Forge", "HTTPClient", "Manifests", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),
+            name: "PipelineTests", dependencies: ["Pipeline", "Git", "Forge", "HTTPClient", "Manifests", "ImageReference", "TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "imagebumpTests",
             dependencies: ["imagebump", "TestSupport"],

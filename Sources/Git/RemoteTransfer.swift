@@ -71,6 +71,27 @@ extension GitRepository {
         return context.pushed
     }
 
+    /// Connects to `url` for fetching and lists what it advertises, without fetching: proof
+    /// that the repository is reachable with these credentials. Returns the number of references.
+    public static func probe(url: String, credentials: GitCredentials) throws(GitError) -> Int {
+        LibGit2.ensureInitialised()
+        let context = TransferContext(credentials: credentials, url: url)
+        var remote: OpaquePointer?
+        try check(git_remote_create_detached(&remote, url), "git_remote_create_detached")
+        guard let remote else { throw GitError(.other, operation: "git_remote_create_detached", message: "no remote returned") }
+        let handle = GitHandle(remote) { git_remote_free($0) }
+        var callbacks = git_remote_callbacks()
+        try check(git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION)), "git_remote_init_callbacks")
+        install(&callbacks, context)
+        let status = withExtendedLifetime(context) { git_remote_connect(handle.pointer, GIT_DIRECTION_FETCH, &callbacks, nil, nil) }
+        try finish(status, "git_remote_connect", context, url: url)
+        defer { git_remote_disconnect(handle.pointer) }
+        var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
+        var count = 0
+        try check(git_remote_ls(&heads, &count, handle.pointer), "git_remote_ls")
+        return count
+    }
+
     private func anonymousRemote(_ url: String) throws(GitError) -> GitHandle {
         var remote: OpaquePointer?
         try check(git_remote_create_anonymous(&remote, pointer, url), "git_remote_create_anonymous")

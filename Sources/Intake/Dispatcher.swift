@@ -35,6 +35,7 @@ public actor Dispatcher {
     let baseDelay: Duration
     let batchWindow: Duration
     let logger: Logger
+    let metrics: ServiceMetrics
     /// One job: an event's request for one target.
     private struct Job {
         let id: String
@@ -48,9 +49,10 @@ public actor Dispatcher {
 
     public init(
         journal: Journal, updater: TargetUpdater, routes: @escaping @Sendable (ImageName) -> [Route], attempts: Int = 5,
-        baseDelay: Duration = .seconds(1), batchWindow: Duration = .seconds(2),
+        baseDelay: Duration = .seconds(1), batchWindow: Duration = .seconds(2), metrics: ServiceMetrics = .disabled,
         logger: Logger = Logger(label: "imagebump.dispatcher")
     ) {
+        self.metrics = metrics
         self.journal = journal
         self.updater = updater
         self.routes = routes
@@ -67,12 +69,14 @@ public actor Dispatcher {
         guard let image = event.image, case let targets = routes(image), !targets.isEmpty else {
             let detail = "no target is configured for \(event.registry)/\(event.repository)"
             Task { try? await journal.update(id, status: .ignored, detail: detail) }
+            metrics.count("imagebump_events_finished_total", [("status", "ignored")])
             return
         }
         let request: BumpRequest
         do { request = try BumpRequest(ImageReference(name: image, tag: event.tag, digest: event.digest)) } catch {
             let detail = "\(error)"
             Task { try? await journal.update(id, status: .failed, detail: detail, error: detail) }
+            metrics.count("imagebump_events_finished_total", [("status", "failed")])
             return
         }
         guard remaining[id] == nil else { return }  // already queued (a retry racing recovery)
@@ -84,6 +88,11 @@ public actor Dispatcher {
                 lanes[repository] = Task { [self] in await runLane(repository) }
             }
         }
+        recordPending()
+    }
+
+    private func recordPending() {
+        metrics.record("imagebump_pending_jobs", pending.values.reduce(0) { $0 + $1.count }, aggregate: false)
     }
 
     /// Queues again every event a previous run accepted but did not finish (after a crash).
@@ -105,12 +114,17 @@ public actor Dispatcher {
         while true {
             if batchWindow > .zero { try? await Task.sleep(for: batchWindow) }
             let jobs = pending.removeValue(forKey: repository) ?? []
+            recordPending()
             guard !jobs.isEmpty else {
                 lanes[repository] = nil
                 return
             }
             for batch in Self.batches(jobs) {
+                metrics.record("imagebump_batch_events", batch.items.reduce(0) { $0 + $1.eventIDs.count })
+                let start = ContinuousClock.now
                 let failure = await run(batch.items, batch.route)
+                let target = batch.route.target.name
+                metrics.time("imagebump_writeback_duration_seconds", [("target", target)], since: start)
                 let winners = Dictionary(batch.items.map { ($0.eventID, $0) }, uniquingKeysWith: { first, _ in first })
                 for item in batch.items {
                     for superseded in item.superseded where winners[superseded] == nil {
@@ -165,6 +179,9 @@ public actor Dispatcher {
                     result.outcome == .upToDate
                     ? "\(route.target.name): already up to date on \(result.branch)"
                     : "\(route.target.name): pushed \(result.commit?.short ?? "") to \(result.branch)"
+                metrics.count(
+                    "imagebump_writebacks_total",
+                    [("target", route.target.name), ("outcome", result.outcome == .pushed ? "pushed" : "up_to_date")])
                 var failures: [ImageName?: String] = [:]
                 for image in result.unreferenced {
                     failures[image] = "\(route.target.name): no file in \(route.target.location) references \(image)"
@@ -177,6 +194,7 @@ public actor Dispatcher {
                 }
                 return failures.isEmpty ? nil : failures
             } catch let error as WriteBackError where [.noReferences, .branchMissing, .notOurs, .edit, .storage].contains(error.code) {
+                metrics.count("imagebump_writebacks_total", [("target", route.target.name), ("outcome", "failed")])
                 return [nil: "\(route.target.name): \(error.detail)"]  // retrying cannot help
             } catch {
                 lastError = "\(route.target.name): \(error)"
@@ -188,6 +206,7 @@ public actor Dispatcher {
                 }
             }
         }
+        metrics.count("imagebump_writebacks_total", [("target", route.target.name), ("outcome", "failed")])
         return [nil: lastError]
     }
 
@@ -197,6 +216,7 @@ public actor Dispatcher {
         if let failure { state.failed.append(failure) }
         remaining[id] = state.count == 0 ? nil : state
         guard state.count == 0 else { return }
+        metrics.count("imagebump_events_finished_total", [("status", state.failed.isEmpty ? "done" : "failed")])
         if state.failed.isEmpty {
             try? await journal.update(id, status: .done, detail: "every target is up to date")
         } else {

@@ -26,32 +26,55 @@ public struct ReceiverSettings: Sendable {
 /// - `POST /hooks/{receiver}` (`/hooks/{receiver}/{token}` for senders that cannot sign)
 /// - `POST /v1/events`: the first `generic` receiver, for CI jobs
 /// - `GET /v1/events/{id}`, `GET /v1/events?status=&image=&limit=`
-/// - `GET /healthz`, `GET /readyz`
+/// - `GET /healthz`, `GET /readyz` (journal writable, repositories reachable), `GET /metrics`
 public struct IntakeRouter: Sendable {
     let receivers: [String: ReceiverSettings]
     let journal: Journal
     let accepted: @Sendable (String, ImageEvent) async -> Void
-    let ready: @Sendable () -> Bool
+    let readiness: Readiness
+    let metrics: ServiceMetrics
 
+    /// `readiness` defaults to checking the journal only.
     public init(
-        receivers: [ReceiverSettings], journal: Journal, ready: @escaping @Sendable () -> Bool = { true },
+        receivers: [ReceiverSettings], journal: Journal, readiness: Readiness? = nil, metrics: ServiceMetrics = .disabled,
         accepted: @escaping @Sendable (String, ImageEvent) async -> Void
     ) {
         self.receivers = Dictionary(receivers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.journal = journal
-        self.ready = ready
+        self.readiness = readiness ?? Readiness(journal: journal, targets: [])
+        self.metrics = metrics
         self.accepted = accepted
     }
 
     public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        let start = ContinuousClock.now
         let parts = request.path.split(separator: "/").map(String.init)
+        let response = await route(request, parts)
+        let name =
+            switch (parts.first, parts.count) {
+            case ("healthz", 1), ("readyz", 1), ("metrics", 1): parts[0]
+            case ("hooks", 2), ("hooks", 3): "hooks"
+            case ("v1", 2...4) where parts[1] == "events": "events"
+            default: "other"
+            }
+        metrics.count("imagebump_http_requests_total", [("route", name), ("status", "\(response.status)")])
+        metrics.time("imagebump_http_request_duration_seconds", [("route", name)], since: start)
+        return response
+    }
+
+    private func route(_ request: HTTPServerRequest, _ parts: [String]) async -> HTTPServerResponse {
         switch (parts.first, parts.count) {
         case ("healthz", 1):
             guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
             return .json(200, ["status": "ok"])
         case ("readyz", 1):
             guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
-            return ready() ? .json(200, ["status": "ready"]) : .error(503, "not ready", "the journal or a repository is not reachable yet")
+            let report = await readiness.report()
+            return .json(report.ready ? 200 : 503, ["status": report.ready ? "ready" : "not ready", "checks": report.checks])
+        case ("metrics", 1):
+            guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
+            return HTTPServerResponse(
+                status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.exposition())
         case ("hooks", 2), ("hooks", 3):
             guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
             guard let receiver = receivers[parts[1]] else {
@@ -93,20 +116,25 @@ public struct IntakeRouter: Sendable {
             ReceiverAuthentication.verify(
                 receiver.type, secret: receiver.secret, headers: headers, body: request.body, pathToken: pathToken)
         else {
+            metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "unauthorized")])
             return .error(401, "unauthorized", "the delivery's token or signature does not match receiver \(receiver.name)")
         }
         let decoded: DecodedDelivery
         do { decoded = try DeliveryDecoder.decode(receiver.type, headers: headers, body: request.body, context: receiver.context) } catch {
+            metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "undecodable")])
             return .error(400, "undecodable payload", error.reason)
         }
         switch decoded {
         case .ignored(let reason):
+            metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "ignored")])
             return .json(200, ["ignored": reason])
         case .accepted(let events):
             var answers: [[String: Any]] = []
             for event in events {
                 do {
                     let (id, duplicate) = try await journal.record(event)
+                    metrics.count(
+                        "imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", duplicate ? "duplicate" : "accepted")])
                     if !duplicate {
                         // Durable already: the workers take it from here (and after a crash, recovery does),
                         // queued before the answer so that events keep the order they arrived in.

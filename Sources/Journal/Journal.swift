@@ -69,6 +69,7 @@ public final class Journal: Sendable {
             CREATE INDEX IF NOT EXISTS events_image ON events(registry, repository, tag, digest);
             CREATE INDEX IF NOT EXISTS events_status ON events(status);
             CREATE TABLE IF NOT EXISTS event_steps (event_id TEXT NOT NULL, at TEXT NOT NULL, step TEXT NOT NULL, detail TEXT);
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """)
         let statements = try Statements(database)
         let box = DatabaseBox(database: database, statements: statements)
@@ -185,6 +186,14 @@ public final class Journal: Sendable {
                 .integer(status == .failed ? 1 : 0), .text(id),
             ])
             try statements.step.run([.text(id), .text(Timestamp.iso8601(Date())), .text(status.rawValue), .text(detail)])
+            return true
+        }
+    }
+
+    /// Writes (and syncs) a heartbeat row: proof that the journal can still accept events.
+    public func checkWritable(now: Date = Date()) async throws(SQLiteError) {
+        _ = try await submit { database, _ throws(SQLiteError) in
+            try database.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat', '\(Timestamp.iso8601(now))')")
             return true
         }
     }

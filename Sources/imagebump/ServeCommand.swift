@@ -10,6 +10,7 @@ import Intake
 import Journal
 import Logging
 import Pipeline
+import Prometheus
 
 /// `imagebump serve`: the webhook service.
 struct ServeCommand: AsyncParsableCommand {
@@ -18,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the webhook service: receive image pushes, journal them, bump the environment repositories.",
         discussion: """
             Listens on server.listen:server.port (or --port) for POST /hooks/RECEIVER, POST /v1/events, \
-            GET /v1/events[/ID], GET /healthz and GET /readyz. SIGTERM or SIGINT stops accepting, \
+            GET /v1/events[/ID], GET /healthz, GET /readyz and GET /metrics. SIGTERM or SIGINT stops accepting, \
             finishes the work in flight, and exits 0.
             """
     )
@@ -48,12 +49,17 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
+        let registry = PrometheusCollectorRegistry()
+        let metrics = ServiceMetrics(factory: PrometheusMetricsFactory(registry: registry), exposition: { registry.emitToBuffer() })
         let dispatcher = Dispatcher(
             journal: journal,
             updater: TargetUpdater(writeBack: WriteBack(settings: RemoteTargets.settings(configuration), logger: logger), logger: logger),
             routes: { routes[$0] ?? [] }, attempts: configuration.workerAttempts,
-            batchWindow: .milliseconds(configuration.batchWindowMilliseconds), logger: logger)
-        let router = IntakeRouter(receivers: receivers, journal: journal, accepted: { id, event in await dispatcher.submit(id, event) })
+            batchWindow: .milliseconds(configuration.batchWindowMilliseconds), metrics: metrics, logger: logger)
+        let readiness = Readiness(journal: journal, targets: routes.values.flatMap { $0.map(\.target) })
+        let router = IntakeRouter(
+            receivers: receivers, journal: journal, readiness: readiness, metrics: metrics,
+            accepted: { id, event in await dispatcher.submit(id, event) })
         var settings = HTTPServerSettings()
         settings.host = configuration.server.listen
         settings.port = port ?? configuration.server.port

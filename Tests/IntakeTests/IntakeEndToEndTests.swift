@@ -24,7 +24,7 @@ import Testing
         let server: HTTPServer
         var url: String { "http://127.0.0.1:\(server.port)" }
 
-        init(remote: URL? = nil, journalPath: String? = nil) throws {
+        init(remote: URL? = nil, journalPath: String? = nil, metrics: ServiceMetrics = .disabled) throws {
             self.remote = try remote ?? GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
             let state = try TemporaryDirectory.make("imagebump-serve")
             journal = try Journal(path: journalPath ?? state.appendingPathComponent("journal.sqlite").path)
@@ -34,13 +34,14 @@ import Testing
             let dispatcher = Dispatcher(
                 journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
                 routes: { $0 == api ? [Route(target: target, forge: nil, options: MergeRequestOptions())] : [] }, attempts: 2,
-                baseDelay: .milliseconds(10), batchWindow: .zero)
+                baseDelay: .milliseconds(10), batchWindow: .zero, metrics: metrics)
             self.dispatcher = dispatcher
             let router = IntakeRouter(
                 receivers: [
                     ReceiverSettings(name: "ci", type: .generic, secret: .init(value: IntakeEndToEndTests.token)),
                     ReceiverSettings(name: "github", type: .github, secret: .init(value: IntakeEndToEndTests.githubSecret)),
-                ], journal: journal, accepted: { id, event in await dispatcher.submit(id, event) })
+                ], journal: journal, readiness: Readiness(journal: journal, targets: [target]), metrics: metrics,
+                accepted: { id, event in await dispatcher.submit(id, event) })
             var settings = HTTPServerSettings()
             settings.port = 0
             server = try HTTPServer(settings: settings) { await router.handle($0) }

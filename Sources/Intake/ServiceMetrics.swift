@@ -1,0 +1,37 @@
+import CoreMetrics
+
+/// The service's metrics, recorded through swift-metrics, and how `GET /metrics` renders them
+/// (the executable plugs in swift-prometheus's text format).
+///
+/// - `imagebump_http_requests_total{route,status}`, `imagebump_http_request_duration_seconds{route}`
+/// - `imagebump_deliveries_total{receiver,outcome}`: accepted, duplicate, ignored, unauthorized, undecodable
+/// - `imagebump_events_finished_total{status}`: done, failed, ignored
+/// - `imagebump_writebacks_total{target,outcome}`: pushed, up_to_date, failed; `imagebump_writeback_duration_seconds{target}`
+/// - `imagebump_batch_events`: events per write-back; `imagebump_pending_jobs`: jobs waiting in the lanes
+public struct ServiceMetrics: Sendable {
+    let factory: any MetricsFactory
+    /// The metrics in the Prometheus text exposition format.
+    let exposition: @Sendable () -> [UInt8]
+
+    public init(factory: any MetricsFactory, exposition: @escaping @Sendable () -> [UInt8]) {
+        self.factory = factory
+        self.exposition = exposition
+    }
+
+    /// Records nothing, renders nothing.
+    public static let disabled = ServiceMetrics(factory: NOOPMetricsHandler.instance, exposition: { [] })
+
+    func count(_ label: String, _ dimensions: [(String, String)] = []) {
+        Counter(label: label, dimensions: dimensions, factory: factory).increment()
+    }
+
+    func time(_ label: String, _ dimensions: [(String, String)], since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        Timer(label: label, dimensions: dimensions, factory: factory).recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    func record(_ label: String, _ value: Int, aggregate: Bool = true) {
+        Recorder(label: label, dimensions: [], aggregate: aggregate, factory: factory).record(value)
+    }
+}
