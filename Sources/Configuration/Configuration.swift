@@ -1,3 +1,4 @@
+import Foundation
 import ImageReference
 import Manifests
 
@@ -66,6 +67,25 @@ public struct Receiver: Sendable, Hashable {
     ]
     /// Senders that cannot sign: their secret is a token in the receiver's URL.
     public static let pathTokenTypes: Set<String> = ["dockerhub", "quay"]
+
+    /// Why a URL token is too weak to stand in for a signature, or nil: it must carry at least
+    /// 32 random bytes (64 hex digits, or 43 base64url characters, as `openssl rand -hex 32`
+    /// or `openssl rand -base64 32` print them) in URL-safe characters.
+    public static func pathTokenWeakness(_ token: String) -> String? {
+        let make = "make one with `openssl rand -hex 32`"
+        let hex = token.unicodeScalars.allSatisfy { "0123456789abcdefABCDEF".unicodeScalars.contains($0) }
+        let urlSafe = token.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.~".unicodeScalars.contains($0))
+        }
+        guard urlSafe else { return "the URL token may hold only letters, digits and - _ . ~ (it travels in the URL); \(make)" }
+        let bits = token.count * (hex ? 4 : 6)
+        guard bits >= 256 else {
+            return
+                "the URL token is the only proof a \(hex ? "hex " : "")sender gives: it needs 32 random bytes (\(hex ? 64 : 43)+ characters), this one has \(token.count); \(make)"
+        }
+        guard Set(token).count >= 12 else { return "the URL token repeats a few characters; it does not look random; \(make)" }
+        return nil
+    }
 
     public var name: String
     public var type: String

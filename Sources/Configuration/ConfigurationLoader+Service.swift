@@ -51,6 +51,11 @@ extension ConfigurationLoader {
             return reader.report(node, "\(path).secret", what)
         }
         guard let secret = readSecret(secretNode, "\(path).secret") else { return }
+        if Receiver.pathTokenTypes.contains(type), let value = try? secret.resolve().revealed,
+            let weakness = Receiver.pathTokenWeakness(value)
+        {
+            reader.report(secretNode, "\(path).secret", weakness)
+        }
         var receiver = Receiver(name: name, type: type, secret: secret)
         receiver.header = fields["header"].flatMap { reader.string($0.value, "\(path).header") }
         receiver.registryHost = fields["registryHost"].flatMap { reader.string($0.value, "\(path).registryHost") }

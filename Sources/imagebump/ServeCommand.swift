@@ -105,9 +105,8 @@ struct ServeCommand: AsyncParsableCommand {
             do { value = try receiver.secret.resolve().revealed } catch {
                 throw RemoteTargets.Failure(description: "receiver \(receiver.name): \(error)")
             }
-            if ReceiverAuthentication.usesPathToken(type), value.count < 32 {
-                throw RemoteTargets.Failure(
-                    description: "receiver \(receiver.name): a \(type.rawValue) URL token must be at least 32 random characters")
+            if ReceiverAuthentication.usesPathToken(type), let weakness = Receiver.pathTokenWeakness(value) {
+                throw RemoteTargets.Failure(description: "receiver \(receiver.name) (secret \(receiver.secret)): \(weakness)")
             }
             return ReceiverSettings(
                 name: receiver.name, type: type, secret: .init(value: value, header: receiver.header),

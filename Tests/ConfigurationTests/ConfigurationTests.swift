@@ -71,6 +71,27 @@ import Testing
         #expect(SecretReference("env:1BAD") == nil)
     }
 
+    @Test func urlTokensMustCarry32RandomBytes() throws {
+        #expect(Receiver.pathTokenWeakness(String(repeating: "0123456789abcdef", count: 4)) == nil)  // 64 hex digits
+        #expect(Receiver.pathTokenWeakness("q3Jx9-Tb2_mVw7LkP0zR4sYc8NhD1fGaUe6oKiZ5tXy") == nil)  // 43 base64url
+        #expect(Receiver.pathTokenWeakness("0123456789abcdef0123456789abcdef")?.contains("needs 32 random bytes (64+ characters)") == true)
+        #expect(Receiver.pathTokenWeakness(String(repeating: "ab", count: 40))?.contains("does not look random") == true)
+        #expect(Receiver.pathTokenWeakness(String(repeating: "q3Jx9/Tb2+mVw7Lk", count: 4))?.contains("only letters, digits") == true)
+
+        // At validation, a token that can be read now is checked where it is configured.
+        let directory = try TemporaryDirectory.make("imagebump-config")
+        let token = directory.appendingPathComponent("hub-token")
+        try Data("short-token-0123456789abcdef\n".utf8).write(to: token)
+        let config = directory.appendingPathComponent("weak.yaml")
+        try Data("receivers:\n  - name: hub\n    type: dockerhub\n    secret: file:\(token.path)\n".utf8).write(to: config)
+        do {
+            _ = try Configuration.load(path: config.path)
+            Issue.record("a weak URL token was accepted")
+        } catch {
+            #expect(error.description.hasPrefix("\(config.path):4:13: receivers[0].secret: the URL token is the only proof"), "\(error)")
+        }
+    }
+
     @Test func targetsForAnImage() throws {
         let configuration = try Configuration.load(path: Self.example.path)
         let worker = try #require(configuration.images.last?.name)
