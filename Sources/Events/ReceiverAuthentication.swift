@@ -26,7 +26,8 @@ public enum ReceiverAuthentication {
             let token = candidate.hasPrefix("Bearer ") ? String(candidate.dropFirst(7)) : candidate
             return HMAC.constantTimeEqual(token, secret.value)
         }
-        let sha256 = HMAC.hex(HMAC.sha256(key: Array(secret.value.utf8), data: body))
+        // Computed only for the senders that sign the body.
+        var sha256: String { HMAC.hex(HMAC.sha256(key: Array(secret.value.utf8), data: body)) }
         switch type {
         case .dockerhub, .quay:
             return equals(pathToken)

@@ -1,3 +1,4 @@
+import CLinux
 import Dispatch
 import Foundation
 import Logging
@@ -17,6 +18,8 @@ public struct HTTPServerSettings: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// Connections served at once; more are answered 503 and closed.
     public var maximumConnections = 512
+    /// Event loops (threads reading and writing sockets); 0 means one per core.
+    public var eventLoops = 0
 
     public init() {}
 }
@@ -24,27 +27,28 @@ public struct HTTPServerSettings: Sendable {
 /// Answers one request.
 public typealias HTTPHandler = @Sendable (HTTPServerRequest) async -> HTTPServerResponse
 
-/// imagebump's HTTP/1.1 server over POSIX sockets: one thread per connection (bounded by
-/// `maximumConnections`), `TCP_NODELAY`, one write per response, keep-alive and pipelining,
-/// `Expect: 100-continue`, and graceful shutdown (stop accepting, finish what is in flight).
+/// Answers a request at once on the event loop, or returns nil to pass it to the async
+/// handler. Only for cheap work that never blocks (`GET /healthz`).
+public typealias ImmediateHandler = @Sendable (HTTPServerRequest) -> HTTPServerResponse?
+
+/// imagebump's HTTP/1.1 server over POSIX sockets: epoll event loops (one per core by
+/// default) that accept, read, parse and write without blocking; async handlers run on a
+/// small executor of their own. `TCP_NODELAY`, one write per response, keep-alive and
+/// pipelining, `Expect: 100-continue`, and graceful shutdown (stop accepting, finish what is in
+/// flight, close idle connections).
 public final class HTTPServer: Sendable {
     public let port: Int
-    private let listener: Int32
-    private let settings: HTTPServerSettings
-    private let handler: HTTPHandler
+    private let context: ServerContext
+    private let loops: [EventLoop]
     private let logger: Logger
-    private let active = Atomic<Int>(0)
-    private let executor = HandlerExecutor(threads: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
-    private let stopping = Atomic<Bool>(false)
 
     /// Binds and listens; call ``start()`` to accept.
-    public init(settings: HTTPServerSettings, logger: Logger = Logger(label: "imagebump.http"), handler: @escaping HTTPHandler)
-        throws(HTTPServerError)
-    {
-        self.settings = settings
-        self.handler = handler
+    public init(
+        settings: HTTPServerSettings, logger: Logger = Logger(label: "imagebump.http"), immediate: ImmediateHandler? = nil,
+        handler: @escaping HTTPHandler
+    ) throws(HTTPServerError) {
         self.logger = logger
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard socket >= 0 else { throw HTTPServerError.system("socket") }
         var yes: Int32 = 1
         setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
@@ -66,53 +70,43 @@ public final class HTTPServer: Sendable {
             close(socket)
             throw error
         }
-        listener = socket
         port = Int(UInt16(bigEndian: address.sin_port))
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        context = ServerContext(
+            listener: socket, settings: settings, immediate: immediate, handler: handler,
+            executor: HandlerExecutor(threads: max(2, cores)))
+        var loops: [EventLoop] = []
+        for _ in 0..<(settings.eventLoops > 0 ? settings.eventLoops : max(1, cores)) {
+            do { loops.append(try EventLoop(server: context)) } catch {
+                close(socket)
+                throw error
+            }
+        }
+        self.loops = loops
     }
 
-    /// Accepts connections on a thread of its own until ``shutdown(within:)``.
+    /// Starts the event loops.
     public func start() {
-        Thread.detachNewThread { [self] in
-            while !stopping.load(ordering: .relaxed) {
-                let connection = accept(listener, nil, nil)
-                guard connection >= 0 else {
-                    if errno == EINTR || errno == ECONNABORTED { continue }
-                    return
-                }
-                var yes: Int32 = 1
-                setsockopt(connection, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-                if active.add(1, ordering: .relaxed).newValue > settings.maximumConnections {
-                    let busy = HTTPServerResponse.error(
-                        503, "busy", "more than \(settings.maximumConnections) connections are open; retry later")
-                    Connection.write(connection, busy.serialized(keepAlive: false))
-                    close(connection)
-                    active.subtract(1, ordering: .relaxed)
-                    continue
-                }
-                Thread.detachNewThread { [self] in
-                    Connection(
-                        socket: connection, settings: settings, handler: handler, executor: executor,
-                        stopping: { self.stopping.load(ordering: .relaxed) }
-                    ).serve()
-                    close(connection)
-                    active.subtract(1, ordering: .relaxed)
-                }
+        for loop in loops {
+            Thread.detachNewThread {
+                Thread.current.name = "http-loop"
+                loop.run()
             }
         }
     }
 
     /// Connections being served now.
-    public var activeConnections: Int { active.load(ordering: .relaxed) }
+    public var activeConnections: Int { context.active.load(ordering: .relaxed) }
 
     /// Stops accepting, lets requests in flight finish (idle connections close), and returns
     /// when all are done or `within` has passed.
     public func shutdown(within: Duration = .seconds(10)) {
-        stopping.store(true, ordering: .relaxed)
-        Glibc.shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        guard !context.stopping.exchange(true, ordering: .relaxed) else { return }
+        for loop in loops { loop.poke() }
         let deadline = ContinuousClock.now + within
-        while active.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline { usleep(10_000) }
-        logger.notice("http server stopped", metadata: ["connections.left": "\(active.load(ordering: .relaxed))"])
+        while loops.contains(where: { !$0.finished.load(ordering: .acquiring) }), ContinuousClock.now < deadline { usleep(5_000) }
+        close(context.listener)
+        logger.notice("http server stopped", metadata: ["connections.left": "\(context.active.load(ordering: .relaxed))"])
     }
 }
 

@@ -14,9 +14,7 @@ public struct HTTPServerResponse: Sendable {
 
     /// A JSON body (`Content-Type: application/json`).
     public static func json(_ status: Int, _ object: Any) -> HTTPServerResponse {
-        let data =
-            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return HTTPServerResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(data))
+        HTTPServerResponse(status: status, headers: [("Content-Type", "application/json")], body: JSONText.encode(object))
     }
 
     /// `{"error": "...", "detail": "..."}`, the shape of every error imagebump answers.

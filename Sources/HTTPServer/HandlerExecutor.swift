@@ -8,7 +8,12 @@ final class HandlerExecutor: TaskExecutor, @unchecked Sendable {  // `jobs` is g
     private var jobs: [UnownedJob] = []
 
     init(threads: Int) {
-        for _ in 0..<threads { Thread.detachNewThread { [self] in run() } }
+        for _ in 0..<threads {
+            Thread.detachNewThread { [self] in
+                Thread.current.name = "http-handler"
+                run()
+            }
+        }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {

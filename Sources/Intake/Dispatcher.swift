@@ -6,6 +6,7 @@ import Journal
 import Logging
 import Manifests
 import Pipeline
+import Synchronization
 
 /// Where one image goes: a write-back target, its forge (for merge requests) and options.
 public struct Route: Sendable {
@@ -62,9 +63,39 @@ public actor Dispatcher {
         self.logger = logger
     }
 
-    /// Queues an accepted event. Returns at once (the journal records an unroutable event in
-    /// the background), so callers can submit in the order events arrived.
-    public func submit(_ id: String, _ event: ImageEvent) {
+    /// Events handed over and not yet taken into the lanes, and whether a task is taking them.
+    private let inbox = Mutex<(events: [(String, ImageEvent)], draining: Bool)>(([], false))
+
+    /// Queues an accepted event, without waiting for the actor: the event joins an inbox that
+    /// one task empties into the lanes in order, so events keep the order they arrived in.
+    public nonisolated func submit(_ id: String, _ event: ImageEvent) {
+        let start = inbox.withLock { state -> Bool in
+            state.events.append((id, event))
+            guard !state.draining else { return false }
+            state.draining = true
+            return true
+        }
+        if start { Task { await takeInbox() } }
+    }
+
+    /// Whether an event's image has a target; events without one are journaled as ignored.
+    public nonisolated func routes(_ event: ImageEvent) -> Bool {
+        event.image.map { !routes($0).isEmpty } ?? false
+    }
+
+    private func takeInbox() {
+        while true {
+            let events = inbox.withLock { state in
+                defer { state.events.removeAll() }
+                if state.events.isEmpty { state.draining = false }
+                return state.events
+            }
+            guard !events.isEmpty else { return }
+            for (id, event) in events { enqueue(id, event) }
+        }
+    }
+
+    private func enqueue(_ id: String, _ event: ImageEvent) {
         let journal = self.journal
         guard let image = event.image, case let targets = routes(image), !targets.isEmpty else {
             let detail = "no target is configured for \(event.registry)/\(event.repository)"
@@ -105,7 +136,15 @@ public actor Dispatcher {
 
     /// Waits until every queued job has finished.
     public func drain() async {
-        while let lane = lanes.values.first { await lane.value }
+        while true {
+            if inbox.withLock({ !$0.events.isEmpty || $0.draining }) {
+                try? await Task.sleep(for: .milliseconds(1))
+            } else if let lane = lanes.values.first {
+                await lane.value
+            } else {
+                return
+            }
+        }
     }
 
     /// A repository's lane: waits out the batch window, takes everything queued for the

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Events
 import Foundation
 import HTTPServer
@@ -31,20 +32,35 @@ public struct IntakeRouter: Sendable {
     let receivers: [String: ReceiverSettings]
     let journal: Journal
     let accepted: @Sendable (String, ImageEvent) async -> Void
+    let isRouted: @Sendable (ImageEvent) -> Bool
     let readiness: Readiness
     let metrics: ServiceMetrics
+    private let healthz: Counter
 
-    /// `readiness` defaults to checking the journal only.
+    /// `readiness` defaults to checking the journal only. An event `isRouted` says no target
+    /// takes is journaled as ignored at once and not handed to `accepted`.
     public init(
         receivers: [ReceiverSettings], journal: Journal, readiness: Readiness? = nil, metrics: ServiceMetrics = .disabled,
-        accepted: @escaping @Sendable (String, ImageEvent) async -> Void
+        isRouted: @escaping @Sendable (ImageEvent) -> Bool = { _ in true }, accepted: @escaping @Sendable (String, ImageEvent) async -> Void
     ) {
+        self.isRouted = isRouted
         self.receivers = Dictionary(receivers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.journal = journal
         self.readiness = readiness ?? Readiness(journal: journal, targets: [])
         self.metrics = metrics
         self.accepted = accepted
+        healthz = Counter(
+            label: "imagebump_http_requests_total", dimensions: [("route", "healthz"), ("status", "200")], factory: metrics.factory)
     }
+
+    /// What the event loop answers by itself, without a task: `GET /healthz`. Nil for the rest.
+    public func immediate(_ request: HTTPServerRequest) -> HTTPServerResponse? {
+        guard request.method == "GET", request.path == "/healthz" else { return nil }
+        healthz.increment()
+        return Self.healthy
+    }
+
+    static let healthy = HTTPServerResponse.json(200, ["status": "ok"])
 
     public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
         let start = ContinuousClock.now
@@ -132,10 +148,13 @@ public struct IntakeRouter: Sendable {
             var answers: [[String: Any]] = []
             for event in events {
                 do {
-                    let (id, duplicate) = try await journal.record(event)
+                    let routed = isRouted(event)
+                    let (id, duplicate) = try await journal.record(
+                        event, ignoredBecause: routed ? nil : "no target is configured for \(event.registry)/\(event.repository)")
+                    if !routed, !duplicate { metrics.count("imagebump_events_finished_total", [("status", "ignored")]) }
                     metrics.count(
                         "imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", duplicate ? "duplicate" : "accepted")])
-                    if !duplicate {
+                    if !duplicate, routed {
                         // Durable already: the workers take it from here (and after a crash, recovery does),
                         // queued before the answer so that events keep the order they arrived in.
                         await accepted(id, event)

@@ -65,15 +65,21 @@ public final class Journal: Sendable {
               id TEXT PRIMARY KEY, received_at TEXT NOT NULL, received_epoch INTEGER NOT NULL, source TEXT NOT NULL,
               delivery_id TEXT, registry TEXT NOT NULL, repository TEXT NOT NULL, tag TEXT, digest TEXT,
               status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, commit_id TEXT, merge_request_url TEXT);
-            CREATE INDEX IF NOT EXISTS events_delivery ON events(source, delivery_id);
+            DROP INDEX IF EXISTS events_delivery;
+            DROP INDEX IF EXISTS events_status;
+            CREATE INDEX IF NOT EXISTS events_delivery_set ON events(source, delivery_id) WHERE delivery_id IS NOT NULL;
             CREATE INDEX IF NOT EXISTS events_image ON events(registry, repository, tag, digest);
-            CREATE INDEX IF NOT EXISTS events_status ON events(status);
+            CREATE INDEX IF NOT EXISTS events_unfinished ON events(received_epoch) WHERE status IN ('received','committed');
             CREATE TABLE IF NOT EXISTS event_steps (event_id TEXT NOT NULL, at TEXT NOT NULL, step TEXT NOT NULL, detail TEXT);
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS event_steps_event ON event_steps(event_id);
             """)
         let statements = try Statements(database)
         let box = DatabaseBox(database: database, statements: statements)
-        Thread.detachNewThread { [self] in writerLoop(box) }
+        Thread.detachNewThread { [self] in
+            Thread.current.name = "journal"  // as top -H and perf show it
+            writerLoop(box)
+        }
     }
 
     /// Moves the non-Sendable connection to the writer thread once, at start.
@@ -148,7 +154,11 @@ public final class Journal: Sendable {
     /// Records an accepted event, durably, unless it repeats one already recorded: the same
     /// delivery id from the same source, or the same image+tag+digest still pending or done
     /// within the deduplication window. Returns the event id and whether it was a repeat.
-    public func record(_ event: ImageEvent, now: Date = Date()) async throws(SQLiteError) -> (id: String, duplicate: Bool) {
+    /// With `ignoredBecause`, the event is recorded as already ignored (no target takes it), in
+    /// the same transaction.
+    public func record(_ event: ImageEvent, ignoredBecause: String? = nil, now: Date = Date()) async throws(SQLiteError) -> (
+        id: String, duplicate: Bool
+    ) {
         let window = deduplicationWindow
         return try await submit { _, statements throws(SQLiteError) in
             if let delivery = event.deliveryID,
@@ -163,15 +173,18 @@ public final class Journal: Sendable {
             ]).first?.first?.text {
                 return (existing, true)
             }
-            let id = UUID().uuidString.lowercased()
+            let id = EventID.make(now)
             let at = Timestamp.iso8601(now)
             try statements.insert.run([
                 .text(id), .text(at), .integer(Int64(now.timeIntervalSince1970)), .text(event.source), SQLiteValue(event.deliveryID),
                 .text(event.registry),
                 .text(event.repository), SQLiteValue(event.tag), SQLiteValue(event.digest?.description),
-                .text(EventStatus.received.rawValue),
+                .text((ignoredBecause == nil ? EventStatus.received : .ignored).rawValue),
             ])
-            try statements.step.run([.text(id), .text(at), .text("received"), .text("from \(event.source)")])
+            // The first step, "received", is the event row itself (one row less per event).
+            if let ignoredBecause {
+                try statements.step.run([.text(id), .text(at), .text(EventStatus.ignored.rawValue), .text(ignoredBecause)])
+            }
             return (id, false)
         }
     }
@@ -219,7 +232,9 @@ public final class Journal: Sendable {
     /// The steps of an event, oldest first: (time, step, detail).
     public func steps(_ id: String) async throws(SQLiteError) -> [(String, String, String)] {
         try await submit { _, statements throws(SQLiteError) in
-            try statements.steps.run([.text(id)]).map { ($0[0].text ?? "", $0[1].text ?? "", $0[2].text ?? "") }
+            guard let event = try statements.byID.run([.text(id)]).first.map(Self.event) else { return [] }
+            return [(event.receivedAt, EventStatus.received.rawValue, "from \(event.source)")]
+                + (try statements.steps.run([.text(id)]).map { ($0[0].text ?? "", $0[1].text ?? "", $0[2].text ?? "") })
         }
     }
 

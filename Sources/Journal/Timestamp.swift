@@ -12,3 +12,28 @@ enum Timestamp {
             "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 }
+
+/// Event ids: UUID version 7 (RFC 9562), a millisecond timestamp followed by random bits, so
+/// new ids sort after old ones and the journal's indexes grow at their end instead of
+/// rewriting a random page for each event.
+enum EventID {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func make(_ date: Date = Date()) -> String {
+        let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        var generator = SystemRandomNumberGenerator()
+        let high = (milliseconds << 16) | 0x7000 | (generator.next() & 0x0FFF)  // 48-bit time, version 7, 12 random bits
+        let low = (generator.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10, 62 random bits
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
+            if index == 8 || index == 12 { text.append(UInt8(ascii: "-")) }
+            text.append(digits[Int((high >> UInt64(shift)) & 0xF)])
+        }
+        for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
+            if index == 0 || index == 4 { text.append(UInt8(ascii: "-")) }
+            text.append(digits[Int((low >> UInt64(shift)) & 0xF)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

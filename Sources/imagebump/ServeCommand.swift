@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         let readiness = Readiness(journal: journal, targets: routes.values.flatMap { $0.map(\.target) })
         let router = IntakeRouter(
             receivers: receivers, journal: journal, readiness: readiness, metrics: metrics,
-            accepted: { id, event in await dispatcher.submit(id, event) })
+            isRouted: dispatcher.routes, accepted: { id, event in dispatcher.submit(id, event) })
         var settings = HTTPServerSettings()
         settings.host = configuration.server.listen
         settings.port = port ?? configuration.server.port
@@ -67,7 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.maximumConnections = configuration.server.maximumConnections
         settings.headerTimeout = .seconds(configuration.server.headerTimeoutSeconds)
         let server: HTTPServer
-        do { server = try HTTPServer(settings: settings, logger: logger) { await router.handle($0) } } catch {
+        do { server = try HTTPServer(settings: settings, logger: logger, immediate: router.immediate) { await router.handle($0) } } catch {
             FileHandle.standardError.write(Data("cannot listen: \(error)\n".utf8))
             throw ExitCode.failure
         }

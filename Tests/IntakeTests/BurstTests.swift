@@ -47,10 +47,10 @@ import Testing
         let token = IntakeEndToEndTests.token
         let router = IntakeRouter(
             receivers: [ReceiverSettings(name: "ci", type: .generic, secret: .init(value: token))], journal: journal,
-            accepted: { id, event in await dispatcher.submit(id, event) })
+            isRouted: dispatcher.routes, accepted: { id, event in dispatcher.submit(id, event) })
         var settings = HTTPServerSettings()
         settings.port = 0
-        let server = try HTTPServer(settings: settings) { await router.handle($0) }
+        let server = try HTTPServer(settings: settings, immediate: router.immediate) { await router.handle($0) }
         server.start()
         defer { server.shutdown(within: .seconds(2)) }
 

@@ -41,10 +41,10 @@ import Testing
                     ReceiverSettings(name: "ci", type: .generic, secret: .init(value: IntakeEndToEndTests.token)),
                     ReceiverSettings(name: "github", type: .github, secret: .init(value: IntakeEndToEndTests.githubSecret)),
                 ], journal: journal, readiness: Readiness(journal: journal, targets: [target]), metrics: metrics,
-                accepted: { id, event in await dispatcher.submit(id, event) })
+                isRouted: dispatcher.routes, accepted: { id, event in dispatcher.submit(id, event) })
             var settings = HTTPServerSettings()
             settings.port = 0
-            server = try HTTPServer(settings: settings) { await router.handle($0) }
+            server = try HTTPServer(settings: settings, immediate: router.immediate) { await router.handle($0) }
             server.start()
         }
 

@@ -94,3 +94,17 @@ import Testing
         }
     }
 }
+
+@Suite struct EventIDTests {
+    @Test func idsAreVersion7UUIDsInTimeOrder() throws {
+        let first = EventID.make(Date(timeIntervalSince1970: 1_763_884_800))
+        let second = EventID.make(Date(timeIntervalSince1970: 1_763_884_800.002))
+        #expect(first.count == 36)
+        #expect(first < second)
+        #expect(first.hasPrefix("019aafba-1800-7"))  // 1763884800000 ms = 0x019aafba1800
+        let parts = first.split(separator: "-").map(\.count)
+        #expect(parts == [8, 4, 4, 4, 12])
+        #expect("89ab".contains(first[first.index(first.startIndex, offsetBy: 19)]))
+        #expect(UUID(uuidString: first) != nil)
+    }
+}
