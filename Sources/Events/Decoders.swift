@@ -52,13 +52,10 @@ public enum DeliveryDecoder {
             guard tag != nil || digest != nil else {
                 return ignore("\(registry)/\(repository): no tag and no valid digest, nothing addressable")
             }
-            guard (try? ImageName(parsing: "\(registry)/\(repository.lowercased())")) != nil else {
-                return ignore("\(registry)/\(repository) is not a valid image name")
-            }
-            events.append(
-                ImageEvent(
-                    registry: registry, repository: repository.lowercased(), tag: tag, digest: digest, source: source,
-                    deliveryID: deliveryID))
+            let event = ImageEvent(
+                registry: registry, repository: repository.lowercased(), tag: tag, digest: digest, source: source, deliveryID: deliveryID)
+            guard event.image != nil else { return ignore("\(registry)/\(repository) is not a valid image name") }
+            events.append(event)
         }
 
         mutating func ignore(_ reason: String) { ignored.append(reason) }

@@ -22,10 +22,12 @@ public struct ImageEvent: Sendable, Hashable, CustomStringConvertible {
         self.digest = digest
         self.source = source
         self.deliveryID = deliveryID
+        image = try? ImageName(parsing: "\(registry)/\(repository)")
     }
 
-    /// The normalised image name (nil when registry/repository do not form a valid one).
-    public var image: ImageName? { try? ImageName(parsing: "\(registry)/\(repository)") }
+    /// The normalised image name (nil when registry/repository do not form a valid one),
+    /// parsed once when the event is made.
+    public let image: ImageName?
 
     public var description: String {
         "\(registry)/\(repository)\(tag.map { ":\($0)" } ?? "")\(digest.map { "@\($0)" } ?? "")"

@@ -7,15 +7,17 @@ final class ServerContext: Sendable {
     let listener: Int32
     let settings: HTTPServerSettings
     let immediate: ImmediateHandler?
+    let deferred: DeferredHandler?
     let handler: @Sendable (HTTPServerRequest) async -> HTTPServerResponse
     let executor: HandlerExecutor
     let active = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
 
     init(
-        listener: Int32, settings: HTTPServerSettings, immediate: ImmediateHandler?,
+        listener: Int32, settings: HTTPServerSettings, immediate: ImmediateHandler?, deferred: DeferredHandler?,
         handler: @escaping @Sendable (HTTPServerRequest) async -> HTTPServerResponse, executor: HandlerExecutor
     ) {
+        self.deferred = deferred
         self.listener = listener
         self.settings = settings
         self.immediate = immediate
@@ -26,8 +28,8 @@ final class ServerContext: Sendable {
 
 /// One epoll event loop on a thread of its own: accepts connections (the listening socket is
 /// shared by every loop, `EPOLLEXCLUSIVE`), reads and parses without blocking, answers
-/// immediate routes inline and hands the rest to the async handler, whose answer comes back
-/// through the loop's inbox (an `eventfd` wakes the loop). Writes are one `send` per response,
+/// immediate routes inline, offers the rest to the deferred handler and then to the async
+/// handler; their answers come back through the loop's inbox (an `eventfd` wakes the loop). Writes are one `send` per response,
 /// with the rest kept until the socket takes it. Deadlines are checked every 100 ms.
 final class EventLoop: @unchecked Sendable {  // loop state is touched only by the loop's thread; other threads use `inbox` and `wake`
     private let server: ServerContext
@@ -217,11 +219,15 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
         connection.busy = true
         setInterest(connection, 0)  // pipelined bytes wait in the kernel until this answer is out
         let (socket, serial, handler) = (connection.socket, connection.serial, server.handler)
-        Task(executorPreference: server.executor) { [self] in
-            let response = await handler(request)
-            inbox.withLock { $0.append(Completion(socket: socket, serial: serial, response: response, keepAlive: keepAlive)) }
-            poke()
+        let respond: @Sendable (HTTPServerResponse) -> Void = { [self] response in
+            let first = inbox.withLock { inbox in
+                inbox.append(Completion(socket: socket, serial: serial, response: response, keepAlive: keepAlive))
+                return inbox.count == 1
+            }
+            if first { poke() }  // the loop takes the whole inbox when it wakes
         }
+        if let deferred = server.deferred, deferred(request, respond) { return }
+        Task(executorPreference: server.executor) { respond(await handler(request)) }
     }
 
     private func deliverCompletions() {

@@ -31,6 +31,11 @@ public typealias HTTPHandler = @Sendable (HTTPServerRequest) async -> HTTPServer
 /// handler. Only for cheap work that never blocks (`GET /healthz`).
 public typealias ImmediateHandler = @Sendable (HTTPServerRequest) -> HTTPServerResponse?
 
+/// Takes a request to answer later through `respond` (exactly once, from any thread), without
+/// a task; returns false to pass it to the async handler. For answers that wait on work with a
+/// completion of its own (a journal write), so no thread waits and no task is scheduled.
+public typealias DeferredHandler = @Sendable (HTTPServerRequest, _ respond: @escaping @Sendable (HTTPServerResponse) -> Void) -> Bool
+
 /// imagebump's HTTP/1.1 server over POSIX sockets: epoll event loops (one per core by
 /// default) that accept, read, parse and write without blocking; async handlers run on a
 /// small executor of their own. `TCP_NODELAY`, one write per response, keep-alive and
@@ -45,7 +50,7 @@ public final class HTTPServer: Sendable {
     /// Binds and listens; call ``start()`` to accept.
     public init(
         settings: HTTPServerSettings, logger: Logger = Logger(label: "imagebump.http"), immediate: ImmediateHandler? = nil,
-        handler: @escaping HTTPHandler
+        deferred: DeferredHandler? = nil, handler: @escaping HTTPHandler
     ) throws(HTTPServerError) {
         self.logger = logger
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
@@ -73,7 +78,7 @@ public final class HTTPServer: Sendable {
         port = Int(UInt16(bigEndian: address.sin_port))
         let cores = ProcessInfo.processInfo.activeProcessorCount
         context = ServerContext(
-            listener: socket, settings: settings, immediate: immediate, handler: handler,
+            listener: socket, settings: settings, immediate: immediate, deferred: deferred, handler: handler,
             executor: HandlerExecutor(threads: max(2, cores)))
         var loops: [EventLoop] = []
         for _ in 0..<(settings.eventLoops > 0 ? settings.eventLoops : max(1, cores)) {

@@ -31,7 +31,7 @@ public struct ReceiverSettings: Sendable {
 public struct IntakeRouter: Sendable {
     let receivers: [String: ReceiverSettings]
     let journal: Journal
-    let accepted: @Sendable (String, ImageEvent) async -> Void
+    let accepted: @Sendable (String, ImageEvent) -> Void
     let isRouted: @Sendable (ImageEvent) -> Bool
     let readiness: Readiness
     let metrics: ServiceMetrics
@@ -41,7 +41,7 @@ public struct IntakeRouter: Sendable {
     /// takes is journaled as ignored at once and not handed to `accepted`.
     public init(
         receivers: [ReceiverSettings], journal: Journal, readiness: Readiness? = nil, metrics: ServiceMetrics = .disabled,
-        isRouted: @escaping @Sendable (ImageEvent) -> Bool = { _ in true }, accepted: @escaping @Sendable (String, ImageEvent) async -> Void
+        isRouted: @escaping @Sendable (ImageEvent) -> Bool = { _ in true }, accepted: @escaping @Sendable (String, ImageEvent) -> Void
     ) {
         self.isRouted = isRouted
         self.receivers = Dictionary(receivers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -62,10 +62,38 @@ public struct IntakeRouter: Sendable {
 
     static let healthy = HTTPServerResponse.json(200, ["status": "ok"])
 
+    /// Takes deliveries (`POST /hooks/…`, `POST /v1/events`) without a task: `respond` is called
+    /// once the journal has the events on disk (on the journal's thread), or at once for a
+    /// rejected one. False for every other request, which ``handle(_:)`` answers.
+    public func deliver(_ request: HTTPServerRequest, respond: @escaping @Sendable (HTTPServerResponse) -> Void) -> Bool {
+        let parts = request.path.split(separator: "/").map(String.init)
+        guard request.method == "POST", let (receiver, token) = deliveryReceiver(parts) else { return false }
+        let start = ContinuousClock.now
+        receive(request, receiver, pathToken: token) { response in
+            measure(parts, response, since: start)
+            respond(response)
+        }
+        return true
+    }
+
     public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
         let start = ContinuousClock.now
         let parts = request.path.split(separator: "/").map(String.init)
         let response = await route(request, parts)
+        measure(parts, response, since: start)
+        return response
+    }
+
+    /// The receiver a delivery path names, and the URL token after it.
+    private func deliveryReceiver(_ parts: [String]) -> (ReceiverSettings, String?)? {
+        switch (parts.first, parts.count) {
+        case ("hooks", 2), ("hooks", 3): receivers[parts[1]].map { ($0, parts.count == 3 ? parts[2] : nil) }
+        case ("v1", 2) where parts[1] == "events": genericReceiver.map { ($0, nil) }
+        default: nil
+        }
+    }
+
+    private func measure(_ parts: [String], _ response: HTTPServerResponse, since start: ContinuousClock.Instant) {
         let name =
             switch (parts.first, parts.count) {
             case ("healthz", 1), ("readyz", 1), ("metrics", 1): parts[0]
@@ -75,7 +103,13 @@ public struct IntakeRouter: Sendable {
             }
         metrics.count("imagebump_http_requests_total", [("route", name), ("status", "\(response.status)")])
         metrics.time("imagebump_http_request_duration_seconds", [("route", name)], since: start)
-        return response
+    }
+
+    /// Waits for ``receive(_:_:pathToken:respond:)``'s answer.
+    private func receive(_ request: HTTPServerRequest, _ receiver: ReceiverSettings, pathToken: String?) async -> HTTPServerResponse {
+        await withCheckedContinuation { continuation in
+            receive(request, receiver, pathToken: pathToken) { continuation.resume(returning: $0) }
+        }
     }
 
     private func route(_ request: HTTPServerRequest, _ parts: [String]) async -> HTTPServerResponse {
@@ -126,46 +160,57 @@ public struct IntakeRouter: Sendable {
         return response
     }
 
-    private func receive(_ request: HTTPServerRequest, _ receiver: ReceiverSettings, pathToken: String?) async -> HTTPServerResponse {
+    /// Authenticates, decodes and journals a delivery; answers 202 once every event is durable
+    /// (then hands the new, routed ones to the workers, in arrival order), 200 for ignored
+    /// deliveries, 401/400 for rejected ones and 503 when the journal cannot write.
+    private func receive(
+        _ request: HTTPServerRequest, _ receiver: ReceiverSettings, pathToken: String?,
+        respond: @escaping @Sendable (HTTPServerResponse) -> Void
+    ) {
         let headers = Dictionary(request.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
         guard
             ReceiverAuthentication.verify(
                 receiver.type, secret: receiver.secret, headers: headers, body: request.body, pathToken: pathToken)
         else {
             metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "unauthorized")])
-            return .error(401, "unauthorized", "the delivery's token or signature does not match receiver \(receiver.name)")
+            return respond(.error(401, "unauthorized", "the delivery's token or signature does not match receiver \(receiver.name)"))
         }
         let decoded: DecodedDelivery
         do { decoded = try DeliveryDecoder.decode(receiver.type, headers: headers, body: request.body, context: receiver.context) } catch {
             metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "undecodable")])
-            return .error(400, "undecodable payload", error.reason)
+            return respond(.error(400, "undecodable payload", error.reason))
         }
-        switch decoded {
-        case .ignored(let reason):
-            metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "ignored")])
-            return .json(200, ["ignored": reason])
-        case .accepted(let events):
-            var answers: [[String: Any]] = []
-            for event in events {
-                do {
-                    let routed = isRouted(event)
-                    let (id, duplicate) = try await journal.record(
-                        event, ignoredBecause: routed ? nil : "no target is configured for \(event.registry)/\(event.repository)")
-                    if !routed, !duplicate { metrics.count("imagebump_events_finished_total", [("status", "ignored")]) }
-                    metrics.count(
-                        "imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", duplicate ? "duplicate" : "accepted")])
-                    if !duplicate, routed {
-                        // Durable already: the workers take it from here (and after a crash, recovery does),
-                        // queued before the answer so that events keep the order they arrived in.
-                        await accepted(id, event)
-                    }
-                    answers.append(["id": id, "image": event.description, "duplicate": duplicate, "status": "/v1/events/\(id)"])
-                } catch {
-                    return .error(
-                        503, "journal unavailable", "the event could not be stored durably: \(error.message); the sender should retry")
-                }
+        guard case .accepted(let events) = decoded else {
+            if case .ignored(let reason) = decoded {
+                metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "ignored")])
+                respond(.json(200, ["ignored": reason]))
             }
-            return .json(202, ["events": answers])
+            return
+        }
+        let routed = events.map(isRouted)
+        let items = zip(events, routed).map { event, routed in
+            (event: event, ignoredBecause: routed ? nil : "no target is configured for \(event.registry)/\(event.repository)")
+        }
+        let (metrics, accepted) = (self.metrics, self.accepted)
+        journal.record(items) { result in
+            let recorded: [(id: String, duplicate: Bool)]
+            switch result {
+            case .success(let value): recorded = value
+            case .failure(let error):
+                return respond(
+                    .error(503, "journal unavailable", "the event could not be stored durably: \(error.message); the sender should retry"))
+            }
+            var answers: [[String: Any]] = []
+            for ((event, routed), (id, duplicate)) in zip(zip(events, routed), recorded) {
+                if !routed, !duplicate { metrics.count("imagebump_events_finished_total", [("status", "ignored")]) }
+                metrics.count(
+                    "imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", duplicate ? "duplicate" : "accepted")])
+                // Durable already: the workers take it from here (after a crash, recovery does),
+                // queued before the answer so that events keep the order they arrived in.
+                if !duplicate, routed { accepted(id, event) }
+                answers.append(["id": id, "image": event.description, "duplicate": duplicate, "status": "/v1/events/\(id)"])
+            }
+            respond(.json(202, ["events": answers]))
         }
     }
 
@@ -184,7 +229,7 @@ public struct IntakeRouter: Sendable {
                 return .error(409, "not retryable", "event \(id) is \(event.status.rawValue); only failed or ignored events are retried")
             }
             try await journal.update(id, status: .received, detail: "retry requested")
-            await accepted(id, event.imageEvent)
+            accepted(id, event.imageEvent)
             return .json(202, ["id": id, "status": "/v1/events/\(id)"])
         } catch {
             return .error(503, "journal unavailable", error.message)

@@ -46,7 +46,15 @@ public final class Journal: Sendable {
         let done: @Sendable (Result<any Sendable, SQLiteError>) -> Void
     }
 
+    /// A finished job's answer, waiting for the completion thread.
+    private struct Finished: Sendable {
+        let done: @Sendable (Result<any Sendable, SQLiteError>) -> Void
+        let result: Result<any Sendable, SQLiteError>
+    }
+
     private let queue = Mutex<[Job]>([])
+    private let completions = Mutex<[Finished]>([])
+    private let completionsReady = DispatchSemaphore(value: 0)
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
     private let commits = Atomic<Int>(0)
@@ -76,6 +84,18 @@ public final class Journal: Sendable {
             """)
         let statements = try Statements(database)
         let box = DatabaseBox(database: database, statements: statements)
+        Thread.detachNewThread { [self] in
+            Thread.current.name = "journal-done"
+            while true {
+                completionsReady.wait()
+                let finished = completions.withLock { pending in
+                    defer { pending.removeAll(keepingCapacity: true) }
+                    return pending
+                }
+                if finished.isEmpty, stopped.load(ordering: .relaxed) { return }
+                for item in finished { item.done(item.result) }
+            }
+        }
         Thread.detachNewThread { [self] in
             Thread.current.name = "journal"  // as top -H and perf show it
             writerLoop(box)
@@ -111,7 +131,10 @@ public final class Journal: Sendable {
                 return queue
             }
             if jobs.isEmpty {
-                if stopped.load(ordering: .relaxed) { return }
+                if stopped.load(ordering: .relaxed) {
+                    completionsReady.signal()  // lets the completion thread end too
+                    return
+                }
                 continue
             }
             var results: [Result<any Sendable, SQLiteError>] = []
@@ -128,7 +151,10 @@ public final class Journal: Sendable {
                 try? box.database.execute("ROLLBACK")
                 results = jobs.map { _ in .failure(error) }
             }
-            for (job, result) in zip(jobs, results) { job.done(result) }
+            // Answered from another thread, so the next transaction starts at once.
+            let finished = zip(jobs, results).map { job, result in Finished(done: job.done, result: result) }
+            completions.withLock { $0.append(contentsOf: finished) }
+            completionsReady.signal()
         }
     }
 
@@ -161,32 +187,67 @@ public final class Journal: Sendable {
     ) {
         let window = deduplicationWindow
         return try await submit { _, statements throws(SQLiteError) in
-            if let delivery = event.deliveryID,
-                let existing = try statements.byDelivery.run([.text(event.source), .text(delivery)]).first?.first?.text
-            {
-                return (existing, true)
-            }
-            let since = Int64(now.timeIntervalSince1970 - window)
-            if let existing = try statements.byImage.run([
-                .text(event.registry), .text(event.repository), SQLiteValue(event.tag), SQLiteValue(event.digest?.description),
-                .integer(since),
-            ]).first?.first?.text {
-                return (existing, true)
-            }
-            let id = EventID.make(now)
-            let at = Timestamp.iso8601(now)
-            try statements.insert.run([
-                .text(id), .text(at), .integer(Int64(now.timeIntervalSince1970)), .text(event.source), SQLiteValue(event.deliveryID),
-                .text(event.registry),
-                .text(event.repository), SQLiteValue(event.tag), SQLiteValue(event.digest?.description),
-                .text((ignoredBecause == nil ? EventStatus.received : .ignored).rawValue),
-            ])
-            // The first step, "received", is the event row itself (one row less per event).
-            if let ignoredBecause {
-                try statements.step.run([.text(id), .text(at), .text(EventStatus.ignored.rawValue), .text(ignoredBecause)])
-            }
-            return (id, false)
+            try Self.insert(event, ignoredBecause: ignoredBecause, now: now, window: window, statements)
         }
+    }
+
+    /// Records several events (see ``record(_:ignoredBecause:now:)``) in one transaction and
+    /// calls `completion` on the journal's thread once they are on disk, without a task: the
+    /// HTTP server's event loop answers from there.
+    public func record(
+        _ events: [(event: ImageEvent, ignoredBecause: String?)], now: Date = Date(),
+        completion: @escaping @Sendable (Result<[(id: String, duplicate: Bool)], SQLiteError>) -> Void
+    ) {
+        let window = deduplicationWindow
+        let job = Job(
+            work: { _, statements throws(SQLiteError) in
+                var recorded: [(id: String, duplicate: Bool)] = []
+                for item in events {
+                    recorded.append(try Self.insert(item.event, ignoredBecause: item.ignoredBecause, now: now, window: window, statements))
+                }
+                return recorded
+            },
+            done: { result in
+                completion(
+                    result.flatMap { value in
+                        guard let recorded = value as? [(id: String, duplicate: Bool)] else {
+                            return .failure(SQLiteError(code: -1, operation: "journal", message: "unexpected result type"))
+                        }
+                        return .success(recorded)
+                    })
+            })
+        queue.withLock { $0.append(job) }
+        wake.signal()
+    }
+
+    private static func insert(
+        _ event: ImageEvent, ignoredBecause: String?, now: Date, window: TimeInterval, _ statements: Statements
+    ) throws(SQLiteError) -> (id: String, duplicate: Bool) {
+        if let delivery = event.deliveryID,
+            let existing = try statements.byDelivery.run([.text(event.source), .text(delivery)]).first?.first?.text
+        {
+            return (existing, true)
+        }
+        let since = Int64(now.timeIntervalSince1970 - window)
+        if let existing = try statements.byImage.run([
+            .text(event.registry), .text(event.repository), SQLiteValue(event.tag), SQLiteValue(event.digest?.description),
+            .integer(since),
+        ]).first?.first?.text {
+            return (existing, true)
+        }
+        let id = EventID.make(now)
+        let at = Timestamp.iso8601(now)
+        try statements.insert.run([
+            .text(id), .text(at), .integer(Int64(now.timeIntervalSince1970)), .text(event.source), SQLiteValue(event.deliveryID),
+            .text(event.registry),
+            .text(event.repository), SQLiteValue(event.tag), SQLiteValue(event.digest?.description),
+            .text((ignoredBecause == nil ? EventStatus.received : .ignored).rawValue),
+        ])
+        // The first step, "received", is the event row itself (one row less per event).
+        if let ignoredBecause {
+            try statements.step.run([.text(id), .text(at), .text(EventStatus.ignored.rawValue), .text(ignoredBecause)])
+        }
+        return (id, false)
     }
 
     /// Moves an event on, recording the step with its detail.

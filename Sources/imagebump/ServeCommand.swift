@@ -67,7 +67,11 @@ struct ServeCommand: AsyncParsableCommand {
         settings.maximumConnections = configuration.server.maximumConnections
         settings.headerTimeout = .seconds(configuration.server.headerTimeoutSeconds)
         let server: HTTPServer
-        do { server = try HTTPServer(settings: settings, logger: logger, immediate: router.immediate) { await router.handle($0) } } catch {
+        do {
+            server = try HTTPServer(settings: settings, logger: logger, immediate: router.immediate, deferred: router.deliver) {
+                await router.handle($0)
+            }
+        } catch {
             FileHandle.standardError.write(Data("cannot listen: \(error)\n".utf8))
             throw ExitCode.failure
         }
@@ -79,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice("stopping: finishing the work in flight")
         server.shutdown(within: .seconds(10))
         await dispatcher.drain()
+        logger.notice("stopped", metadata: ["journal.transactions": "\(journal.commitCount)"])
         journal.close()
     }
 

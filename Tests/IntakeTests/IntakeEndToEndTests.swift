@@ -44,7 +44,7 @@ import Testing
                 isRouted: dispatcher.routes, accepted: { id, event in dispatcher.submit(id, event) })
             var settings = HTTPServerSettings()
             settings.port = 0
-            server = try HTTPServer(settings: settings, immediate: router.immediate) { await router.handle($0) }
+            server = try HTTPServer(settings: settings, immediate: router.immediate, deferred: router.deliver) { await router.handle($0) }
             server.start()
         }
 
