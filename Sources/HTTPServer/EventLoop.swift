@@ -183,6 +183,9 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
                 return drop(connection)
             }
         }
+        if connection.busy, connection.parser.bufferedBytes > server.settings.limits.maximumBodyBytes {
+            setInterest(connection, 0)  // enough pipelined bytes held; the rest waits in the kernel until the answer is out
+        }
         process(connection)
     }
 
@@ -217,7 +220,6 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
             return answer(connection, response, keepAlive: keepAlive)
         }
         connection.busy = true
-        setInterest(connection, 0)  // pipelined bytes wait in the kernel until this answer is out
         let (socket, serial, handler) = (connection.socket, connection.serial, server.handler)
         let respond: @Sendable (HTTPServerResponse) -> Void = { [self] response in
             let first = inbox.withLock { inbox in
@@ -278,7 +280,7 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
         connection.outbox.removeFirst(sent)
         guard connection.outbox.isEmpty else { return }
         if connection.closeWhenWritten { return drop(connection) }
-        setInterest(connection, connection.busy ? 0 : UInt32(EPOLLIN.rawValue))
+        setInterest(connection, UInt32(EPOLLIN.rawValue))
         process(connection)
     }
 
