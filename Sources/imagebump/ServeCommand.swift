@@ -4,6 +4,7 @@ import Dispatch
 import Events
 import Foundation
 import Git
+import HTTPClient
 import HTTPServer
 import ImageReference
 import Intake
@@ -81,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice("serving", metadata: ["http.port": "\(server.port)", "receivers": "\(receivers.map(\.name).joined(separator: ","))"])
         await Self.waitForTermination()
         logger.notice("stopping: finishing the work in flight")
-        server.shutdown(within: .seconds(10))
+        await runBlocking { server.shutdown(within: .seconds(10)) }  // it waits; not on a shared thread
         await dispatcher.drain()
         logger.notice("stopped", metadata: ["journal.transactions": "\(journal.commitCount)"])
         journal.close()
