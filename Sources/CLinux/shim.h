@@ -2,16 +2,17 @@
 // on x86_64, so Swift never touches it: these helpers copy its two fields in and out.
 #ifndef IMAGEBUMP_CLINUX_SHIM_H
 #define IMAGEBUMP_CLINUX_SHIM_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
-/// accept4 (a GNU extension): the new socket is non-blocking and closed on exec.
+// glibc declares accept4 only under _GNU_SOURCE, which would change other system headers'
+// definitions in this module and clash with Glibc's and Dispatch's modules: declared here.
+extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+
+/// accept4: the new socket is non-blocking and closed on exec.
 static inline int imagebump_accept_nonblocking(int listener) {
     return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
