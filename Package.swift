@@ -38,6 +38,7 @@ let package = Package(
             ]),
         // Domain: pure, no I/O.
         .target(name: "ImageReference"),
+        .target(name: "Policy"),
         .target(
             name: "Manifests",
             dependencies: ["ImageReference", .product(name: "Yams", package: "Yams")]
@@ -68,6 +69,9 @@ let package = Package(
         ),
 
         // Tests mirror Sources/.
+        .testTarget(
+            name: "PolicyTests", dependencies: ["Policy", .product(name: "PropertyBased", package: "swift-property-based")],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "ImageReferenceTests",
             dependencies: ["ImageReference", .product(name: "PropertyBased", package: "swift-property-based")]
