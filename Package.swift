@@ -52,7 +52,7 @@ let package = Package(
             dependencies: ["Git", "Forge", "HTTPClient", "Manifests", "ImageReference", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Configuration",
-            dependencies: ["ImageReference", "Manifests", .product(name: "Yams", package: "Yams")]
+            dependencies: ["ImageReference", "Manifests", "Policy", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "AppLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // The command line: wiring only.

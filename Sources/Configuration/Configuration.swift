@@ -1,6 +1,7 @@
 import Foundation
 import ImageReference
 import Manifests
+import Policy
 
 /// imagebump's whole configuration, as read from one YAML file (`config/imagebump.yaml` is the
 /// documented example). Defaults live here and nowhere else.
@@ -205,4 +206,11 @@ public struct ImageSettings: Sendable, Hashable {
     public var targets: [String] = []
     /// Flux image policies (`namespace:policy`) that stand for this image in marker comments.
     public var fluxPolicies: [String] = []
+    /// Which tags the image's targets take (any tag, never a lower one, by default).
+    public var policy = TagPolicy.any
+    /// Per-target overrides of ``policy``.
+    public var targetPolicies: [String: TagPolicy] = [:]
+
+    /// The policy that applies to the image in one target.
+    public func policy(for target: String) -> TagPolicy { targetPolicies[target] ?? policy }
 }

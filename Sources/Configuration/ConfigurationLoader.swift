@@ -240,7 +240,9 @@ struct ConfigurationLoader {
     }
 
     private mutating func readImage(_ node: Node, _ path: String) {
-        guard let fields = reader.mapping(node, path, known: ["name", "targets", "fluxPolicies"]) else { return }
+        guard let fields = reader.mapping(node, path, known: ["name", "targets", "fluxPolicies", "policy", "targetPolicies"]) else {
+            return
+        }
         guard let nameNode = fields["name"]?.value, let text = reader.string(nameNode, "\(path).name") else {
             return reader.report(node, "\(path).name", "every image needs a name such as ghcr.io/acme/api")
         }
@@ -261,6 +263,8 @@ struct ConfigurationLoader {
                 }
             }
         }
+        if let node = fields["policy"]?.value, let policy = readPolicy(node, "\(path).policy") { image.policy = policy }
+        if let node = fields["targetPolicies"]?.value { image.targetPolicies = readTargetPolicies(node, "\(path).targetPolicies") }
         configuration.images.append(image)
         nodes["image:\(configuration.images.count - 1)"] = (nameNode, "\(path).name")
         if let list = fields["fluxPolicies"] {
@@ -288,6 +292,13 @@ extension ConfigurationLoader {
                 report(
                     "image-targets:\(index)",
                     "no target is named \"\(name)\"; known targets are \(targetNames.sorted().joined(separator: ", "))")
+            }
+            let ownTargets = image.targets.isEmpty ? targetNames : Set(image.targets)
+            for name in image.targetPolicies.keys.sorted() where !ownTargets.contains(name) {
+                report(
+                    "target-policy:images[\(index)].targetPolicies.\(name)",
+                    "\(image.name) does not go to a target named \"\(name)\"; its targets are \(ownTargets.sorted().joined(separator: ", "))"
+                )
             }
         }
         var policyOwners: [String: ImageName] = [:]

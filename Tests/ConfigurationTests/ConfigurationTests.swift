@@ -20,13 +20,18 @@ import Testing
         #expect(configuration.log.format == .logfmt)
     }
 
-    @Test func everyProblemIsReportedWithFileLineKeyAndFix() throws {
-        let text = try String(contentsOf: Self.fixtures.appendingPathComponent("invalid.yaml"), encoding: .utf8)
-        let expected = try String(contentsOf: Self.fixtures.appendingPathComponent("invalid.expected"), encoding: .utf8)
-        #expect(throws: ConfigError.self) { try Configuration.parse(text, file: "invalid.yaml") }
+    @Test(arguments: ["invalid", "invalid-policy"])
+    func everyProblemIsReportedWithFileLineKeyAndFix(_ name: String) throws {
+        let text = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).yaml"), encoding: .utf8)
+        let expected = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).expected"), encoding: .utf8)
+        #expect(throws: ConfigError.self) { try Configuration.parse(text, file: "\(name).yaml") }
         do {
-            _ = try Configuration.parse(text, file: "invalid.yaml")
+            _ = try Configuration.parse(text, file: "\(name).yaml")
         } catch {
+            if ProcessInfo.processInfo.environment["IMAGEBUMP_UPDATE_GOLDEN"] != nil {
+                try (error.description + "\n").write(
+                    to: Self.fixtures.appendingPathComponent("\(name).expected"), atomically: true, encoding: .utf8)
+            }
             #expect(error.description + "\n" == expected)
             #expect(!error.description.contains("hunter2"), "a secret value leaked into a message")
         }

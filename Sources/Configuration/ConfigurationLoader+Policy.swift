@@ -1,0 +1,62 @@
+import Policy
+import Yams
+
+/// Reading tag policies: `images[].policy` and `images[].targetPolicies.TARGET`.
+extension ConfigurationLoader {
+    static let policyKeys = ["semver", "prerelease", "pattern", "extract", "order", "ignore", "digest"]
+
+    /// A policy mapping: `{semver: "^1.4"}`, `{pattern: '^main-(?P<ts>[0-9]+)$', order: numerical}`,
+    /// with `ignore: [globs]`, `digest: keep|pin|only` and `prerelease: true|false` (semver).
+    mutating func readPolicy(_ node: Node, _ path: String) -> TagPolicy? {
+        guard let fields = reader.mapping(node, path, known: Self.policyKeys) else { return nil }
+        var policy = TagPolicy()
+        if fields["semver"] != nil, fields["pattern"] != nil {
+            reader.report(node, path, "a policy has either semver or pattern, not both")
+            return nil
+        }
+        var includePrerelease = false
+        if let value = fields["prerelease"]?.value {
+            if case .scalar(let scalar) = value, ["true", "false"].contains(scalar.string) {
+                includePrerelease = scalar.string == "true"
+            } else {
+                reader.report(value, "\(path).prerelease", "expected true or false")
+            }
+        }
+        if let node = fields["semver"]?.value, let text = reader.string(node, "\(path).semver") {
+            do { policy.filter = .semver(try SemverRange(text), includePrerelease: includePrerelease) } catch {
+                reader.report(node, "\(path).semver", error.detail)
+            }
+        }
+        if let node = fields["pattern"]?.value, let text = reader.string(node, "\(path).pattern") {
+            let extract = fields["extract"].flatMap { reader.string($0.value, "\(path).extract") }
+            let order = fields["order"].flatMap { reader.choice($0.value, "\(path).order", as: TagPolicy.Ordering.self) } ?? .numerical
+            do { policy.filter = .pattern(try TagPattern(text, group: extract), order) } catch {
+                reader.report(error.field == "extract" ? fields["extract"]?.value ?? node : node, "\(path).\(error.field)", error.detail)
+            }
+        } else {
+            for key in ["extract", "order"] where fields[key] != nil {
+                reader.report(fields[key]?.value, "\(path).\(key)", "\(key) belongs to a pattern policy; add pattern: with a named capture")
+            }
+        }
+        if let list = fields["ignore"] { policy.ignore = reader.strings(list.value, "\(path).ignore").map(\.0) }
+        if let node = fields["digest"]?.value, let mode = reader.choice(node, "\(path).digest", as: TagPolicy.DigestMode.self) {
+            policy.digest = mode
+        }
+        return policy
+    }
+
+    /// `targetPolicies: {prd: {semver: "~1.4.0"}}`: per-target overrides of the image's policy.
+    mutating func readTargetPolicies(_ node: Node, _ path: String) -> [String: TagPolicy] {
+        guard case .mapping(let mapping) = node else {
+            reader.report(node, path, "expected a mapping of target name → policy, e.g. {prd: {semver: \"~1.4.0\"}}")
+            return [:]
+        }
+        var policies: [String: TagPolicy] = [:]
+        for (key, value) in mapping {
+            guard let target = key.string else { continue }
+            if let policy = readPolicy(value, "\(path).\(target)") { policies[target] = policy }
+            nodes["target-policy:\(path).\(target)"] = (key, "\(path).\(target)")
+        }
+        return policies
+    }
+}
