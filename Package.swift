@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "imagebump",
             dependencies: [
-                "ImageReference", "Manifests", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git", "Forge", "HTTPClient",
+                "ImageReference", "Manifests", "Policy", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git", "Forge", "HTTPClient",
                 "HTTPServer", "Intake", "Journal", "Events",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -89,6 +89,21 @@ import Testing
         #expect(valid.stdout == "../../../config/imagebump.yaml: valid (2 repos, 3 targets, 2 images)\n")
     }
 
+    @Test func policyTestExplainsEachTagPerTarget() throws {
+        let result = try run(
+            [
+                "policy", "test", "ghcr.io/acme/api", "1.4.3", "1.5.0", "1.4.10", "latest", "1.5.0-rc.1", "--config",
+                "../../../config/imagebump.yaml",
+            ],
+            in: Self.fixtures)
+        #expect(result.status == 0)
+        #expect(result.stdout == (try fixture("policy-test-api.txt")))
+        let unknown = try run(
+            ["policy", "test", "ghcr.io/acme/nope", "1.0", "--config", "../../../config/imagebump.yaml"], in: Self.fixtures)
+        #expect(unknown.status == 1)
+        #expect(unknown.stdout == "ghcr.io/acme/nope: no image with this name is configured; events for it are ignored\n")
+    }
+
     @Test func jsonLogsOnRequest() throws {
         let result = try run(["scan", "--all", "--repo", Self.repo.path, "--log-format", "json", "--log-level", "debug"])
         let last = try #require(result.stderr.split(separator: "\n").last)
