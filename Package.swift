@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Events", dependencies: ["ImageReference", "Crypto"]),
         .target(
             name: "Pipeline",
-            dependencies: ["Git", "Forge", "HTTPClient", "Manifests", "ImageReference", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Configuration",
             dependencies: ["ImageReference", "Manifests", "Policy", .product(name: "Yams", package: "Yams")]
@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
-                "Intake", "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Manifests", "Crypto", "TestSupport",
+                "Intake", "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Policy", "Manifests", "Crypto", "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["Fixtures"]),
@@ -112,7 +112,9 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz", "Fixtures"]),
         .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "Crypto", "TestSupport"]),
         .testTarget(
-            name: "PipelineTests", dependencies: ["Pipeline", "Git", "Forge", "HTTPClient", "Manifests", "ImageReference", "TestSupport"],
+            name: "PipelineTests", dependencies: ["Pipeline", "Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "imagebumpTests",

@@ -6,19 +6,30 @@ import Journal
 import Logging
 import Manifests
 import Pipeline
+import Policy
 import Synchronization
 
-/// Where one image goes: a write-back target, its forge (for merge requests) and options.
+/// Where one image goes: a write-back target, its forge (for merge requests), options, and the
+/// tag policy that decides which tags the target takes.
 public struct Route: Sendable {
     public let target: GitTarget
     public let forge: (any Forge)?
     public let options: MergeRequestOptions
+    public let policy: TagPolicy
 
-    public init(target: GitTarget, forge: (any Forge)?, options: MergeRequestOptions) {
+    public init(target: GitTarget, forge: (any Forge)?, options: MergeRequestOptions, policy: TagPolicy = .any) {
         self.target = target
         self.forge = forge
         self.options = options
+        self.policy = policy
     }
+}
+
+/// How one target's part of an event ended.
+enum TargetOutcome: Sendable {
+    case written
+    case skipped(String)
+    case failed(String)
 }
 
 /// Runs accepted events: one serial lane per environment repository (no two writers on one
@@ -45,7 +56,8 @@ public actor Dispatcher {
     }
     private var pending: [String: [Job]] = [:]
     private var lanes: [String: Task<Void, Never>] = [:]
-    private var remaining: [String: (count: Int, failed: [String])] = [:]
+    /// Per event: targets still to finish, targets written, and the reasons of the others.
+    private var remaining: [String: (count: Int, written: Int, failed: [String], skipped: [String])] = [:]
     private let timeFormatter = ISO8601DateFormatter()
 
     public init(
@@ -111,8 +123,23 @@ public actor Dispatcher {
             return
         }
         guard remaining[id] == nil else { return }  // already queued (a retry racing recovery)
-        remaining[id] = (targets.count, [])
+        var taking: [Route] = []
+        var skipped: [String] = []
         for route in targets {
+            if let tag = event.tag, case .rejected(let reason) = route.policy.verdict(tag) {
+                skipped.append("\(route.target.name): skipped: \(reason)")
+            } else {
+                taking.append(route)
+            }
+        }
+        guard !taking.isEmpty else {
+            let detail = skipped.joined(separator: "; ")
+            Task { try? await journal.update(id, status: .skipped, detail: detail) }
+            metrics.count("imagebump_events_finished_total", [("status", "skipped")])
+            return
+        }
+        remaining[id] = (taking.count, 0, [], skipped)
+        for route in taking {
             let repository = route.target.repository
             pending[repository, default: []].append(Job(id: id, request: request, route: route))
             if lanes[repository] == nil {
@@ -161,7 +188,7 @@ public actor Dispatcher {
             for batch in Self.batches(jobs) {
                 metrics.record("imagebump_batch_events", batch.items.reduce(0) { $0 + $1.eventIDs.count })
                 let start = ContinuousClock.now
-                let failure = await run(batch.items, batch.route)
+                let outcome = await run(batch.items, batch.route)
                 let target = batch.route.target.name
                 metrics.time("imagebump_writeback_duration_seconds", [("target", target)], since: start)
                 let winners = Dictionary(batch.items.map { ($0.eventID, $0) }, uniquingKeysWith: { first, _ in first })
@@ -172,7 +199,7 @@ public actor Dispatcher {
                             detail: "\(batch.route.target.name): superseded by \(item.request) (event \(item.eventID)) in the same batch")
                     }
                     for event in item.eventIDs {
-                        await finish(event, failure: failure.map { $0[item.request.image] ?? $0[nil] } ?? nil)
+                        await finish(event, outcome(item.request.image))
                     }
                 }
             }
@@ -180,7 +207,8 @@ public actor Dispatcher {
     }
 
     /// Groups a lane's jobs into write-backs: per target, in arrival order; `commit` targets take
-    /// every image at once, `branch` targets one image per batch. The last request for an image wins.
+    /// every image at once, `branch` targets one image per batch. For one image, the tag its
+    /// policy ranks highest wins (the later one when the policy cannot rank them).
     private static func batches(_ jobs: [Job]) -> [(route: Route, items: [BumpItem])] {
         var result: [(route: Route, items: [BumpItem])] = []
         var slots: [String: Int] = [:]
@@ -189,23 +217,30 @@ public actor Dispatcher {
             let key = target.mode == .commit ? target.name : "\(target.name) \(job.request.image)"
             guard let index = slots[key] else {
                 slots[key] = result.count
-                result.append((job.route, [BumpItem(job.request, eventID: job.id)]))
+                result.append((job.route, [BumpItem(job.request, eventID: job.id, policy: job.route.policy)]))
                 continue
             }
             var items = result[index].items
+            let policy = job.route.policy
             if let same = items.firstIndex(where: { $0.request.image == job.request.image }) {
                 let earlier = items.remove(at: same)
-                items.append(BumpItem(job.request, eventID: job.id, superseded: earlier.eventIDs.filter { $0 != job.id }))
+                if let new = job.request.tag, let old = earlier.request.tag, policy.compare(new, old) == .orderedAscending {
+                    items.append(
+                        BumpItem(earlier.request, eventID: earlier.eventID, superseded: earlier.superseded + [job.id], policy: policy))
+                } else {
+                    items.append(
+                        BumpItem(job.request, eventID: job.id, superseded: earlier.eventIDs.filter { $0 != job.id }, policy: policy))
+                }
             } else {
-                items.append(BumpItem(job.request, eventID: job.id))
+                items.append(BumpItem(job.request, eventID: job.id, policy: policy))
             }
             result[index].items = items
         }
         return result
     }
 
-    /// One write-back; nil on success, else the failure per image (nil key: every image).
-    private func run(_ items: [BumpItem], _ route: Route) async -> [ImageName?: String]? {
+    /// One write-back; the outcome for each image of the batch.
+    private func run(_ items: [BumpItem], _ route: Route) async -> (ImageName) -> TargetOutcome {
         var lastError = ""
         let eventID = items.last?.eventID ?? ""
         for attempt in 1...attempts {
@@ -221,20 +256,21 @@ public actor Dispatcher {
                 metrics.count(
                     "imagebump_writebacks_total",
                     [("target", route.target.name), ("outcome", result.outcome == .pushed ? "pushed" : "up_to_date")])
-                var failures: [ImageName?: String] = [:]
+                var outcomes: [ImageName: TargetOutcome] = [:]
                 for image in result.unreferenced {
-                    failures[image] = "\(route.target.name): no file in \(route.target.location) references \(image)"
+                    outcomes[image] = .failed("\(route.target.name): no file in \(route.target.location) references \(image)")
                 }
-                for item in items where !result.unreferenced.contains(item.request.image) {
+                for (image, reason) in result.skipped { outcomes[image] = .skipped("\(route.target.name): skipped: \(reason)") }
+                for item in items where outcomes[item.request.image] == nil {
                     try? await journal.update(
                         item.eventID, status: .committed,
                         detail: detail + (items.count > 1 ? " (with \(items.count - 1) other images)" : ""),
                         commit: result.commit?.hex, mergeRequestURL: update.mergeRequest?.url)
                 }
-                return failures.isEmpty ? nil : failures
+                return { outcomes[$0] ?? .written }
             } catch let error as WriteBackError where [.noReferences, .branchMissing, .notOurs, .edit, .storage].contains(error.code) {
                 metrics.count("imagebump_writebacks_total", [("target", route.target.name), ("outcome", "failed")])
-                return [nil: "\(route.target.name): \(error.detail)"]  // retrying cannot help
+                return { _ in .failed("\(route.target.name): \(error.detail)") }  // retrying cannot help
             } catch {
                 lastError = "\(route.target.name): \(error)"
                 logger.warning(
@@ -246,21 +282,31 @@ public actor Dispatcher {
             }
         }
         metrics.count("imagebump_writebacks_total", [("target", route.target.name), ("outcome", "failed")])
-        return [nil: lastError]
+        return { [lastError] _ in .failed(lastError) }
     }
 
-    private func finish(_ id: String, failure: String?) async {
+    /// Records one target's outcome; when it was the event's last target, the event's end:
+    /// failed if any target failed, skipped if every target skipped it, else done.
+    private func finish(_ id: String, _ outcome: TargetOutcome) async {
         guard var state = remaining[id] else { return }
         state.count -= 1
-        if let failure { state.failed.append(failure) }
+        switch outcome {
+        case .written: state.written += 1
+        case .skipped(let reason): state.skipped.append(reason)
+        case .failed(let reason): state.failed.append(reason)
+        }
         remaining[id] = state.count == 0 ? nil : state
         guard state.count == 0 else { return }
-        metrics.count("imagebump_events_finished_total", [("status", state.failed.isEmpty ? "done" : "failed")])
-        if state.failed.isEmpty {
-            try? await journal.update(id, status: .done, detail: "every target is up to date")
+        let status: EventStatus
+        let detail: String
+        if !state.failed.isEmpty {
+            (status, detail) = (.failed, state.failed.joined(separator: "; "))
+        } else if state.written > 0 {
+            (status, detail) = (.done, (["every target is up to date"] + state.skipped).joined(separator: "; "))
         } else {
-            try? await journal.update(
-                id, status: .failed, detail: state.failed.joined(separator: "; "), error: state.failed.joined(separator: "; "))
+            (status, detail) = (.skipped, state.skipped.joined(separator: "; "))
         }
+        metrics.count("imagebump_events_finished_total", [("status", status.rawValue)])
+        try? await journal.update(id, status: status, detail: detail, error: status == .failed ? detail : nil)
     }
 }

@@ -7,6 +7,8 @@ import Synchronization
 /// Where an event is in its life.
 public enum EventStatus: String, Sendable, Hashable, CaseIterable {
     case received, committed, done, failed, ignored
+    /// Every target's policy refused the tag (outside its range, or older than what it runs).
+    case skipped
 }
 
 /// An event as the journal keeps it.

@@ -74,7 +74,11 @@ public struct ManifestUpdater: Sendable {
 
     /// Applies `request` to one file. Every edit is verified by extracting again from the new
     /// bytes; a mismatch throws instead of returning text that says something else.
-    public func update(file: String, bytes: [UInt8], request: BumpRequest) throws(UpdateError) -> FileUpdate {
+    /// `veto` may refuse a change to one reference with a reason (a tag policy: "older than
+    /// current 1.4.3"); the reference is then left alone with that reason.
+    public func update(file: String, bytes: [UInt8], request: BumpRequest, veto: (Reference) -> String? = { _ in nil }) throws(UpdateError)
+        -> FileUpdate
+    {
         let references = extractor.extract(file: file, bytes: bytes, image: request.image).references
         var edits: [Range<Int>: [UInt8]] = [:]
         var changes: [Change] = []
@@ -83,7 +87,9 @@ public struct ManifestUpdater: Sendable {
         var expected: [Reference: (String?, Digest?)] = [:]
 
         for reference in references {
-            switch request.decide(reference) {
+            var decision = request.decide(reference)
+            if case .change = decision, let reason = veto(reference) { decision = .leftAlone(reason) }
+            switch decision {
             case .upToDate:
                 upToDate.append(reference)
                 expected[reference] = (reference.tag, reference.digest)

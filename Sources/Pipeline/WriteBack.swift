@@ -3,6 +3,7 @@ import Git
 import ImageReference
 import Logging
 import Manifests
+import Policy
 
 /// What a bump of one target did.
 public struct WriteBackResult: Sendable {
@@ -27,6 +28,9 @@ public struct WriteBackResult: Sendable {
     public let attempts: Int
     /// Images of the batch that no file of the target references (their events failed here).
     public var unreferenced: [ImageName] = []
+    /// Images of the batch whose policy refused every change, with the reason ("older than
+    /// current 1.4.3"): their events are skipped here.
+    public var skipped: [ImageName: String] = [:]
 }
 
 /// One image's update in a batch, and the events it answers: the event that asked for this
@@ -35,11 +39,14 @@ public struct BumpItem: Sendable, Hashable {
     public let request: BumpRequest
     public let eventID: String
     public let superseded: [String]
+    /// Ranks tags: a reference is never moved to a tag ranking below its current one.
+    public let policy: TagPolicy
 
-    public init(_ request: BumpRequest, eventID: String, superseded: [String] = []) {
+    public init(_ request: BumpRequest, eventID: String, superseded: [String] = [], policy: TagPolicy = .any) {
         self.request = request
         self.eventID = eventID
         self.superseded = superseded
+        self.policy = policy
     }
 
     /// Every event this item answers, oldest first.
@@ -132,17 +139,17 @@ public struct WriteBack: Sendable {
                     changes: [], updates: [], attempts: attempt)
             }
             let edit = try timed("edit", target) { () throws(WriteBackError) in
-                try self.edit(repository, base: base, requests: pending.map(\.request), target: target)
+                try self.edit(repository, base: base, items: pending, target: target)
             }
             if edit.updates.allSatisfy({ !$0.isChanged }) {
                 return WriteBackResult(
                     outcome: .upToDate, target: target.name, branch: destination, commit: base, changes: [], updates: [], attempts: attempt,
-                    unreferenced: edit.unreferenced)
+                    unreferenced: edit.unreferenced, skipped: edit.skipped)
             }
             if dryRun {
                 return WriteBackResult(
                     outcome: .dryRun, target: target.name, branch: destination, commit: nil, changes: edit.changes, updates: edit.updates,
-                    attempts: attempt, unreferenced: edit.unreferenced)
+                    attempts: attempt, unreferenced: edit.unreferenced, skipped: edit.skipped)
             }
             let commit = try timed("commit", target) { () throws(WriteBackError) in
                 try self.commit(repository, base: base, edit: edit, items: pending, target: target)
@@ -159,7 +166,7 @@ public struct WriteBack: Sendable {
                         // The update branch already says this; its changes still describe the merge request.
                         return WriteBackResult(
                             outcome: .upToDate, target: target.name, branch: updateBranch, commit: existing, changes: edit.changes,
-                            updates: [], attempts: attempt, unreferenced: edit.unreferenced)
+                            updates: [], attempts: attempt, unreferenced: edit.unreferenced, skipped: edit.skipped)
                     }
                 }
                 try beforePush?(attempt)
@@ -169,7 +176,7 @@ public struct WriteBack: Sendable {
                 }
                 return WriteBackResult(
                     outcome: .pushed, target: target.name, branch: destination, commit: commit.id, changes: edit.changes,
-                    updates: edit.updates, attempts: attempt, unreferenced: edit.unreferenced)
+                    updates: edit.updates, attempts: attempt, unreferenced: edit.unreferenced, skipped: edit.skipped)
             } catch let error as WriteBackError where error.gitError?.code == .nonFastForward {
                 guard attempt < settings.pushAttempts else {
                     throw WriteBackError(
@@ -217,6 +224,7 @@ public struct WriteBack: Sendable {
         var updates: [FileUpdate] = []
         var modes: [String: UInt32] = [:]
         var unreferenced: [ImageName] = []
+        var skipped: [ImageName: String] = [:]
         var changes: [Change] { updates.flatMap(\.changes) }
     }
 
@@ -224,7 +232,7 @@ public struct WriteBack: Sendable {
     /// other (a file two images share is edited twice, the second time from the first's
     /// bytes). Subtrees outside the target's paths, or known from an earlier bump to hold
     /// nothing that passes the image's screen, are not read.
-    private func edit(_ repository: GitRepository, base: ObjectID, requests: [BumpRequest], target: GitTarget) throws(WriteBackError)
+    private func edit(_ repository: GitRepository, base: ObjectID, items: [BumpItem], target: GitTarget) throws(WriteBackError)
         -> Edit
     {
         let root = try git(target) { () throws(GitError) in try repository.rootTree(of: base) }
@@ -233,17 +241,30 @@ public struct WriteBack: Sendable {
         var order: [String] = []
         var modes: [String: UInt32] = [:]
         var unreferenced: [ImageName] = []
-        for request in requests {
+        var skipped: [ImageName: String] = [:]
+        for item in items {
+            let request = item.request
+            // Never down: a reference already on a tag that ranks higher keeps it.
+            let veto = { (reference: Reference) -> String? in
+                guard let current = reference.tag, let new = request.tag, item.policy.compare(new, current) == .orderedAscending else {
+                    return nil
+                }
+                return "older than current \(current)"
+            }
+            var changed = false
+            var vetoes: [String] = []
             let candidates = try git(target) { () throws(GitError) in
                 try self.candidates(repository, root: root, image: request.image, target: target, edited: edited)
             }
             var referenced = false
             for candidate in candidates {
                 let update: FileUpdate
-                do { update = try updater.update(file: candidate.file, bytes: candidate.bytes, request: request) } catch {
+                do { update = try updater.update(file: candidate.file, bytes: candidate.bytes, request: request, veto: veto) } catch {
                     throw WriteBackError(.edit, target: target.name, detail: "\(error)")
                 }
                 referenced = referenced || !(update.changes.isEmpty && update.upToDate.isEmpty && update.leftAlone.isEmpty)
+                changed = changed || !update.changes.isEmpty
+                vetoes += update.leftAlone.map(\.reason).filter { $0.hasPrefix("older than current") }
                 guard update.isChanged || !update.upToDate.isEmpty else { continue }
                 if let previous = edited[candidate.file] {
                     edited[candidate.file] = previous.followed(by: update)
@@ -254,8 +275,9 @@ public struct WriteBack: Sendable {
                 modes[candidate.file] = candidate.mode
             }
             if !referenced { unreferenced.append(request.image) }
+            if !changed, let reason = vetoes.first { skipped[request.image] = reason }
         }
-        guard unreferenced.count < requests.count else {
+        guard unreferenced.count < items.count else {
             throw WriteBackError(
                 .noReferences, target: target.name,
                 detail:
@@ -264,7 +286,8 @@ public struct WriteBack: Sendable {
         }
         let updates = order.compactMap { edited[$0] }
         return Edit(
-            updates: updates, modes: modes.filter { file, _ in edited[file]?.isChanged == true }, unreferenced: unreferenced)
+            updates: updates, modes: modes.filter { file, _ in edited[file]?.isChanged == true }, unreferenced: unreferenced,
+            skipped: skipped)
     }
 
     /// The files of the tree that might reference `image`, with their current bytes (the

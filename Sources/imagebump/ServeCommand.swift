@@ -128,7 +128,7 @@ struct ServeCommand: AsyncParsableCommand {
                     target: target,
                     forge: target.mode == .branch
                         ? try RemoteTargets.forge(for: target.repository, in: configuration, logger: logger) : nil,
-                    options: RemoteTargets.mergeRequestOptions(target.name, in: configuration))
+                    options: RemoteTargets.mergeRequestOptions(target.name, in: configuration), policy: image.policy(for: target.name))
             }
         }
         return routes

@@ -1,0 +1,110 @@
+import Events
+import Foundation
+import ImageReference
+import Intake
+import Journal
+import Manifests
+import Pipeline
+import Policy
+import TestSupport
+import Testing
+
+/// Tag policies applied by the workers, against a real bare repository: dev takes any tag,
+/// prd only `~1.4.0`; neither ever goes down.
+@Suite struct PolicyDispatchTests {
+    struct Setup {
+        let remote: URL
+        let journal: Journal
+        let dispatcher: Dispatcher
+
+        init(batchWindow: Duration = .zero) throws {
+            remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+            let state = try TemporaryDirectory.make("imagebump-policy")
+            journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
+            let api = try ImageName(parsing: "ghcr.io/acme/api")
+            let ignore = ["latest", "*-rc*"]
+            let routes = [
+                Route(
+                    target: GitTarget(
+                        name: "dev", repository: "env", url: remote.path, branch: "main", paths: [try PathGlob("envs/dev/**")],
+                        mode: .commit),
+                    forge: nil, options: MergeRequestOptions(), policy: TagPolicy(ignore: ignore)),
+                Route(
+                    target: GitTarget(
+                        name: "prd", repository: "env", url: remote.path, branch: "main", paths: [try PathGlob("envs/prd/**")],
+                        mode: .commit),
+                    forge: nil, options: MergeRequestOptions(),
+                    policy: TagPolicy(filter: .semver(try SemverRange("~1.4.0"), includePrerelease: false), ignore: ignore)),
+            ]
+            dispatcher = Dispatcher(
+                journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
+                routes: { $0 == api ? routes : [] }, attempts: 1, baseDelay: .milliseconds(10), batchWindow: batchWindow)
+        }
+
+        /// Journals and submits an event for `ghcr.io/acme/api:TAG`; returns its id.
+        func post(_ tag: String) async throws -> String {
+            let event = ImageEvent(registry: "ghcr.io", repository: "acme/api", tag: tag, digest: nil, source: "generic", deliveryID: nil)
+            let (id, _) = try await journal.record(event)
+            dispatcher.submit(id, event)
+            return id
+        }
+
+        func tag(_ environment: String) throws -> String {
+            let line = try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/\(environment)/api/deployment.yaml"])
+                .split(separator: "\n").first { $0.contains("image: ghcr.io/acme/api:") }
+            return String(line?.split(separator: ":").last?.split(separator: " ").first ?? "")
+        }
+    }
+
+    @Test func targetsTakeOnlyWhatTheirPolicyAllowsAndNeverGoDown() async throws {
+        let setup = try Setup()
+        let first = try await setup.post("1.4.3")
+        await setup.dispatcher.drain()
+        #expect(try await setup.journal.event(first)?.status == .done)
+        #expect(try setup.tag("dev") == "1.4.3")
+        #expect(try setup.tag("prd") == "1.4.3")
+
+        // Outside prd's range: dev takes it, prd says why not.
+        let minor = try await setup.post("1.5.0")
+        await setup.dispatcher.drain()
+        #expect(try await setup.journal.event(minor)?.status == .done)
+        #expect(try await setup.journal.steps(minor).last?.2 == "every target is up to date; prd: skipped: outside ~1.4.0")
+        #expect(try setup.tag("dev") == "1.5.0")
+        #expect(try setup.tag("prd") == "1.4.3")
+
+        // Older than what both run: skipped everywhere, nothing committed.
+        let commits = try GitFixture.git(["--git-dir", setup.remote.path, "rev-list", "--count", "main"])
+        let older = try await setup.post("1.4.2")
+        await setup.dispatcher.drain()
+        let skipped = try await setup.journal.event(older)
+        #expect(skipped?.status == .skipped)
+        #expect(
+            try await setup.journal.steps(older).last?.2
+                == "dev: skipped: older than current 1.5.0; prd: skipped: older than current 1.4.3")
+        #expect(try GitFixture.git(["--git-dir", setup.remote.path, "rev-list", "--count", "main"]) == commits)
+
+        // Ignored tags never reach Git.
+        let latest = try await setup.post("latest")
+        await setup.dispatcher.drain()
+        #expect(try await setup.journal.event(latest)?.status == .skipped)
+        #expect(
+            try await setup.journal.steps(latest).last?.2 == "dev: skipped: ignored by \"latest\"; prd: skipped: ignored by \"latest\"")
+    }
+
+    @Test func outOfOrderArrivalsEndWithTheHigherTag() async throws {
+        let setup = try Setup(batchWindow: .milliseconds(200))
+        let higher = try await setup.post("1.4.9")
+        let lower = try await setup.post("1.4.5")
+        await setup.dispatcher.drain()
+        #expect(try setup.tag("prd") == "1.4.9")
+        #expect(try setup.tag("dev") == "1.4.9")
+        #expect(try await setup.journal.event(higher)?.status == .done)
+        #expect(try await setup.journal.event(lower)?.status == .done)
+        #expect(try await setup.journal.steps(lower).contains { $0.2.contains("superseded by ghcr.io/acme/api:1.4.9") })
+        // And across batches: the lower one arriving later changes nothing.
+        let late = try await setup.post("1.4.6")
+        await setup.dispatcher.drain()
+        #expect(try await setup.journal.event(late)?.status == .skipped)
+        #expect(try setup.tag("prd") == "1.4.9")
+    }
+}
