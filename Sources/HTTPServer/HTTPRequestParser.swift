@@ -195,7 +195,11 @@ public struct HTTPRequestParser: Sendable {
             guard !name.isEmpty, name.allSatisfy(Self.isToken) else {
                 throw bad("a header name is not a token (no spaces before the colon)")
             }
-            let value = line[(colon + 1)...].drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+            var valueStart = colon + 1
+            var valueEnd = line.endIndex
+            while valueStart < valueEnd, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+            while valueEnd > valueStart, line[valueEnd - 1] == 0x20 || line[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            let value = line[valueStart..<valueEnd]
             guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
                 throw bad("a header value holds control characters")
             }
@@ -230,13 +234,17 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
-    static func isToken(_ byte: UInt8) -> Bool {
+    /// RFC 9110 `tchar`s, one flag per byte value.
+    private static let tokenBytes: [Bool] = (0..<256).map { value in
+        let byte = UInt8(value)
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
-        default: return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
         }
     }
+
+    static func isToken(_ byte: UInt8) -> Bool { tokenBytes[Int(byte)] }
 
     /// Lines separated by CRLF; a bare CR or LF inside a line is refused by the header checks.
     static func split(_ head: [UInt8]) -> [ArraySlice<UInt8>] {
@@ -260,7 +268,7 @@ public struct HTTPRequestParser: Sendable {
         guard haystack.count >= needle.count else { return nil }
         var index = 0
         while index <= haystack.count - needle.count {
-            if haystack[index] == needle[0], Array(haystack[index..<(index + needle.count)]) == needle { return index }
+            if haystack[index] == needle[0], haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
             index += 1
         }
         return nil

@@ -3,8 +3,8 @@ import Foundation
 /// Compact JSON for response bodies: strings, integers, doubles, booleans, null, arrays and
 /// objects (keys sorted, so answers are stable). Foundation's JSONSerialization spent a quarter
 /// of intake's CPU time on these few-field bodies.
-enum JSONText {
-    static func encode(_ value: Any?) -> [UInt8] {
+public enum JSONText {
+    public static func encode(_ value: Any?) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128)
         write(value, into: &out)
@@ -43,7 +43,8 @@ enum JSONText {
         }
     }
 
-    static func string(_ text: String, into out: inout [UInt8]) {
+    /// Appends `text` as a JSON string literal.
+    public static func string(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

@@ -27,12 +27,12 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         guard !rest.isEmpty else { throw ImageReferenceError(.empty, input: input, reason: "it is empty") }
 
         var digest: Digest?
-        if let at = rest.firstIndex(of: "@") {
+        if let at = rest.utf8.firstIndex(of: UInt8(ascii: "@")) {
             digest = try Digest(parsing: rest[rest.index(after: at)...])
             rest = rest[..<at]
         }
         var tag: String?
-        if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
+        if let colon = rest.utf8.lastIndex(of: UInt8(ascii: ":")), !rest[colon...].utf8.contains(UInt8(ascii: "/")) {
             let candidate = rest[rest.index(after: colon)...]
             try Self.validateTag(candidate, input: input)
             tag = String(candidate)
@@ -70,10 +70,10 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         }
         var domain = ImageName.dockerHub
         var path = name
-        if let slash = name.firstIndex(of: "/") {
+        if let slash = name.utf8.firstIndex(of: UInt8(ascii: "/")) {
             let first = name[..<slash]
             let looksLikeDomain =
-                first.contains(".") || first.contains(":") || first == "localhost"
+                first.utf8.contains(UInt8(ascii: ".")) || first.utf8.contains(UInt8(ascii: ":")) || first == "localhost"
                 || first.utf8.contains(where: ASCII.isUpper)
             if looksLikeDomain {
                 try validateDomain(first, input: input)
@@ -82,10 +82,12 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             }
         }
         if domain == "index.docker.io" || domain == "registry-1.docker.io" { domain = ImageName.dockerHub }
-        for component in path.split(separator: "/", omittingEmptySubsequences: false) {
+        for component in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map(Substring.init) {
             try validatePathComponent(component, input: input)
         }
-        if domain == ImageName.dockerHub, !path.contains("/") { return ImageName(domain: domain, path: "library/\(path)") }
+        if domain == ImageName.dockerHub, !path.utf8.contains(UInt8(ascii: "/")) {
+            return ImageName(domain: domain, path: "library/\(path)")
+        }
         return ImageName(domain: domain, path: String(path))
     }
 
@@ -94,7 +96,7 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         func fail(_ reason: String) -> ImageReferenceError { ImageReferenceError(.invalidDomain, input: input, reason: reason) }
         var host = domain
         if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]"),
+            guard let close = host.utf8.firstIndex(of: UInt8(ascii: "]")),
                 host[host.index(after: host.startIndex)..<close].utf8.allSatisfy({
                     ASCII.isAlphanumeric($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".")
                 })
@@ -107,15 +109,15 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             }
             return
         }
-        if let colon = host.lastIndex(of: ":") {
+        if let colon = host.utf8.lastIndex(of: UInt8(ascii: ":")) {
             let port = host[host.index(after: colon)...]
             guard !port.isEmpty, port.utf8.allSatisfy(ASCII.isDigit) else {
                 throw fail("the registry port in \"\(domain)\" must be digits")
             }
             host = host[..<colon]
         }
-        for label in host.split(separator: ".", omittingEmptySubsequences: false) {
-            let bytes = Array(label.utf8)
+        for label in host.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+            let bytes = Array(label)
             guard let first = bytes.first, let last = bytes.last, ASCII.isAlphanumeric(first), ASCII.isAlphanumeric(last),
                 bytes.allSatisfy({ ASCII.isAlphanumeric($0) || $0 == UInt8(ascii: "-") })
             else { throw fail("the registry host \"\(host)\" must be letters, digits, '-' and '.'") }

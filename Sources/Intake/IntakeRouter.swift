@@ -200,17 +200,26 @@ public struct IntakeRouter: Sendable {
                 return respond(
                     .error(503, "journal unavailable", "the event could not be stored durably: \(error.message); the sender should retry"))
             }
-            var answers: [[String: Any]] = []
-            for ((event, routed), (id, duplicate)) in zip(zip(events, routed), recorded) {
+            // {"events":[{"duplicate":…,"id":…,"image":…,"status":…}]}, written directly: the hot path.
+            var body = Array(#"{"events":["#.utf8)
+            for (index, ((event, routed), (id, duplicate))) in zip(zip(events, routed), recorded).enumerated() {
                 if !routed, !duplicate { metrics.count("imagebump_events_finished_total", [("status", "ignored")]) }
                 metrics.count(
                     "imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", duplicate ? "duplicate" : "accepted")])
                 // Durable already: the workers take it from here (after a crash, recovery does),
                 // queued before the answer so that events keep the order they arrived in.
                 if !duplicate, routed { accepted(id, event) }
-                answers.append(["id": id, "image": event.description, "duplicate": duplicate, "status": "/v1/events/\(id)"])
+                body += Array((index > 0 ? #",{"duplicate":"# : #"{"duplicate":"#).utf8) + Array((duplicate ? "true" : "false").utf8)
+                body += Array(#","id":"#.utf8)
+                JSONText.string(id, into: &body)
+                body += Array(#","image":"#.utf8)
+                JSONText.string(event.description, into: &body)
+                body += Array(#","status":"#.utf8)
+                JSONText.string("/v1/events/\(id)", into: &body)
+                body.append(UInt8(ascii: "}"))
             }
-            respond(.json(202, ["events": answers]))
+            body += Array("]}".utf8)
+            respond(HTTPServerResponse(status: 202, headers: [("Content-Type", "application/json")], body: body))
         }
     }
 

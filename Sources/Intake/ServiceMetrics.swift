@@ -1,4 +1,5 @@
 import CoreMetrics
+import Synchronization
 
 /// The service's metrics, recorded through swift-metrics, and how `GET /metrics` renders them
 /// (the executable plugs in swift-prometheus's text format).
@@ -13,21 +14,46 @@ public struct ServiceMetrics: Sendable {
     /// The metrics in the Prometheus text exposition format.
     let exposition: @Sendable () -> [UInt8]
 
+    /// Counters and timers made once per label and dimensions (making one costs a registry lookup).
+    private final class Cache: Sendable {
+        let counters = Mutex<[String: Counter]>([:])
+        let timers = Mutex<[String: Timer]>([:])
+    }
+    private let cache = Cache()
+
     public init(factory: any MetricsFactory, exposition: @escaping @Sendable () -> [UInt8]) {
         self.factory = factory
         self.exposition = exposition
+    }
+
+    private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
+        dimensions.reduce(label) { $0 + "|" + $1.0 + "=" + $1.1 }
     }
 
     /// Records nothing, renders nothing.
     public static let disabled = ServiceMetrics(factory: NOOPMetricsHandler.instance, exposition: { [] })
 
     func count(_ label: String, _ dimensions: [(String, String)] = []) {
-        Counter(label: label, dimensions: dimensions, factory: factory).increment()
+        let key = Self.key(label, dimensions)
+        let counter = cache.counters.withLock { cache in
+            if let counter = cache[key] { return counter }
+            let counter = Counter(label: label, dimensions: dimensions, factory: factory)
+            cache[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     func time(_ label: String, _ dimensions: [(String, String)], since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        Timer(label: label, dimensions: dimensions, factory: factory).recordNanoseconds(
+        let key = Self.key(label, dimensions)
+        let timer = cache.timers.withLock { cache in
+            if let timer = cache[key] { return timer }
+            let timer = Timer(label: label, dimensions: dimensions, factory: factory)
+            cache[key] = timer
+            return timer
+        }
+        timer.recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 

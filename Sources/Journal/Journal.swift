@@ -84,6 +84,10 @@ public final class Journal: Sendable {
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS event_steps_event ON event_steps(event_id);
             """)
+        // Journals from before the column: add it (an event ignored at intake keeps its reason in its row).
+        if try database.prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'ignored_reason'").run([]).isEmpty {
+            try database.execute("ALTER TABLE events ADD COLUMN ignored_reason TEXT")
+        }
         let statements = try Statements(database)
         let box = DatabaseBox(database: database, statements: statements)
         Thread.detachNewThread { [self] in
@@ -243,12 +247,9 @@ public final class Journal: Sendable {
             .text(id), .text(at), .integer(Int64(now.timeIntervalSince1970)), .text(event.source), SQLiteValue(event.deliveryID),
             .text(event.registry),
             .text(event.repository), SQLiteValue(event.tag), SQLiteValue(event.digest?.description),
-            .text((ignoredBecause == nil ? EventStatus.received : .ignored).rawValue),
+            .text((ignoredBecause == nil ? EventStatus.received : .ignored).rawValue), SQLiteValue(ignoredBecause),
         ])
-        // The first step, "received", is the event row itself (one row less per event).
-        if let ignoredBecause {
-            try statements.step.run([.text(id), .text(at), .text(EventStatus.ignored.rawValue), .text(ignoredBecause)])
-        }
+        // The first steps, "received" and (at intake) "ignored", are the event row itself: no step rows.
         return (id, false)
     }
 
@@ -295,9 +296,10 @@ public final class Journal: Sendable {
     /// The steps of an event, oldest first: (time, step, detail).
     public func steps(_ id: String) async throws(SQLiteError) -> [(String, String, String)] {
         try await submit { _, statements throws(SQLiteError) in
-            guard let event = try statements.byID.run([.text(id)]).first.map(Self.event) else { return [] }
-            return [(event.receivedAt, EventStatus.received.rawValue, "from \(event.source)")]
-                + (try statements.steps.run([.text(id)]).map { ($0[0].text ?? "", $0[1].text ?? "", $0[2].text ?? "") })
+            guard let row = try statements.intakeSteps.run([.text(id)]).first, let at = row[0].text else { return [] }
+            var steps = [(at, EventStatus.received.rawValue, "from \(row[1].text ?? "")")]
+            if let reason = row[2].text { steps.append((at, EventStatus.ignored.rawValue, reason)) }
+            return steps + (try statements.steps.run([.text(id)]).map { ($0[0].text ?? "", $0[1].text ?? "", $0[2].text ?? "") })
         }
     }
 
@@ -315,11 +317,11 @@ public final class Journal: Sendable {
 final class Statements {
     static let columns =
         "id, received_at, source, delivery_id, registry, repository, tag, digest, status, attempts, last_error, commit_id, merge_request_url"
-    let insert, byDelivery, byImage, byID, update, step, steps, list, unfinished: SQLiteStatement
+    let insert, byDelivery, byImage, byID, update, step, steps, intakeSteps, list, unfinished: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws(SQLiteError) {
         insert = try database.prepare(
-            "INSERT INTO events (id, received_at, received_epoch, source, delivery_id, registry, repository, tag, digest, status) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            "INSERT INTO events (id, received_at, received_epoch, source, delivery_id, registry, repository, tag, digest, status, ignored_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
         )
         byDelivery = try database.prepare("SELECT id FROM events WHERE source = ? AND delivery_id = ? LIMIT 1")
         byImage = try database.prepare(
@@ -332,6 +334,7 @@ final class Statements {
         unfinished = try database.prepare(
             "SELECT \(Self.columns) FROM events WHERE status IN ('received','committed') ORDER BY received_epoch, rowid LIMIT ?")
         step = try database.prepare("INSERT INTO event_steps (event_id, at, step, detail) VALUES (?,?,?,?)")
+        intakeSteps = try database.prepare("SELECT received_at, source, ignored_reason FROM events WHERE id = ?")
         steps = try database.prepare("SELECT at, step, detail FROM event_steps WHERE event_id = ? ORDER BY rowid")
         list = try database.prepare(
             "SELECT \(Self.columns) FROM events WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR registry || '/' || repository = ?2) ORDER BY received_epoch DESC, rowid DESC LIMIT ?3"
