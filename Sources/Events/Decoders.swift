@@ -58,6 +58,14 @@ public enum DeliveryDecoder {
             events.append(event)
         }
 
+        /// An image push whose name is parsed already (the generic receiver's `image`).
+        mutating func accept(image: ImageName, tag: String?, digest: String?) {
+            let tag = Payload.tag(tag)
+            let digest = Payload.digest(digest)
+            guard tag != nil || digest != nil else { return ignore("\(image): no tag and no valid digest, nothing addressable") }
+            events.append(ImageEvent(image: image, tag: tag, digest: digest, source: source, deliveryID: deliveryID))
+        }
+
         mutating func ignore(_ reason: String) { ignored.append(reason) }
 
         var result: DecodedDelivery {
@@ -313,6 +321,6 @@ public enum DeliveryDecoder {
         if let tag, !ImageReference.isValidTag(tag) { throw PayloadError(reason: "the tag \"\(tag)\" is not valid") }
         let digest = Payload.string(object["digest"]) ?? reference.digest?.description
         if let digest, Payload.digest(digest) == nil { throw PayloadError(reason: "the digest \"\(digest)\" is not valid") }
-        builder.accept(registry: reference.name.domain, repository: reference.name.path, tag: tag, digest: digest)
+        builder.accept(image: reference.name, tag: tag, digest: digest)
     }
 }

@@ -25,6 +25,17 @@ public struct ImageEvent: Sendable, Hashable, CustomStringConvertible {
         image = try? ImageName(parsing: "\(registry)/\(repository)")
     }
 
+    /// An event for an image name already parsed (no second parse).
+    public init(image: ImageName, tag: String?, digest: Digest?, source: String, deliveryID: String?) {
+        registry = image.domain
+        repository = image.path
+        self.tag = tag
+        self.digest = digest
+        self.source = source
+        self.deliveryID = deliveryID
+        self.image = image
+    }
+
     /// The normalised image name (nil when registry/repository do not form a valid one),
     /// parsed once when the event is made.
     public let image: ImageName?

@@ -9,7 +9,11 @@ public struct HTTPServerRequest: Sendable {
     /// Whether the connection stays open after the answer.
     public let keepAlive: Bool
 
-    public var path: String { String(target.prefix { $0 != "?" }) }
+    public var path: String { String(Substring(target.utf8.prefix { $0 != UInt8(ascii: "?") })) }
+    /// The path's segments (`/hooks/ci` → ["hooks", "ci"]), empty ones dropped.
+    public var pathSegments: [String] {
+        target.utf8.prefix { $0 != UInt8(ascii: "?") }.split(separator: UInt8(ascii: "/")).map { String(Substring($0)) }
+    }
     public var query: String? { target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) } }
 
     /// The last value of a header (names compare case-insensitively).

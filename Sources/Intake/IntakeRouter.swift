@@ -66,7 +66,7 @@ public struct IntakeRouter: Sendable {
     /// once the journal has the events on disk (on the journal's thread), or at once for a
     /// rejected one. False for every other request, which ``handle(_:)`` answers.
     public func deliver(_ request: HTTPServerRequest, respond: @escaping @Sendable (HTTPServerResponse) -> Void) -> Bool {
-        let parts = request.path.split(separator: "/").map(String.init)
+        let parts = request.pathSegments
         guard request.method == "POST", let (receiver, token) = deliveryReceiver(parts) else { return false }
         let start = ContinuousClock.now
         receive(request, receiver, pathToken: token) { response in
@@ -78,7 +78,7 @@ public struct IntakeRouter: Sendable {
 
     public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
         let start = ContinuousClock.now
-        let parts = request.path.split(separator: "/").map(String.init)
+        let parts = request.pathSegments
         let response = await route(request, parts)
         measure(parts, response, since: start)
         return response

@@ -32,6 +32,8 @@ import Testing
         let request = try #require(parsed.first)
         #expect(request.method == "POST")
         #expect(request.path == "/hooks/registry")
+        #expect(request.pathSegments == ["hooks", "registry"])
+        #expect(request.query == nil)
         #expect(request.header("content-type") == "application/vnd.docker.distribution.events.v1+json")
         #expect(request.body.count == Int(request.header("Content-Length") ?? "-1"))
         #expect(request.body.first == UInt8(ascii: "{"))
@@ -122,5 +124,19 @@ import Testing
         var parser = HTTPRequestParser(limits: limits)
         parser.append(Array(("GET / HTTP/1.1\r\nX: " + String(repeating: "y", count: 400)).utf8))
         #expect(throws: HTTPParseError.self) { try parser.next() }
+    }
+}
+
+@Suite struct RequestTargetTests {
+    @Test func pathSegmentsAndQuery() throws {
+        var parser = HTTPRequestParser()
+        parser.append(Array("GET //v1/events/abc/?status=done&image=ghcr.io/acme/api HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        guard case .request(let request)? = try parser.next() else {
+            Issue.record("no request")
+            return
+        }
+        #expect(request.path == "//v1/events/abc/")
+        #expect(request.pathSegments == ["v1", "events", "abc"])
+        #expect(request.query == "status=done&image=ghcr.io/acme/api")
     }
 }
