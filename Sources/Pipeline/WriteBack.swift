@@ -5,54 +5,6 @@ import Logging
 import Manifests
 import Policy
 
-/// What a bump of one target did.
-public struct WriteBackResult: Sendable {
-    public enum Outcome: String, Sendable {
-        /// A commit was pushed.
-        case pushed
-        /// Every reference already had the requested tag: no commit, no push.
-        case upToDate
-        /// Nothing was written: ``updates`` shows what would change.
-        case dryRun
-    }
-
-    public let outcome: Outcome
-    public let target: String
-    /// The branch the commit went to (the target branch, or the update branch).
-    public let branch: String
-    public let commit: ObjectID?
-    public let changes: [Change]
-    /// Per-file edits (for diffs); empty when up to date.
-    public let updates: [FileUpdate]
-    /// How many push attempts it took (more than 1 after a race).
-    public let attempts: Int
-    /// Images of the batch that no file of the target references (their events failed here).
-    public var unreferenced: [ImageName] = []
-    /// Images of the batch whose policy refused every change, with the reason ("older than
-    /// current 1.4.3"): their events are skipped here.
-    public var skipped: [ImageName: String] = [:]
-}
-
-/// One image's update in a batch, and the events it answers: the event that asked for this
-/// tag, and earlier events for the same image that it supersedes within the batch.
-public struct BumpItem: Sendable, Hashable {
-    public let request: BumpRequest
-    public let eventID: String
-    public let superseded: [String]
-    /// Ranks tags: a reference is never moved to a tag ranking below its current one.
-    public let policy: TagPolicy
-
-    public init(_ request: BumpRequest, eventID: String, superseded: [String] = [], policy: TagPolicy = .any) {
-        self.request = request
-        self.eventID = eventID
-        self.superseded = superseded
-        self.policy = policy
-    }
-
-    /// Every event this item answers, oldest first.
-    public var eventIDs: [String] { superseded + [eventID] }
-}
-
 /// Writes a bump to one target's repository without a worktree: fetch into the bare cache,
 /// edit the blobs of the branch tip's tree, build the new tree and commit, push. A push
 /// refused because someone else pushed first is retried on the new tip.

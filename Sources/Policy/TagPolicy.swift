@@ -146,7 +146,8 @@ public struct TagPattern: Sendable, Hashable, CustomStringConvertible {
     public let group: String
     private let expression: Expression
 
-    /// NSRegularExpression is immutable and documented thread-safe; hashed by its pattern.
+    /// The compiled expression, hashed by its pattern.
+    // @unchecked: NSRegularExpression is immutable once made and documented safe to share across threads.
     private struct Expression: @unchecked Sendable, Hashable {
         let regex: NSRegularExpression
         static func == (lhs: Expression, rhs: Expression) -> Bool { lhs.regex.pattern == rhs.regex.pattern }
