@@ -147,8 +147,7 @@ public struct TagPattern: Sendable, Hashable, CustomStringConvertible {
     private let expression: Expression
 
     /// The compiled expression, hashed by its pattern.
-    // @unchecked: NSRegularExpression is immutable once made and documented safe to share across threads.
-    private struct Expression: @unchecked Sendable, Hashable {
+    private struct Expression: @unchecked Sendable, Hashable {  // NSRegularExpression is immutable and safe to share across threads
         let regex: NSRegularExpression
         static func == (lhs: Expression, rhs: Expression) -> Bool { lhs.regex.pattern == rhs.regex.pattern }
         func hash(into hasher: inout Hasher) { hasher.combine(regex.pattern) }
