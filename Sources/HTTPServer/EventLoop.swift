@@ -127,9 +127,14 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
             }
         }
         for connection in connections.values { drop(connection) }
+        finished.store(true, ordering: .releasing)
+    }
+
+    // The descriptors close only when nothing can poke the loop any more: an answer arriving
+    // after the loop stopped must not write into a descriptor number the process reused.
+    deinit {
         close(wake)
         close(epoll)
-        finished.store(true, ordering: .releasing)
     }
 
     /// Wakes the loop (to notice a shutdown at once).
