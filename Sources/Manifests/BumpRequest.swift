@@ -5,6 +5,18 @@ public struct BumpRequest: Sendable, Hashable, CustomStringConvertible {
     public let image: ImageName
     public let tag: String?
     public let digest: Digest?
+    /// What the request does to digests (a tag policy's `digest:` setting).
+    public var digestHandling = DigestHandling.keep
+
+    /// How a bump treats digests.
+    public enum DigestHandling: String, Sendable, Hashable {
+        /// A `tag@digest` pin gets the request's digest (or loses its stale one); plain tags stay plain.
+        case keep
+        /// Plain `name:tag` references become `name:tag@digest` when the request carries a digest.
+        case pin
+        /// References pinned by digest move only on digest-only requests; tag requests leave them.
+        case only
+    }
 
     /// A request needs a tag, a digest, or both: `ghcr.io/acme/api:1.4.2[@sha256:…]`.
     public init(_ reference: ImageReference) throws(BumpRequestError) {
@@ -27,13 +39,19 @@ public struct BumpRequest: Sendable, Hashable, CustomStringConvertible {
         }
         let newTag: String?
         let newDigest: Digest?
+        if tag != nil, digestHandling == .only, reference.digest != nil {
+            return .leftAlone("it is pinned by digest, and the policy (digest: only) moves pins only on digest-only events")
+        }
         if let tag {
             if reference.tag == nil {
                 guard let digest else { return .leftAlone("it is pinned by digest only and the request carries no digest") }
                 (newTag, newDigest) = (nil, digest)
             } else {
-                // A tag@digest pin gets the new digest, or loses its (now stale) digest.
-                (newTag, newDigest) = (tag, reference.digest == nil ? nil : digest)
+                // A tag@digest pin gets the new digest, or loses its (now stale) digest; with `pin`,
+                // a plain tag gains the digest too.
+                // (only where the reference is one `name:tag` string: a separate tag field has no room for a digest).
+                let canPin = digestHandling == .pin && reference.slots.allSatisfy { $0.shape == .referenceSuffix }
+                (newTag, newDigest) = (tag, reference.digest == nil && !canPin ? nil : digest)
             }
         } else {
             guard reference.digest != nil else { return .leftAlone("it is not pinned by digest and the request carries only a digest") }

@@ -195,7 +195,8 @@ public struct WriteBack: Sendable {
         var unreferenced: [ImageName] = []
         var skipped: [ImageName: String] = [:]
         for item in items {
-            let request = item.request
+            var request = item.request
+            request.digestHandling = BumpRequest.DigestHandling(rawValue: item.policy.digest.rawValue) ?? .keep
             // Never down: a reference already on a tag that ranks higher keeps it.
             let veto = { (reference: Reference) -> String? in
                 guard let current = reference.tag, let new = request.tag, item.policy.compare(new, current) == .orderedAscending else {

@@ -1,3 +1,4 @@
+import Foundation
 import ImageReference
 import Testing
 
@@ -99,5 +100,30 @@ import Testing
     @Test(arguments: ["", "/abs/**", "../up/**", "a/[bc"])
     func badGlobsAreRefused(pattern: String) {
         #expect(throws: PathGlobError.self) { try PathGlob(pattern) }
+    }
+}
+
+/// Digest handling (a tag policy's `digest:`): each mode against one reference of each shape,
+/// expected files in Fixtures/digest-modes.
+@Suite struct DigestHandlingTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/digest-modes")
+    static let tagAndDigest = "ghcr.io/acme/api:1.4.2@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+    static let digestOnly = "ghcr.io/acme/api@sha256:3333333333333333333333333333333333333333333333333333333333333333"
+
+    @Test(arguments: [
+        (BumpRequest.DigestHandling.keep, tagAndDigest, "keep.yaml"), (.pin, tagAndDigest, "pin.yaml"),
+        (.only, tagAndDigest, "only.yaml"), (.only, digestOnly, "only-digest-event.yaml"),
+    ])
+    func eachModeChangesWhatItShould(_ handling: BumpRequest.DigestHandling, _ reference: String, _ expected: String) throws {
+        let original = try Array(Data(contentsOf: Self.directory.appendingPathComponent("original.yaml")))
+        var request = try BumpRequest(ImageReference(parsing: reference))
+        request.digestHandling = handling
+        let update = try ManifestUpdater().update(file: "original.yaml", bytes: original, request: request)
+        let wanted = try String(contentsOf: Self.directory.appendingPathComponent(expected), encoding: .utf8)
+        #expect(String(decoding: update.updated, as: UTF8.self) == wanted)
+        if handling == .only, reference == Self.tagAndDigest {
+            #expect(update.leftAlone.map(\.reason).allSatisfy { $0.contains("digest: only") })
+            #expect(update.leftAlone.count == 2)
+        }
     }
 }

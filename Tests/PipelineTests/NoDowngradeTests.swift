@@ -39,3 +39,18 @@ import Testing
         }
     }
 }
+
+@Suite struct PolicyDigestTests {
+    @Test func aPinPolicyWritesTheDigestIntoNameTagReferences() throws {
+        let setup = try WriteBackTests.Setup()
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        let item = BumpItem(
+            try BumpRequest(ImageReference(parsing: "ghcr.io/acme/api:1.4.2@\(digest)")), eventID: "evt-pin",
+            policy: TagPolicy(digest: .pin))
+        let result = try WriteBack(settings: setup.settings).bump([item], target: try setup.target(paths: ["envs/prd/**"]))
+        #expect(result.outcome == .pushed)
+        #expect(try setup.git("show", "main:envs/prd/api/deployment.yaml").contains("image: ghcr.io/acme/api:1.4.2@\(digest) #"))
+        // The Helm values' separate tag field has no room for a digest: tag only.
+        #expect(try setup.git("show", "main:envs/prd/api/values.yaml").contains("tag: \"1.4.2\""))
+    }
+}
