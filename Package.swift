@@ -47,6 +47,7 @@ let package = Package(
         .target(name: "Workspace", dependencies: ["Manifests", "ImageReference"]),
         .target(name: "Forge", dependencies: ["HTTPClient", "Crypto"]),
         .target(name: "Events", dependencies: ["ImageReference", "Crypto"]),
+        .target(name: "Promotion", dependencies: ["HTTPClient"]),
         .target(
             name: "Pipeline",
             dependencies: ["Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", .product(name: "Logging", package: "swift-log")]),
@@ -69,6 +70,7 @@ let package = Package(
         ),
 
         // Tests mirror Sources/.
+        .testTarget(name: "PromotionTests", dependencies: ["Promotion", "HTTPClient", "HTTPServer"]),
         .testTarget(
             name: "PolicyTests", dependencies: ["Policy", .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Fixtures"]),

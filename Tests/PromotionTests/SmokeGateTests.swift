@@ -1,0 +1,91 @@
+import Foundation
+import HTTPClient
+import HTTPServer
+import Promotion
+import Synchronization
+import Testing
+
+/// Smoke gates against a real local HTTP app whose `/version` answers the deployed tag.
+@Suite struct SmokeGateTests {
+    /// The environment's app: it serves `deployed` (changed by the test, as a rollout would).
+    final class App: Sendable {
+        final class Deployed: Sendable { let tag = Mutex("1.4.2") }
+        let deployed = Deployed()
+        let server: HTTPServer
+
+        init() throws {
+            let deployed = self.deployed
+            var settings = HTTPServerSettings()
+            settings.port = 0
+            server = try HTTPServer(settings: settings) { request in
+                let tag = deployed.tag.withLock { $0 }
+                switch request.path {
+                case "/version": return .json(200, ["version": tag, "build": ["number": 42, "ready": true]])
+                case "/": return HTTPServerResponse(status: 200, body: Array("<p>acme api \(tag)</p>".utf8))
+                default: return .error(404, "not found", request.path)
+                }
+            }
+            server.start()
+        }
+
+        var url: String { "http://127.0.0.1:\(server.port)" }
+    }
+
+    @Test func passesOnceTheNewVersionServes() async throws {
+        let app = try App()
+        defer { app.server.shutdown(within: .seconds(1)) }
+        let gate = SmokeGate(
+            checks: [
+                SmokeCheck(url: app.url + "/version", jsonField: "version"), SmokeCheck(url: app.url + "/", bodyContains: "api {tag}"),
+            ],
+            timeout: .seconds(5), interval: .milliseconds(50))
+        // The rollout finishes a moment after the gate starts.
+        let rollout = Task {
+            try await Task.sleep(for: .milliseconds(200))
+            app.deployed.tag.withLock { $0 = "1.4.3" }
+        }
+        let outcome = await gate.run(tag: "1.4.3")
+        try await rollout.value
+        guard case .passed(let attempts) = outcome else {
+            Issue.record("expected to pass: \(outcome)")
+            return
+        }
+        #expect(attempts > 1)
+    }
+
+    @Test func failsWithTheLastReasonWhenTimeRunsOut() async throws {
+        let app = try App()
+        defer { app.server.shutdown(within: .seconds(1)) }
+        let stale = await SmokeGate(
+            checks: [SmokeCheck(url: app.url + "/version", jsonField: "version")], timeout: .milliseconds(300), interval: .milliseconds(50)
+        ).run(tag: "1.5.0")
+        #expect(stale == .failed(attempts: stale.attempts, reason: "\(app.url)/version says version = 1.4.2, expected 1.5.0"))
+        #expect(stale.attempts >= 2)
+
+        let missing = await SmokeGate(checks: [SmokeCheck(url: app.url + "/health")], timeout: .zero).run(tag: "1.4.2")
+        #expect(missing == .failed(attempts: 1, reason: "\(app.url)/health answered 404, expected 200"))
+
+        let nested = await SmokeGate(
+            checks: [SmokeCheck(url: app.url + "/version", jsonField: "build.number", equals: "42")], timeout: .zero
+        )
+        .run(tag: "x")
+        #expect(nested == .passed(attempts: 1))
+        let absent = await SmokeGate(checks: [SmokeCheck(url: app.url + "/version", jsonField: "build.tag")], timeout: .zero).run(tag: "x")
+        #expect(absent == .failed(attempts: 1, reason: "\(app.url)/version answered JSON without build.tag"))
+
+        let down = await SmokeGate(checks: [SmokeCheck(url: "http://127.0.0.1:1/version")], timeout: .zero).run(tag: "1.4.2")
+        guard case .failed(_, let reason) = down else {
+            Issue.record("a closed port passed")
+            return
+        }
+        #expect(reason.hasPrefix("http://127.0.0.1:1/version did not answer: "))
+    }
+}
+
+extension SmokeGate.Outcome {
+    var attempts: Int {
+        switch self {
+        case .passed(let attempts), .failed(let attempts, _): attempts
+        }
+    }
+}
