@@ -84,6 +84,7 @@ public final class Journal: Sendable {
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS event_steps_event ON event_steps(event_id);
             """)
+        try database.execute(Self.promotionSchema)
         // Journals from before the column: add it (an event ignored at intake keeps its reason in its row).
         if try database.prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'ignored_reason'").run([]).isEmpty {
             try database.execute("ALTER TABLE events ADD COLUMN ignored_reason TEXT")
@@ -164,8 +165,7 @@ public final class Journal: Sendable {
         }
     }
 
-    private func submit<T: Sendable>(_ work: @escaping (SQLiteDatabase, Statements) throws(SQLiteError) -> T) async throws(SQLiteError) -> T
-    {
+    func submit<T: Sendable>(_ work: @escaping (SQLiteDatabase, Statements) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
         let result: Result<any Sendable, SQLiteError> = await withCheckedContinuation { continuation in
             let job = Job(
                 work: { database, statements throws(SQLiteError) in try work(database, statements) },

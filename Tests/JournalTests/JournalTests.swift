@@ -108,3 +108,31 @@ import Testing
         #expect(UUID(uuidString: first) != nil)
     }
 }
+
+@Suite struct PromotionJournalTests {
+    @Test func promotionsAreDurableDeduplicatedAndLogged() async throws {
+        let path = try JournalTests.path()
+        let journal = try Journal(path: path)
+        let (started, isNew) = try await journal.startPromotion(
+            chain: "api", image: "ghcr.io/acme/api", tag: "1.4.3", digest: nil, eventID: "e1", environment: "dev", state: .gating,
+            detail: "smoke tests running in dev")
+        #expect(isNew)
+        let (again, againNew) = try await journal.startPromotion(
+            chain: "api", image: "ghcr.io/acme/api", tag: "1.4.3", digest: nil, eventID: "e2", environment: "dev", state: .gating,
+            detail: "replayed")
+        #expect(!againNew)
+        #expect(again.id == started.id)
+        try await journal.updatePromotion(started.id, step: 1, environment: "acc", state: .waitingForApproval, detail: "approve to go on")
+        journal.close()
+
+        let reopened = try Journal(path: path)
+        let open = try await reopened.promotions(open: true)
+        #expect(open.map(\.id) == [started.id])
+        #expect(open.first?.environment == "acc")
+        #expect(open.first?.state == .waitingForApproval)
+        try await reopened.updatePromotion(started.id, step: 2, environment: "prd", state: .done, detail: "1.4.3 is in prd")
+        #expect(try await reopened.promotions(open: true).isEmpty)
+        #expect(try await reopened.promotions().first?.isFinished == true)
+        #expect(try await reopened.promotionSteps(started.id).map(\.state) == ["gating", "waiting-for-approval", "done"])
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+/// Where a promotion is: which environment holds the tag and what it waits for.
+public enum PromotionState: String, Sendable, Hashable, CaseIterable {
+    /// The environment's gate is being checked (smoke tests running).
+    case gating
+    /// The environment's merge request must be merged first.
+    case waitingForMerge = "waiting-for-merge"
+    /// Someone must approve (`POST /v1/promotions/ID/approve`).
+    case waitingForApproval = "waiting-for-approval"
+    /// The tag is being written to the next environment.
+    case promoting
+    /// The tag reached the last environment.
+    case done
+    /// A gate failed; the chain stopped here (see the detail).
+    case failed
+}
+
+/// A tag walking a promotion chain, as the journal keeps it.
+public struct PromotionRecord: Sendable, Hashable {
+    public let id: String
+    public let chain: String
+    /// `registry/repository`.
+    public let image: String
+    public let tag: String
+    public let digest: String?
+    /// The event that started the promotion.
+    public let eventID: String
+    /// Index in the chain of the environment the tag is in now.
+    public let step: Int
+    public let environment: String
+    public let state: PromotionState
+    public let detail: String
+    public let createdAt: String
+    public let updatedAt: String
+
+    public var isFinished: Bool { state == .done || state == .failed }
+}
+
+extension Journal {
+    static let promotionSchema = """
+        CREATE TABLE IF NOT EXISTS promotions (
+          id TEXT PRIMARY KEY, chain TEXT NOT NULL, image TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT, event_id TEXT NOT NULL,
+          step INTEGER NOT NULL, environment TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,
+          created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE UNIQUE INDEX IF NOT EXISTS promotions_tag ON promotions(chain, image, tag);
+        CREATE INDEX IF NOT EXISTS promotions_open ON promotions(state) WHERE state NOT IN ('done','failed');
+        CREATE TABLE IF NOT EXISTS promotion_steps (promotion_id TEXT NOT NULL, at TEXT NOT NULL, environment TEXT NOT NULL,
+          state TEXT NOT NULL, detail TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS promotion_steps_id ON promotion_steps(promotion_id);
+        """
+    static let promotionColumns = "id, chain, image, tag, digest, event_id, step, environment, state, detail, created_at, updated_at"
+
+    /// Starts a promotion of `tag` in `environment` (step 0), unless this chain already
+    /// promotes this image's tag: then that one is returned (a replayed event starts nothing new).
+    public func startPromotion(
+        chain: String, image: String, tag: String, digest: String?, eventID: String, environment: String, state: PromotionState,
+        detail: String, now: Date = Date()
+    ) async throws(SQLiteError) -> (record: PromotionRecord, isNew: Bool) {
+        try await submit { database, _ throws(SQLiteError) in
+            let existing = try database.prepare("SELECT \(Self.promotionColumns) FROM promotions WHERE chain = ? AND image = ? AND tag = ?")
+                .run([.text(chain), .text(image), .text(tag)]).first.map(Self.promotion)
+            if let existing { return (existing, false) }
+            let id = EventID.make(now)
+            let at = Timestamp.iso8601(now)
+            try database.prepare("INSERT INTO promotions (\(Self.promotionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)").run([
+                .text(id), .text(chain), .text(image), .text(tag), SQLiteValue(digest), .text(eventID), .integer(0), .text(environment),
+                .text(state.rawValue), .text(detail), .text(at), .text(at),
+            ])
+            try Self.logPromotionStep(database, id: id, at: at, environment: environment, state: state, detail: detail)
+            let record = PromotionRecord(
+                id: id, chain: chain, image: image, tag: tag, digest: digest, eventID: eventID, step: 0, environment: environment,
+                state: state, detail: detail, createdAt: at, updatedAt: at)
+            return (record, true)
+        }
+    }
+
+    /// Moves a promotion on, logging the step.
+    @discardableResult
+    public func updatePromotion(
+        _ id: String, step: Int, environment: String, state: PromotionState, detail: String, now: Date = Date()
+    ) async throws(SQLiteError) -> PromotionRecord? {
+        try await submit { database, _ throws(SQLiteError) in
+            let at = Timestamp.iso8601(now)
+            try database.prepare("UPDATE promotions SET step = ?, environment = ?, state = ?, detail = ?, updated_at = ? WHERE id = ?").run(
+                [
+                    .integer(Int64(step)), .text(environment), .text(state.rawValue), .text(detail), .text(at), .text(id),
+                ])
+            try Self.logPromotionStep(database, id: id, at: at, environment: environment, state: state, detail: detail)
+            return try database.prepare("SELECT \(Self.promotionColumns) FROM promotions WHERE id = ?").run([.text(id)]).first.map(
+                Self.promotion)
+        }
+    }
+
+    public func promotion(_ id: String) async throws(SQLiteError) -> PromotionRecord? {
+        try await submit { database, _ throws(SQLiteError) in
+            try database.prepare("SELECT \(Self.promotionColumns) FROM promotions WHERE id = ?").run([.text(id)]).first.map(Self.promotion)
+        }
+    }
+
+    /// The newest promotions first; `open` keeps those not done or failed.
+    public func promotions(open: Bool = false, limit: Int = 100) async throws(SQLiteError) -> [PromotionRecord] {
+        try await submit { database, _ throws(SQLiteError) in
+            let filter = open ? "WHERE state NOT IN ('done','failed')" : ""
+            return try database.prepare("SELECT \(Self.promotionColumns) FROM promotions \(filter) ORDER BY id DESC LIMIT ?")
+                .run([.integer(Int64(max(1, min(limit, 1000))))]).map(Self.promotion)
+        }
+    }
+
+    /// A promotion's log, oldest first: (time, environment, state, detail).
+    public func promotionSteps(_ id: String) async throws(SQLiteError) -> [(at: String, environment: String, state: String, detail: String)]
+    {
+        try await submit { database, _ throws(SQLiteError) in
+            try database.prepare("SELECT at, environment, state, detail FROM promotion_steps WHERE promotion_id = ? ORDER BY rowid")
+                .run([.text(id)]).map { ($0[0].text ?? "", $0[1].text ?? "", $0[2].text ?? "", $0[3].text ?? "") }
+        }
+    }
+
+    static func logPromotionStep(
+        _ database: SQLiteDatabase, id: String, at: String, environment: String, state: PromotionState, detail: String
+    )
+        throws(SQLiteError)
+    {
+        try database.prepare("INSERT INTO promotion_steps (promotion_id, at, environment, state, detail) VALUES (?,?,?,?,?)").run([
+            .text(id), .text(at), .text(environment), .text(state.rawValue), .text(detail),
+        ])
+    }
+
+    static func promotion(_ row: [SQLiteValue]) -> PromotionRecord {
+        PromotionRecord(
+            id: row[0].text ?? "", chain: row[1].text ?? "", image: row[2].text ?? "", tag: row[3].text ?? "", digest: row[4].text,
+            eventID: row[5].text ?? "", step: Int(row[6].integer ?? 0), environment: row[7].text ?? "",
+            state: PromotionState(rawValue: row[8].text ?? "") ?? .failed, detail: row[9].text ?? "", createdAt: row[10].text ?? "",
+            updatedAt: row[11].text ?? "")
+    }
+}
