@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "Intake",
             dependencies: [
-                "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Git", "ImageReference", "Manifests",
+                "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Promotion", "Policy", "Git", "ImageReference", "Manifests",
                 .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // Domain: pure, no I/O.
@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
-                "Intake", "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Policy", "Manifests", "Crypto", "TestSupport",
+                "Intake", "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Policy", "Promotion", "Manifests", "Crypto", "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["Fixtures"]),

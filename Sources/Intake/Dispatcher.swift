@@ -55,6 +55,10 @@ public actor Dispatcher {
         let route: Route
     }
     private var pending: [String: [Job]] = [:]
+    /// Callers of ``write(_:route:id:)`` waiting for their job's outcome.
+    private var waiters: [String: CheckedContinuation<TargetOutcome, Never>] = [:]
+    /// Told of every event written to a target (the promotion engine starts chains from it).
+    private var observer: (@Sendable (_ eventID: String, _ request: BumpRequest, _ target: String) async -> Void)?
     private var lanes: [String: Task<Void, Never>] = [:]
     /// Per event: targets still to finish, targets written, and the reasons of the others.
     private var remaining: [String: (count: Int, written: Int, failed: [String], skipped: [String])] = [:]
@@ -153,6 +157,24 @@ public actor Dispatcher {
         metrics.record("imagebump_pending_jobs", pending.values.reduce(0) { $0 + $1.count }, aggregate: false)
     }
 
+    /// Writes one request to one target in the target repository's lane (batched with what else
+    /// is queued there) and returns how it ended. `id` names the write in the commit's trailer, so
+    /// the same id written again after a restart changes nothing.
+    func write(_ request: BumpRequest, route: Route, id: String) async -> TargetOutcome {
+        await withCheckedContinuation { continuation in
+            waiters[id] = continuation
+            let repository = route.target.repository
+            pending[repository, default: []].append(Job(id: id, request: request, route: route))
+            if lanes[repository] == nil { lanes[repository] = Task { [self] in await runLane(repository) } }
+            recordPending()
+        }
+    }
+
+    /// Sets who hears of every event written to a target.
+    func observe(_ observer: @escaping @Sendable (_ eventID: String, _ request: BumpRequest, _ target: String) async -> Void) {
+        self.observer = observer
+    }
+
     /// Queues again every event a previous run accepted but did not finish (after a crash).
     /// A target already written for the event is recognised by its commit trailer and left alone.
     public func recover() async throws(SQLiteError) {
@@ -198,9 +220,12 @@ public actor Dispatcher {
                             superseded, status: .committed,
                             detail: "\(batch.route.target.name): superseded by \(item.request) (event \(item.eventID)) in the same batch")
                     }
+                    let result = outcome(item.request.image)
                     for event in item.eventIDs {
-                        await finish(event, outcome(item.request.image))
+                        await finish(event, result)
+                        waiters.removeValue(forKey: event)?.resume(returning: result)
                     }
+                    if case .written = result { await observer?(item.eventID, item.request, target) }
                 }
             }
         }

@@ -1,0 +1,189 @@
+import Foundation
+import ImageReference
+import Journal
+import Logging
+import Manifests
+import Promotion
+
+/// Walks tags through promotion chains. A tag written by an image event to a chain's first
+/// environment starts a promotion; each environment's gate (smoke checks, a merged merge
+/// request, an approval) must pass before the tag is written to the next environment, through
+/// the dispatcher's lane for that repository. Every state is journaled first, so a restart
+/// resumes each promotion where it was; a failed gate stops the chain with the reason.
+public actor PromotionEngine {
+    let journal: Journal
+    let dispatcher: Dispatcher
+    let chains: [PromotionChain]
+    /// The route that writes an image to a target (the dispatcher's routes see only entry targets).
+    let route: @Sendable (_ image: ImageName, _ target: String) -> Route?
+    let logger: Logger
+    /// Promotions being moved on by an approval or a merge now (a replayed request waits its turn).
+    private var moving: Set<String> = []
+    /// Promotions whose smoke checks are running.
+    private var smoking: Set<String> = []
+
+    public init(
+        journal: Journal, dispatcher: Dispatcher, chains: [PromotionChain], route: @escaping @Sendable (ImageName, String) -> Route?,
+        logger: Logger = Logger(label: "imagebump.promotion")
+    ) {
+        self.journal = journal
+        self.dispatcher = dispatcher
+        self.chains = chains
+        self.route = route
+        self.logger = logger
+    }
+
+    /// Listens to the dispatcher and resumes the promotions a previous run left open.
+    public func start() async throws(SQLiteError) {
+        await dispatcher.observe { [weak self] eventID, request, target in
+            await self?.written(eventID: eventID, request: request, target: target)
+        }
+        for record in try await journal.promotions(open: true) { resume(record) }
+    }
+
+    /// A chain's entry environment got a new tag: start its promotion.
+    func written(eventID: String, request: BumpRequest, target: String) async {
+        guard let tag = request.tag else { return }  // digest-only updates are not promoted
+        for chain in chains where chain.entry == target && chain.images.contains(request.image.description) {
+            do {
+                let (record, isNew) = try await journal.startPromotion(
+                    chain: chain.name, image: request.image.description, tag: tag, digest: request.digest?.description, eventID: eventID,
+                    environment: target, state: Self.waiting(chain.steps[0].gate), detail: Self.waitingDetail(chain.steps[0], tag: tag))
+                if isNew { resume(record) }
+            } catch {
+                logger.error("cannot journal a promotion", metadata: ["chain": "\(chain.name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// `POST /v1/promotions/ID/approve`: moves a promotion waiting for approval on.
+    public func approve(_ id: String) async throws(PromotionError) -> PromotionRecord {
+        let record: PromotionRecord?
+        do { record = try await journal.promotion(id) } catch { throw PromotionError(status: 503, detail: error.message) }
+        guard let record else { throw PromotionError(status: 404, detail: "no promotion has the id \(id)") }
+        guard record.state == .waitingForApproval, moving.insert(id).inserted else {
+            throw PromotionError(status: 409, detail: "promotion \(id) is \(record.state.rawValue), not waiting for approval")
+        }
+        defer { moving.remove(id) }
+        let moved = await advance(record, because: "approved")
+        return moved ?? record
+    }
+
+    /// A merge request of ours was merged (forge webhook or poll): promotions waiting for it move on.
+    public func merged(target: String, image: String) async {
+        guard let open = try? await journal.promotions(open: true) else { return }
+        for record in open where record.state == .waitingForMerge && record.environment == target && record.image == image {
+            guard moving.insert(record.id).inserted else { continue }  // a replayed webhook: already moving
+            _ = await advance(record, because: "its merge request in \(target) was merged")
+            moving.remove(record.id)
+        }
+    }
+
+    // MARK: - Steps
+
+    private func chain(_ record: PromotionRecord) -> PromotionChain? { chains.first { $0.name == record.chain } }
+
+    /// Continues a promotion from its journaled state (at start, or when it reached a new
+    /// environment): runs smoke checks, moves on past an environment without a gate, finishes an
+    /// interrupted write; merges and approvals are waited for.
+    private func resume(_ record: PromotionRecord) {
+        guard let chain = chain(record), chain.steps.indices.contains(record.step) else { return }
+        switch (record.state, chain.steps[record.step].gate) {
+        case (.gating, .smoke(let gate)):
+            guard smoking.insert(record.id).inserted else { return }
+            Task { await self.smoke(record, gate) }
+        case (.gating, .none):
+            Task { _ = await self.advance(record, because: "no gate in \(record.environment)") }
+        case (.promoting, _):
+            Task { _ = await self.promote(record) }
+        default:
+            break
+        }
+    }
+
+    private func smoke(_ record: PromotionRecord, _ gate: SmokeGate) async {
+        let outcome = await gate.run(tag: record.tag)
+        smoking.remove(record.id)
+        switch outcome {
+        case .passed(let attempts):
+            _ = await advance(record, because: "smoke checks passed in \(record.environment) (\(attempts) attempts)")
+        case .failed(_, let reason):
+            try? await journal.updatePromotion(
+                record.id, step: record.step, environment: record.environment, state: .failed,
+                detail: "smoke checks failed in \(record.environment): \(reason); the chain stops here")
+            logger.warning("promotion stopped", metadata: ["promotion": "\(record.id)", "reason": "\(reason)"])
+        }
+    }
+
+    /// The gate of the current environment passed: done if it is the last, else write the tag
+    /// to the next environment.
+    private func advance(_ record: PromotionRecord, because reason: String) async -> PromotionRecord? {
+        guard let chain = chain(record) else { return nil }
+        guard record.step + 1 < chain.steps.count else {
+            return try? await journal.updatePromotion(
+                record.id, step: record.step, environment: record.environment, state: .done,
+                detail: "\(reason); \(record.tag) has reached \(record.environment), the end of \(chain.name)")
+        }
+        let next = chain.steps[record.step + 1]
+        guard
+            let moving = try? await journal.updatePromotion(
+                record.id, step: record.step, environment: record.environment, state: .promoting,
+                detail: "\(reason); writing \(record.tag) to \(next.target)")
+        else { return nil }
+        return await promote(moving)
+    }
+
+    /// Writes the tag to the next environment and waits there for its gate.
+    private func promote(_ record: PromotionRecord) async -> PromotionRecord? {
+        guard let chain = chain(record), record.step + 1 < chain.steps.count else { return nil }
+        let next = chain.steps[record.step + 1]
+        guard let image = try? ImageName(parsing: record.image), let route = route(image, next.target),
+            let request = try? BumpRequest(
+                ImageReference(name: image, tag: record.tag, digest: record.digest.flatMap { try? Digest(parsing: $0) }))
+        else {
+            return try? await journal.updatePromotion(
+                record.id, step: record.step, environment: record.environment, state: .failed,
+                detail: "\(next.target) is not a target of \(record.image); fix the chain \(chain.name)")
+        }
+        // The id makes a replay after a restart a no-op (the commit trailer carries it).
+        switch await dispatcher.write(request, route: route, id: "promotion-\(record.id)-\(record.step + 1)") {
+        case .written:
+            guard
+                let updated = try? await journal.updatePromotion(
+                    record.id, step: record.step + 1, environment: next.target, state: Self.waiting(next.gate),
+                    detail: Self.waitingDetail(next, tag: record.tag))
+            else { return nil }
+            if case .none = next.gate { return await advance(updated, because: "no gate in \(next.target)") }
+            resume(updated)
+            return updated
+        case .skipped(let reason), .failed(let reason):
+            return try? await journal.updatePromotion(
+                record.id, step: record.step, environment: record.environment, state: .failed,
+                detail: "not promoted to \(next.target): \(reason)")
+        }
+    }
+
+    static func waiting(_ gate: PromotionChain.Gate) -> PromotionState {
+        switch gate {
+        case .none, .smoke: .gating
+        case .merged: .waitingForMerge
+        case .manual: .waitingForApproval
+        }
+    }
+
+    static func waitingDetail(_ step: PromotionChain.Step, tag: String) -> String {
+        switch step.gate {
+        case .none: "\(tag) is in \(step.target)"
+        case .smoke: "\(tag) is in \(step.target); smoke checks running"
+        case .merged: "\(tag) is in \(step.target)'s merge request; waiting for it to be merged"
+        case .manual: "\(tag) is in \(step.target); waiting for approval"
+        }
+    }
+}
+
+/// Why a promotion request was refused, with the HTTP status to answer.
+public struct PromotionError: Error, Sendable, CustomStringConvertible {
+    public let status: Int
+    public let detail: String
+    public var description: String { detail }
+}

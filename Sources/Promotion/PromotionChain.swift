@@ -1,0 +1,50 @@
+/// Environments a release walks through in order (dev → acc → prd). A tag enters the first
+/// environment from image events; it reaches environment N+1 only after environment N's gate
+/// passed.
+public struct PromotionChain: Sendable {
+    /// What must hold in an environment before the tag moves on.
+    public enum Gate: Sendable {
+        /// Nothing: move on as soon as the commit is pushed.
+        case none
+        /// HTTP checks against the environment prove the new tag is serving.
+        case smoke(SmokeGate)
+        /// The environment's merge request (a `branch` target) must be merged.
+        case merged
+        /// Someone approves: `POST /v1/promotions/ID/approve` or `imagebump promotions approve ID`.
+        case manual
+
+        public var name: String {
+            switch self {
+            case .none: "none"
+            case .smoke: "smoke"
+            case .merged: "merged"
+            case .manual: "manual"
+            }
+        }
+    }
+
+    public struct Step: Sendable {
+        /// The target (environment) name.
+        public let target: String
+        public let gate: Gate
+
+        public init(target: String, gate: Gate) {
+            self.target = target
+            self.gate = gate
+        }
+    }
+
+    public let name: String
+    /// `registry/repository` of every image the chain promotes.
+    public let images: [String]
+    public let steps: [Step]
+
+    public init(name: String, images: [String], steps: [Step]) {
+        self.name = name
+        self.images = images
+        self.steps = steps
+    }
+
+    /// The first environment: the only one image events write to directly.
+    public var entry: String? { steps.first?.target }
+}

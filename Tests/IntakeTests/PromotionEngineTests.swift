@@ -1,0 +1,165 @@
+import Events
+import Foundation
+import HTTPServer
+import ImageReference
+import Intake
+import Journal
+import Manifests
+import Pipeline
+import Policy
+import Promotion
+import Synchronization
+import TestSupport
+import Testing
+
+/// A release walking dev → acc → prd in a real bare repository: dev gated by smoke checks
+/// against a local app whose `/version` answers the deployed tag, acc by an approval.
+@Suite struct PromotionEngineTests {
+    /// The dev environment's app: answers the tag it "runs".
+    final class App: Sendable {
+        final class Deployed: Sendable { let tag = Mutex("1.4.1") }
+        let deployed = Deployed()
+        let server: HTTPServer
+
+        init() throws {
+            let deployed = self.deployed
+            var settings = HTTPServerSettings()
+            settings.port = 0
+            server = try HTTPServer(settings: settings) { _ in .json(200, ["version": deployed.tag.withLock { $0 }]) }
+            server.start()
+        }
+    }
+
+    struct Setup {
+        let remote: URL
+        let journalPath: String
+        let state: URL
+        let app: App
+        let api = try! ImageName(parsing: "ghcr.io/acme/api")
+
+        init() throws {
+            remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+            state = try TemporaryDirectory.make("imagebump-promotion")
+            journalPath = state.appendingPathComponent("journal.sqlite").path
+            app = try App()
+        }
+
+        func route(_ environment: String) throws -> Route {
+            Route(
+                target: GitTarget(
+                    name: environment, repository: "env", url: remote.path, branch: "main", paths: [try PathGlob("envs/\(environment)/**")],
+                    mode: .commit),
+                forge: nil, options: MergeRequestOptions())
+        }
+
+        var chain: PromotionChain {
+            let smoke = SmokeGate(
+                checks: [SmokeCheck(url: "http://127.0.0.1:\(app.server.port)/version", jsonField: "version")], timeout: .seconds(2),
+                interval: .milliseconds(50))
+            return PromotionChain(
+                name: "api-release", images: ["ghcr.io/acme/api"],
+                steps: [.init(target: "dev", gate: .smoke(smoke)), .init(target: "acc", gate: .manual), .init(target: "prd", gate: .none)])
+        }
+
+        /// A service run: journal, dispatcher (events go to dev only) and the promotion engine.
+        func start() async throws -> (Journal, Dispatcher, PromotionEngine) {
+            let journal = try Journal(path: journalPath)
+            let routes = try ["dev", "acc", "prd"].map { try route($0) }
+            let api = self.api
+            let dispatcher = Dispatcher(
+                journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
+                routes: { $0 == api ? [routes[0]] : [] }, attempts: 1, baseDelay: .milliseconds(10), batchWindow: .zero)
+            let engine = PromotionEngine(
+                journal: journal, dispatcher: dispatcher, chains: [chain],
+                route: { image, target in image == api ? routes.first { $0.target.name == target } : nil })
+            try await engine.start()
+            return (journal, dispatcher, engine)
+        }
+
+        func post(_ tag: String, _ journal: Journal, _ dispatcher: Dispatcher) async throws -> String {
+            let event = ImageEvent(registry: "ghcr.io", repository: "acme/api", tag: tag, digest: nil, source: "generic", deliveryID: nil)
+            let (id, _) = try await journal.record(event)
+            dispatcher.submit(id, event)
+            return id
+        }
+
+        func tag(_ environment: String) throws -> String {
+            let line = try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/\(environment)/api/deployment.yaml"])
+                .split(separator: "\n").first { $0.contains("image: ghcr.io/acme/api:") }
+            return String(line?.split(separator: ":").last?.split(separator: " ").first ?? "")
+        }
+
+        /// Polls the journal until the image's newest promotion reaches `state` (or 10 s pass).
+        func promotion(_ journal: Journal, tag: String, reaches state: PromotionState) async throws -> PromotionRecord {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if let record = try await journal.promotions().first(where: { $0.tag == tag }), record.state == state { return record }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            throw GitFixture.Failure(description: "the promotion of \(tag) did not reach \(state): \(try await journal.promotions())")
+        }
+    }
+
+    @Test func aTagWalksDevAccPrdThroughItsGates() async throws {
+        let setup = try Setup()
+        defer { setup.app.server.shutdown(within: .seconds(1)) }
+        let (journal, dispatcher, engine) = try await setup.start()
+        setup.app.deployed.tag.withLock { $0 = "1.4.3" }  // the rollout of dev finishes
+
+        _ = try await setup.post("1.4.3", journal, dispatcher)
+        let waiting = try await setup.promotion(journal, tag: "1.4.3", reaches: .waitingForApproval)
+        #expect(waiting.environment == "acc")
+        #expect(try setup.tag("dev") == "1.4.3")
+        #expect(try setup.tag("acc") == "1.4.3")
+        #expect(try setup.tag("prd") == "1.4.1")
+
+        let approved = try await engine.approve(waiting.id)
+        #expect(approved.environment == "prd")
+        #expect(try await setup.promotion(journal, tag: "1.4.3", reaches: .done).environment == "prd")
+        #expect(try setup.tag("prd") == "1.4.3")
+        await #expect(throws: PromotionError.self) { _ = try await engine.approve(waiting.id) }
+        #expect(
+            try await journal.promotionSteps(waiting.id).map { "\($0.environment) \($0.state)" } == [
+                "dev gating", "dev promoting", "acc waiting-for-approval", "acc promoting", "prd gating", "prd done",
+            ])
+        await dispatcher.drain()
+        journal.close()
+    }
+
+    @Test func aFailedSmokeCheckStopsTheChain() async throws {
+        let setup = try Setup()
+        defer { setup.app.server.shutdown(within: .seconds(1)) }
+        let (journal, dispatcher, engine) = try await setup.start()
+        defer { withExtendedLifetime(engine) {} }  // the dispatcher holds the engine weakly
+        // dev keeps answering 1.4.1: the new version never comes up.
+        _ = try await setup.post("1.4.4", journal, dispatcher)
+        let failed = try await setup.promotion(journal, tag: "1.4.4", reaches: .failed)
+        #expect(failed.environment == "dev")
+        #expect(failed.detail.contains("smoke checks failed in dev: "))
+        #expect(failed.detail.contains("says version = 1.4.1, expected 1.4.4"))
+        #expect(try setup.tag("dev") == "1.4.4")
+        #expect(try setup.tag("acc") == "1.4.1")
+        await dispatcher.drain()
+        journal.close()
+    }
+
+    @Test func aRestartResumesAPromotionWhereItWas() async throws {
+        let setup = try Setup()
+        defer { setup.app.server.shutdown(within: .seconds(1)) }
+        setup.app.deployed.tag.withLock { $0 = "1.4.5" }
+        let (journal, dispatcher, firstEngine) = try await setup.start()
+        _ = try await setup.post("1.4.5", journal, dispatcher)
+        let waiting = try await setup.promotion(journal, tag: "1.4.5", reaches: .waitingForApproval)
+        await dispatcher.drain()
+        withExtendedLifetime(firstEngine) {}
+        journal.close()
+
+        // A new process: same journal, new dispatcher and engine.
+        let (reopened, _, engine) = try await setup.start()
+        _ = try await engine.approve(waiting.id)
+        #expect(try await setup.promotion(reopened, tag: "1.4.5", reaches: .done).environment == "prd")
+        #expect(try setup.tag("prd") == "1.4.5")
+        #expect(try await reopened.promotions().count == 1)  // nothing started twice
+        reopened.close()
+    }
+}
