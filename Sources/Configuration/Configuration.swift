@@ -21,6 +21,7 @@ public struct Configuration: Sendable, Hashable {
     public var repos: [Repository] = []
     public var targets: [Target] = []
     public var images: [ImageSettings] = []
+    public var promotions: [PromotionSettings] = []
 
     public init() {}
 

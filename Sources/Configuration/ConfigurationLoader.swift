@@ -32,6 +32,7 @@ extension Configuration {
         var loader = ConfigurationLoader(reader: NodeReader(file: file))
         if let root { loader.read(root) }
         loader.crossCheck()
+        loader.crossCheckPromotions()
         guard loader.reader.problems.isEmpty else {
             throw ConfigError(problems: loader.reader.problems.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
@@ -59,7 +60,10 @@ struct ConfigurationLoader {
     mutating func read(_ root: Node) {
         guard
             let top = reader.mapping(
-                root, "", known: ["stateDir", "log", "scan", "server", "receivers", "workers", "repos", "targets", "images", "git"])
+                root, "",
+                known: [
+                    "stateDir", "log", "scan", "server", "receivers", "workers", "repos", "targets", "images", "git", "promotions",
+                ])
         else { return }
         if let node = top["server"]?.value { readServer(node) }
         if let node = top["receivers"]?.value {
@@ -72,6 +76,9 @@ struct ConfigurationLoader {
             if let window = workers["batchWindowMs"], let value = reader.integer(window.value, "workers.batchWindowMs", minimum: 0) {
                 configuration.batchWindowMilliseconds = value
             }
+        }
+        if let node = top["promotions"]?.value {
+            for (index, item) in reader.list(node, "promotions").enumerated() { readPromotion(item, "promotions[\(index)]") }
         }
         if let node = top["stateDir"]?.value, let value = reader.string(node, "stateDir") { configuration.stateDirectory = value }
         if let node = top["git"]?.value { readGit(node) }
@@ -312,7 +319,7 @@ extension ConfigurationLoader {
         }
     }
 
-    private mutating func report(_ key: String, _ message: String) {
+    mutating func report(_ key: String, _ message: String) {
         reader.report(nodes[key]?.node, nodes[key]?.path ?? "", message)
     }
 

@@ -20,7 +20,7 @@ import Testing
         #expect(configuration.log.format == .logfmt)
     }
 
-    @Test(arguments: ["invalid", "invalid-policy"])
+    @Test(arguments: ["invalid", "invalid-policy", "invalid-promotion"])
     func everyProblemIsReportedWithFileLineKeyAndFix(_ name: String) throws {
         let text = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).yaml"), encoding: .utf8)
         let expected = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).expected"), encoding: .utf8)

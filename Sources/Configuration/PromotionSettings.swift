@@ -1,0 +1,31 @@
+import ImageReference
+
+/// A promotion chain as configured: `promotions[]`. Image events write to the first step's
+/// target only; each step's gate must pass before the tag is written to the next step's target.
+public struct PromotionSettings: Sendable, Hashable {
+    /// One HTTP check of a smoke gate; `{tag}` in `bodyContains` and `equals` is the promoted tag.
+    public struct SmokeCheck: Sendable, Hashable {
+        public var url: String
+        public var status = 200
+        public var bodyContains: String?
+        public var jsonField: String?
+        public var equals = "{tag}"
+    }
+
+    public enum Gate: Sendable, Hashable {
+        case none, manual, merged
+        case smoke(checks: [SmokeCheck], timeoutSeconds: Int, intervalSeconds: Int)
+    }
+
+    public struct Step: Sendable, Hashable {
+        public var target: String
+        public var gate: Gate
+    }
+
+    public var name: String
+    public var images: [ImageName]
+    public var steps: [Step]
+
+    /// The targets after the first: image events do not write to them directly.
+    public var promotedTargets: [String] { steps.dropFirst().map(\.target) }
+}
