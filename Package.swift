@@ -60,7 +60,8 @@ let package = Package(
         .executableTarget(
             name: "imagebump",
             dependencies: [
-                "ImageReference", "Manifests", "Policy", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git", "Forge", "HTTPClient",
+                "ImageReference", "Manifests", "Policy", "Promotion", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git", "Forge",
+                "HTTPClient",
                 "HTTPServer", "Intake", "Journal", "Events",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -27,6 +27,7 @@ public struct ReceiverSettings: Sendable {
 /// - `POST /hooks/{receiver}` (`/hooks/{receiver}/{token}` for senders that cannot sign)
 /// - `POST /v1/events`: the first `generic` receiver, for CI jobs
 /// - `GET /v1/events/{id}`, `GET /v1/events?status=&image=&limit=`
+/// - `GET /v1/promotions[?open=true]`, `GET /v1/promotions/{id}`, `POST /v1/promotions/{id}/approve`
 /// - `GET /healthz`, `GET /readyz` (journal writable, repositories reachable), `GET /metrics`
 public struct IntakeRouter: Sendable {
     let receivers: [String: ReceiverSettings]
@@ -35,12 +36,14 @@ public struct IntakeRouter: Sendable {
     let isRouted: @Sendable (ImageEvent) -> Bool
     let readiness: Readiness
     let metrics: ServiceMetrics
+    let promotions: PromotionEngine?
     private let healthz: Counter
 
     /// `readiness` defaults to checking the journal only. An event `isRouted` says no target
     /// takes is journaled as ignored at once and not handed to `accepted`.
     public init(
         receivers: [ReceiverSettings], journal: Journal, readiness: Readiness? = nil, metrics: ServiceMetrics = .disabled,
+        promotions: PromotionEngine? = nil,
         isRouted: @escaping @Sendable (ImageEvent) -> Bool = { _ in true }, accepted: @escaping @Sendable (String, ImageEvent) -> Void
     ) {
         self.isRouted = isRouted
@@ -48,6 +51,7 @@ public struct IntakeRouter: Sendable {
         self.journal = journal
         self.readiness = readiness ?? Readiness(journal: journal, targets: [])
         self.metrics = metrics
+        self.promotions = promotions
         self.accepted = accepted
         healthz = Counter(
             label: "imagebump_http_requests_total", dimensions: [("route", "healthz"), ("status", "200")], factory: metrics.factory)
@@ -144,6 +148,31 @@ public struct IntakeRouter: Sendable {
         case ("v1", 4) where parts[1] == "events" && parts[3] == "retry":
             guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
             return await retry(parts[2], request)
+        case ("v1", 2) where parts[1] == "promotions":
+            guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
+            do {
+                let records = try await journal.promotions(open: request.query?.contains("open=true") == true)
+                return .json(200, ["promotions": records.map(Self.render)])
+            } catch {
+                return .error(503, "journal unavailable", error.message)
+            }
+        case ("v1", 3) where parts[1] == "promotions":
+            guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
+            do {
+                guard let record = try await journal.promotion(parts[2]) else {
+                    return .error(404, "unknown promotion", "no promotion has the id \(parts[2])")
+                }
+                var object = Self.render(record)
+                object["steps"] = try await journal.promotionSteps(parts[2]).map {
+                    ["at": $0.at, "environment": $0.environment, "state": $0.state, "detail": $0.detail]
+                }
+                return .json(200, object)
+            } catch {
+                return .error(503, "journal unavailable", error.message)
+            }
+        case ("v1", 4) where parts[1] == "promotions" && parts[3] == "approve":
+            guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
+            return await approve(parts[2], request)
         default:
             return .error(404, "not found", "no route for \(request.method) \(request.path)")
         }
@@ -223,15 +252,42 @@ public struct IntakeRouter: Sendable {
         }
     }
 
-    /// Runs a failed (or ignored) event again; authenticated like `POST /v1/events`.
-    private func retry(_ id: String, _ request: HTTPServerRequest) async -> HTTPServerResponse {
+    /// Approves a promotion waiting in an environment with a manual gate; authenticated like
+    /// `POST /v1/events`.
+    private func approve(_ id: String, _ request: HTTPServerRequest) async -> HTTPServerResponse {
+        if let refusal = refusal(request, doing: "approve promotions") { return refusal }
+        guard let promotions else { return .error(404, "no promotions", "no promotion chain is configured; see promotions[]") }
+        do {
+            return .json(200, Self.render(try await promotions.approve(id)))
+        } catch {
+            return .error(error.status, error.status == 404 ? "unknown promotion" : "not approvable", error.detail)
+        }
+    }
+
+    /// Operator actions (retry, approve) carry the generic receiver's token: nil when they do,
+    /// else the answer that refuses them.
+    private func refusal(_ request: HTTPServerRequest, doing action: String) -> HTTPServerResponse? {
         guard let receiver = genericReceiver else {
-            return .error(404, "no generic receiver", "configure a receiver of type generic to retry events")
+            return .error(404, "no generic receiver", "configure a receiver of type generic to \(action)")
         }
         let headers = Dictionary(request.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
         guard ReceiverAuthentication.verify(.generic, secret: receiver.secret, headers: headers, body: request.body, pathToken: nil) else {
-            return .error(401, "unauthorized", "retrying needs the token of receiver \(receiver.name)")
+            return .error(401, "unauthorized", "to \(action), send the token of receiver \(receiver.name)")
         }
+        return nil
+    }
+
+    static func render(_ record: PromotionRecord) -> [String: Any] {
+        [
+            "id": record.id, "chain": record.chain, "image": record.image, "tag": record.tag, "digest": record.digest ?? NSNull(),
+            "event": record.eventID, "environment": record.environment, "step": record.step, "state": record.state.rawValue,
+            "detail": record.detail, "createdAt": record.createdAt, "updatedAt": record.updatedAt,
+        ]
+    }
+
+    /// Runs a failed (or ignored) event again; authenticated like `POST /v1/events`.
+    private func retry(_ id: String, _ request: HTTPServerRequest) async -> HTTPServerResponse {
+        if let refusal = refusal(request, doing: "retry events") { return refusal }
         do {
             guard let event = try await journal.event(id) else { return .error(404, "unknown event", "no event has the id \(id)") }
             guard [.failed, .ignored].contains(event.status) else {

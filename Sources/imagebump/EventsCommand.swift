@@ -24,6 +24,25 @@ struct EventsCommand: AsyncParsableCommand {
             return url
         }
 
+        /// POSTs with the config's generic receiver token (operator actions: retry, approve).
+        func post(_ path: String) async throws -> HTTPResponse {
+            let (configuration, _) = try global.load(label: "imagebump.events")
+            guard let receiver = configuration.receivers.first(where: { $0.type == "generic" }),
+                let token = try? receiver.secret.resolve().revealed
+            else {
+                FileHandle.standardError.write(Data("this needs a generic receiver with a readable secret in the config\n".utf8))
+                throw ExitCode(2)
+            }
+            do {
+                return try await CurlClient().send(
+                    HTTPRequest(
+                        method: "POST", url: baseURL(configuration) + path, headers: [("Authorization", "Bearer \(token)")], body: []))
+            } catch {
+                FileHandle.standardError.write(Data("cannot reach the service: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+        }
+
         func get(_ path: String) async throws -> [String: Any] {
             let (configuration, _) = try global.load(label: "imagebump.events")
             let response: HTTPResponse
@@ -89,17 +108,7 @@ struct EventsCommand: AsyncParsableCommand {
         @OptionGroup var options: ServerOptions
 
         func run() async throws {
-            let (configuration, _) = try options.global.load(label: "imagebump.events")
-            guard let receiver = configuration.receivers.first(where: { $0.type == "generic" }),
-                let token = try? receiver.secret.resolve().revealed
-            else {
-                FileHandle.standardError.write(Data("retry needs a generic receiver with a readable secret in the config\n".utf8))
-                throw ExitCode(2)
-            }
-            let response = try await CurlClient().send(
-                HTTPRequest(
-                    method: "POST", url: options.baseURL(configuration) + "/v1/events/\(id)/retry",
-                    headers: [("Authorization", "Bearer \(token)")], body: []))
+            let response = try await options.post("/v1/events/\(id)/retry")
             guard response.status == 202 else {
                 FileHandle.standardError.write(Data("retry refused (HTTP \(response.status)): \(response.bodyText)\n".utf8))
                 throw ExitCode.failure

@@ -13,7 +13,10 @@ struct Imagebump: ParsableCommand {
             2 usage or configuration error.
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, EventsCommand.self, ScanCommand.self, BumpCommand.self, PolicyCommand.self, ValidateCommand.self]
+        subcommands: [
+            ServeCommand.self, EventsCommand.self, PromotionsCommand.self, ScanCommand.self, BumpCommand.self, PolicyCommand.self,
+            ValidateCommand.self,
+        ]
     )
 }
 

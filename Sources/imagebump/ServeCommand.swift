@@ -12,6 +12,7 @@ import Journal
 import Logging
 import Pipeline
 import Prometheus
+import Promotion
 
 /// `imagebump serve`: the webhook service.
 struct ServeCommand: AsyncParsableCommand {
@@ -20,7 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the webhook service: receive image pushes, journal them, bump the environment repositories.",
         discussion: """
             Listens on server.listen:server.port (or --port) for POST /hooks/RECEIVER, POST /v1/events, \
-            GET /v1/events[/ID], GET /healthz, GET /readyz and GET /metrics. SIGTERM or SIGINT stops accepting, \
+            GET /v1/events[/ID], GET|POST /v1/promotions[/ID[/approve]], GET /healthz, GET /readyz and GET /metrics. SIGTERM or SIGINT stops accepting, \
             finishes the work in flight, and exits 0.
             """
     )
@@ -38,28 +39,38 @@ struct ServeCommand: AsyncParsableCommand {
         let (configuration, logger) = try global.load(label: "imagebump.serve")
         let state = RemoteTargets.stateDirectory(configuration)
         let receivers: [ReceiverSettings]
-        let routes: [ImageName: [Route]]
+        let allRoutes: [ImageName: [Route]]
         let journal: Journal
         do {
             if let bundle = configuration.git.caBundle { try LibGit2.useCertificateAuthorities(file: bundle, directory: nil) }
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
             receivers = try Self.receivers(configuration)
-            routes = try Self.routes(configuration, logger: logger)
+            allRoutes = try Self.routes(configuration, logger: logger)
             journal = try Journal(path: "\(state)/journal.sqlite")
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
+        // Image events write to a chain's first environment only; the engine writes the rest.
+        let chains = Self.chains(configuration)
+        var routes = allRoutes
+        for chain in configuration.promotions {
+            for image in chain.images { routes[image] = routes[image]?.filter { !chain.promotedTargets.contains($0.target.name) } }
+        }
+        let eventRoutes = routes
         let registry = PrometheusCollectorRegistry()
         let metrics = ServiceMetrics(factory: PrometheusMetricsFactory(registry: registry), exposition: { registry.emitToBuffer() })
         let dispatcher = Dispatcher(
             journal: journal,
             updater: TargetUpdater(writeBack: WriteBack(settings: RemoteTargets.settings(configuration), logger: logger), logger: logger),
-            routes: { routes[$0] ?? [] }, attempts: configuration.workerAttempts,
+            routes: { eventRoutes[$0] ?? [] }, attempts: configuration.workerAttempts,
             batchWindow: .milliseconds(configuration.batchWindowMilliseconds), metrics: metrics, logger: logger)
-        let readiness = Readiness(journal: journal, targets: routes.values.flatMap { $0.map(\.target) })
+        let readiness = Readiness(journal: journal, targets: allRoutes.values.flatMap { $0.map(\.target) })
+        let engine = PromotionEngine(
+            journal: journal, dispatcher: dispatcher, chains: chains,
+            route: { image, target in allRoutes[image]?.first { $0.target.name == target } }, logger: logger)
         let router = IntakeRouter(
-            receivers: receivers, journal: journal, readiness: readiness, metrics: metrics,
+            receivers: receivers, journal: journal, readiness: readiness, metrics: metrics, promotions: engine,
             isRouted: dispatcher.routes, accepted: { id, event in dispatcher.submit(id, event) })
         var settings = HTTPServerSettings()
         settings.host = configuration.server.listen
@@ -76,6 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("cannot listen: \(error)\n".utf8))
             throw ExitCode.failure
         }
+        try await engine.start()  // before recovery, so recovered events start their promotions
         try await dispatcher.recover()
         server.start()
         emit("listening on \(settings.host):\(server.port)\n")
@@ -117,6 +129,31 @@ struct ServeCommand: AsyncParsableCommand {
             return ReceiverSettings(
                 name: receiver.name, type: type, secret: .init(value: value, header: receiver.header),
                 context: ReceiverContext(registryHost: receiver.registryHost, nexusHosts: receiver.nexusHosts))
+        }
+    }
+
+    /// The configured promotion chains, with their gates made runnable.
+    static func chains(_ configuration: Configuration) -> [PromotionChain] {
+        configuration.promotions.map { chain in
+            PromotionChain(
+                name: chain.name, images: chain.images.map(\.description),
+                steps: chain.steps.map { step in
+                    let gate: PromotionChain.Gate
+                    switch step.gate {
+                    case .none: gate = .none
+                    case .manual: gate = .manual
+                    case .merged: gate = .merged
+                    case .smoke(let checks, let timeout, let interval):
+                        gate = .smoke(
+                            SmokeGate(
+                                checks: checks.map {
+                                    SmokeCheck(
+                                        url: $0.url, status: $0.status, bodyContains: $0.bodyContains, jsonField: $0.jsonField,
+                                        equals: $0.equals)
+                                }, timeout: .seconds(timeout), interval: .seconds(interval)))
+                    }
+                    return PromotionChain.Step(target: step.target, gate: gate)
+                })
         }
     }
 

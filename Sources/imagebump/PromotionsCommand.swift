@@ -1,0 +1,62 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import HTTPClient
+
+/// `imagebump promotions list|show|approve`: promotion chains of a running `imagebump serve`.
+struct PromotionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "promotions",
+        abstract: "List, show and approve the promotions of a running imagebump serve.",
+        subcommands: [List.self, Show.self, Approve.self]
+    )
+
+    static func line(_ promotion: [String: Any]) -> String {
+        func text(_ key: String) -> String { (promotion[key] as? String) ?? "-" }
+        return
+            "\(text("id"))  \(text("state").padding(toLength: 20, withPad: " ", startingAt: 0)) \(text("image")):\(text("tag"))  in \(text("environment"))  (\(text("chain")))\n"
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The newest promotions first: which tag is where, what it waits for.")
+        @Flag(name: .long, help: "Only promotions not done or failed.") var open = false
+        @OptionGroup var options: EventsCommand.ServerOptions
+
+        func run() async throws {
+            let answer = try await options.get("/v1/promotions" + (open ? "?open=true" : ""))
+            emit(((answer["promotions"] as? [[String: Any]]) ?? []).map(PromotionsCommand.line).joined())
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One promotion with every step.")
+        @Argument(help: "The promotion id.") var id: String
+        @OptionGroup var options: EventsCommand.ServerOptions
+
+        func run() async throws {
+            let promotion = try await options.get("/v1/promotions/\(id)")
+            emit(PromotionsCommand.line(promotion))
+            emit("\(promotion["detail"] as? String ?? "")\n")
+            for step in (promotion["steps"] as? [[String: String]]) ?? [] {
+                emit("  \(step["at"] ?? "")  \(step["environment"] ?? "")  \(step["state"] ?? "")  \(step["detail"] ?? "")\n")
+            }
+        }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Let a promotion waiting for approval move on (uses the config's generic receiver token).")
+        @Argument(help: "The promotion id.") var id: String
+        @OptionGroup var options: EventsCommand.ServerOptions
+
+        func run() async throws {
+            let response = try await options.post("/v1/promotions/\(id)/approve")
+            guard response.status == 200 else {
+                FileHandle.standardError.write(Data("approval refused (HTTP \(response.status)): \(response.bodyText)\n".utf8))
+                throw ExitCode.failure
+            }
+            let promotion = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+            emit(PromotionsCommand.line(promotion))
+        }
+    }
+}

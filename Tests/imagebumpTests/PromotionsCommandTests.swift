@@ -1,0 +1,67 @@
+import Foundation
+import HTTPClient
+import TestSupport
+import Testing
+
+/// A promotion through `imagebump serve` and `imagebump promotions list|show|approve`.
+@Suite struct PromotionsCommandTests {
+    func promotions(_ base: String) async throws -> [[String: Any]] {
+        let response = try await CurlClient().send(HTTPRequest(method: "GET", url: "\(base)/v1/promotions"))
+        return ((try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["promotions"] as? [[String: Any]]) ?? []
+    }
+
+    func waitFor(_ state: String, _ base: String) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if let first = try await promotions(base).first, first["state"] as? String == state { return first }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw GitFixture.Failure(description: "no promotion reached \(state): \(try await promotions(base))")
+    }
+
+    @Test func aReleaseWaitsForApprovalThenReachesProduction() async throws {
+        let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+        let state = try TemporaryDirectory.make("imagebump-promote")
+        let config = state.appendingPathComponent("promotion.yaml")
+        try String(contentsOf: CommandLineTests.fixtures.appendingPathComponent("promotion.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "REMOTE", with: remote.path).replacingOccurrences(
+                of: "STATE", with: state.appendingPathComponent("state").path
+            )
+            .write(to: config, atomically: true, encoding: .utf8)
+        let (process, _, port) = try await ServeProcess.start(config)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let base = "http://127.0.0.1:\(port)"
+        let environment = ProcessInfo.processInfo.environment.merging(["IMAGEBUMP_TEST_CI_TOKEN": ServeProcess.token]) { _, new in new }
+        func imagebump(_ arguments: [String]) throws -> Command.Result {
+            try Command.run(CommandLineTests.binary.path, arguments, environment: environment)
+        }
+
+        let accepted = try await CurlClient().send(
+            HTTPRequest(
+                method: "POST", url: "\(base)/v1/events", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
+                body: Array(#"{"image": "ghcr.io/acme/api:1.4.2"}"#.utf8)))
+        #expect(accepted.status == 202)
+        let waiting = try await waitFor("waiting-for-approval", base)
+        let id = try #require(waiting["id"] as? String)
+        #expect(waiting["environment"] as? String == "acc")
+        #expect(try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"]).contains("tag: \"1.4.1\""))
+
+        let list = try imagebump(["promotions", "list", "--open", "--server", base])
+        #expect(list.stdout.contains("\(id)  waiting-for-approval ghcr.io/acme/api:1.4.2  in acc  (api-release)"), "\(list.stdout)")
+        let unauthorized = try await CurlClient().send(HTTPRequest(method: "POST", url: "\(base)/v1/promotions/\(id)/approve", body: []))
+        #expect(unauthorized.status == 401)
+
+        let approve = try imagebump(["promotions", "approve", id, "--server", base, "--config", config.path])
+        #expect(approve.status == 0, "\(approve.stderr)")
+        let done = try await waitFor("done", base)
+        #expect(done["environment"] as? String == "prd")
+        #expect(try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"]).contains("tag: \"1.4.2\""))
+
+        let show = try imagebump(["promotions", "show", id, "--server", base])
+        #expect(show.stdout.contains("  acc  waiting-for-approval  1.4.2 is in acc; waiting for approval"), "\(show.stdout)")
+        #expect(show.stdout.contains("  prd  done  "))
+        let again = try imagebump(["promotions", "approve", id, "--server", base, "--config", config.path])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("not approvable"))
+    }
+}
