@@ -99,7 +99,7 @@ public actor Dispatcher {
         event.image.map { !routes($0).isEmpty } ?? false
     }
 
-    private func takeInbox() {
+    private func takeInbox() async {
         while true {
             let events = inbox.withLock { state in
                 defer { state.events.removeAll() }
@@ -107,22 +107,24 @@ public actor Dispatcher {
                 return state.events
             }
             guard !events.isEmpty else { return }
-            for (id, event) in events { enqueue(id, event) }
+            for (id, event) in events { await enqueue(id, event) }
         }
     }
 
-    private func enqueue(_ id: String, _ event: ImageEvent) {
+    /// Routes an event to its targets' lanes; an event no target takes is journaled at once
+    /// (awaited, so that ``drain()`` returns only when its outcome is recorded).
+    private func enqueue(_ id: String, _ event: ImageEvent) async {
         let journal = self.journal
         guard let image = event.image, case let targets = routes(image), !targets.isEmpty else {
             let detail = "no target is configured for \(event.registry)/\(event.repository)"
-            Task { try? await journal.update(id, status: .ignored, detail: detail) }
+            try? await journal.update(id, status: .ignored, detail: detail)
             metrics.count("imagebump_events_finished_total", [("status", "ignored")])
             return
         }
         let request: BumpRequest
         do { request = try BumpRequest(ImageReference(name: image, tag: event.tag, digest: event.digest)) } catch {
             let detail = "\(error)"
-            Task { try? await journal.update(id, status: .failed, detail: detail, error: detail) }
+            try? await journal.update(id, status: .failed, detail: detail, error: detail)
             metrics.count("imagebump_events_finished_total", [("status", "failed")])
             return
         }
@@ -138,7 +140,7 @@ public actor Dispatcher {
         }
         guard !taking.isEmpty else {
             let detail = skipped.joined(separator: "; ")
-            Task { try? await journal.update(id, status: .skipped, detail: detail) }
+            try? await journal.update(id, status: .skipped, detail: detail)
             metrics.count("imagebump_events_finished_total", [("status", "skipped")])
             return
         }

@@ -49,9 +49,13 @@ import Testing
             return id
         }
 
-        func tag(_ environment: String) throws -> String {
-            let line = try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/\(environment)/api/deployment.yaml"])
-                .split(separator: "\n").first { $0.contains("image: ghcr.io/acme/api:") }
+        /// The tag in an environment's deployment (git runs off the cooperative threads).
+        func tag(_ environment: String) async throws -> String {
+            let remote = self.remote
+            let text = try await blocking {
+                try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/\(environment)/api/deployment.yaml"])
+            }
+            let line = text.split(separator: "\n").first { $0.contains("image: ghcr.io/acme/api:") }
             return String(line?.split(separator: ":").last?.split(separator: " ").first ?? "")
         }
     }
@@ -61,19 +65,20 @@ import Testing
         let first = try await setup.post("1.4.3")
         await setup.dispatcher.drain()
         #expect(try await setup.journal.event(first)?.status == .done)
-        #expect(try setup.tag("dev") == "1.4.3")
-        #expect(try setup.tag("prd") == "1.4.3")
+        #expect(try await setup.tag("dev") == "1.4.3")
+        #expect(try await setup.tag("prd") == "1.4.3")
 
         // Outside prd's range: dev takes it, prd says why not.
         let minor = try await setup.post("1.5.0")
         await setup.dispatcher.drain()
         #expect(try await setup.journal.event(minor)?.status == .done)
         #expect(try await setup.journal.steps(minor).last?.2 == "every target is up to date; prd: skipped: outside ~1.4.0")
-        #expect(try setup.tag("dev") == "1.5.0")
-        #expect(try setup.tag("prd") == "1.4.3")
+        #expect(try await setup.tag("dev") == "1.5.0")
+        #expect(try await setup.tag("prd") == "1.4.3")
 
         // Older than what both run: skipped everywhere, nothing committed.
-        let commits = try GitFixture.git(["--git-dir", setup.remote.path, "rev-list", "--count", "main"])
+        let remote = setup.remote
+        let commits = try await blocking { try GitFixture.git(["--git-dir", remote.path, "rev-list", "--count", "main"]) }
         let older = try await setup.post("1.4.2")
         await setup.dispatcher.drain()
         let skipped = try await setup.journal.event(older)
@@ -81,7 +86,7 @@ import Testing
         #expect(
             try await setup.journal.steps(older).last?.2
                 == "dev: skipped: older than current 1.5.0; prd: skipped: older than current 1.4.3")
-        #expect(try GitFixture.git(["--git-dir", setup.remote.path, "rev-list", "--count", "main"]) == commits)
+        #expect(try await blocking { try GitFixture.git(["--git-dir", remote.path, "rev-list", "--count", "main"]) } == commits)
 
         // Ignored tags never reach Git.
         let latest = try await setup.post("latest")
@@ -96,8 +101,8 @@ import Testing
         let higher = try await setup.post("1.4.9")
         let lower = try await setup.post("1.4.5")
         await setup.dispatcher.drain()
-        #expect(try setup.tag("prd") == "1.4.9")
-        #expect(try setup.tag("dev") == "1.4.9")
+        #expect(try await setup.tag("prd") == "1.4.9")
+        #expect(try await setup.tag("dev") == "1.4.9")
         #expect(try await setup.journal.event(higher)?.status == .done)
         #expect(try await setup.journal.event(lower)?.status == .done)
         #expect(try await setup.journal.steps(lower).contains { $0.2.contains("superseded by ghcr.io/acme/api:1.4.9") })
@@ -105,6 +110,6 @@ import Testing
         let late = try await setup.post("1.4.6")
         await setup.dispatcher.drain()
         #expect(try await setup.journal.event(late)?.status == .skipped)
-        #expect(try setup.tag("prd") == "1.4.9")
+        #expect(try await setup.tag("prd") == "1.4.9")
     }
 }

@@ -83,9 +83,13 @@ import Testing
             return id
         }
 
-        func tag(_ environment: String) throws -> String {
-            let line = try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/\(environment)/api/deployment.yaml"])
-                .split(separator: "\n").first { $0.contains("image: ghcr.io/acme/api:") }
+        /// The tag in an environment's deployment (git runs off the cooperative threads).
+        func tag(_ environment: String) async throws -> String {
+            let remote = self.remote
+            let text = try await blocking {
+                try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/\(environment)/api/deployment.yaml"])
+            }
+            let line = text.split(separator: "\n").first { $0.contains("image: ghcr.io/acme/api:") }
             return String(line?.split(separator: ":").last?.split(separator: " ").first ?? "")
         }
 
@@ -109,14 +113,14 @@ import Testing
         _ = try await setup.post("1.4.3", journal, dispatcher)
         let waiting = try await setup.promotion(journal, tag: "1.4.3", reaches: .waitingForApproval)
         #expect(waiting.environment == "acc")
-        #expect(try setup.tag("dev") == "1.4.3")
-        #expect(try setup.tag("acc") == "1.4.3")
-        #expect(try setup.tag("prd") == "1.4.1")
+        #expect(try await setup.tag("dev") == "1.4.3")
+        #expect(try await setup.tag("acc") == "1.4.3")
+        #expect(try await setup.tag("prd") == "1.4.1")
 
         let approved = try await engine.approve(waiting.id)
         #expect(approved.environment == "prd")
         #expect(try await setup.promotion(journal, tag: "1.4.3", reaches: .done).environment == "prd")
-        #expect(try setup.tag("prd") == "1.4.3")
+        #expect(try await setup.tag("prd") == "1.4.3")
         await #expect(throws: PromotionError.self) { _ = try await engine.approve(waiting.id) }
         #expect(
             try await journal.promotionSteps(waiting.id).map { "\($0.environment) \($0.state)" } == [
@@ -137,8 +141,8 @@ import Testing
         #expect(failed.environment == "dev")
         #expect(failed.detail.contains("smoke checks failed in dev: "))
         #expect(failed.detail.contains("says version = 1.4.1, expected 1.4.4"))
-        #expect(try setup.tag("dev") == "1.4.4")
-        #expect(try setup.tag("acc") == "1.4.1")
+        #expect(try await setup.tag("dev") == "1.4.4")
+        #expect(try await setup.tag("acc") == "1.4.1")
         await dispatcher.drain()
         journal.close()
     }
@@ -158,7 +162,7 @@ import Testing
         let (reopened, _, engine) = try await setup.start()
         _ = try await engine.approve(waiting.id)
         #expect(try await setup.promotion(reopened, tag: "1.4.5", reaches: .done).environment == "prd")
-        #expect(try setup.tag("prd") == "1.4.5")
+        #expect(try await setup.tag("prd") == "1.4.5")
         #expect(try await reopened.promotions().count == 1)  // nothing started twice
         reopened.close()
     }

@@ -32,8 +32,8 @@ import Testing
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let base = "http://127.0.0.1:\(port)"
         let environment = ProcessInfo.processInfo.environment.merging(["IMAGEBUMP_TEST_CI_TOKEN": ServeProcess.token]) { _, new in new }
-        func imagebump(_ arguments: [String]) throws -> Command.Result {
-            try Command.run(CommandLineTests.binary.path, arguments, environment: environment)
+        func imagebump(_ arguments: [String]) async throws -> Command.Result {
+            try await blocking { try Command.run(CommandLineTests.binary.path, arguments, environment: environment) }
         }
 
         let accepted = try await CurlClient().send(
@@ -44,23 +44,27 @@ import Testing
         let waiting = try await waitFor("waiting-for-approval", base)
         let id = try #require(waiting["id"] as? String)
         #expect(waiting["environment"] as? String == "acc")
-        #expect(try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"]).contains("tag: \"1.4.1\""))
+        #expect(
+            try await blocking { try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"]) }.contains(
+                "tag: \"1.4.1\""))
 
-        let list = try imagebump(["promotions", "list", "--open", "--server", base])
+        let list = try await imagebump(["promotions", "list", "--open", "--server", base])
         #expect(list.stdout.contains("\(id)  waiting-for-approval ghcr.io/acme/api:1.4.2  in acc  (api-release)"), "\(list.stdout)")
         let unauthorized = try await CurlClient().send(HTTPRequest(method: "POST", url: "\(base)/v1/promotions/\(id)/approve", body: []))
         #expect(unauthorized.status == 401)
 
-        let approve = try imagebump(["promotions", "approve", id, "--server", base, "--config", config.path])
+        let approve = try await imagebump(["promotions", "approve", id, "--server", base, "--config", config.path])
         #expect(approve.status == 0, "\(approve.stderr)")
         let done = try await waitFor("done", base)
         #expect(done["environment"] as? String == "prd")
-        #expect(try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"]).contains("tag: \"1.4.2\""))
+        #expect(
+            try await blocking { try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"]) }.contains(
+                "tag: \"1.4.2\""))
 
-        let show = try imagebump(["promotions", "show", id, "--server", base])
+        let show = try await imagebump(["promotions", "show", id, "--server", base])
         #expect(show.stdout.contains("  acc  waiting-for-approval  1.4.2 is in acc; waiting for approval"), "\(show.stdout)")
         #expect(show.stdout.contains("  prd  done  "))
-        let again = try imagebump(["promotions", "approve", id, "--server", base, "--config", config.path])
+        let again = try await imagebump(["promotions", "approve", id, "--server", base, "--config", config.path])
         #expect(again.status == 1)
         #expect(again.stderr.contains("not approvable"))
     }
