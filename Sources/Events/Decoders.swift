@@ -15,6 +15,7 @@ public enum DeliveryDecoder {
         let delivery =
             headers["x-github-delivery"] ?? headers["x-gitea-delivery"] ?? headers["x-forgejo-delivery"] ?? headers[
                 "x-nexus-webhook-delivery"] ?? headers["x-request-id"]
+        if let notice = try MergeNotice.decode(type, headers: headers, body: body) { return notice }
         var builder = Builder(source: type.rawValue, deliveryID: delivery)
         switch type {
         case .dockerhub: try dockerHub(body, &builder)

@@ -51,6 +51,8 @@ public enum DecodedDelivery: Sendable, Hashable {
     case accepted([ImageEvent])
     /// A valid delivery that is not an image push (delete, pull, ping, a Helm chart…).
     case ignored(String)
+    /// One of imagebump's merge requests was merged or closed (forge webhooks).
+    case merged(MergeNotice)
 }
 
 /// A body that cannot be read as the sender's payload (answered 400).
@@ -119,6 +121,10 @@ enum Payload {
     }
 
     static func dictionary(_ value: Any?) -> [String: Any] { value as? [String: Any] ?? [:] }
+
+    static func integer(_ value: Any?) -> Int? { (value as? Int) ?? (value as? String).flatMap { Int($0) } }
+
+    static func bool(_ value: Any?) -> Bool { (value as? Bool) ?? false }
 
     /// A digest if the text is a valid one (documentation samples are often truncated).
     static func digest(_ text: String?) -> Digest? { text.flatMap { try? Digest(parsing: $0) } }

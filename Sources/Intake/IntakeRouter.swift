@@ -209,12 +209,26 @@ public struct IntakeRouter: Sendable {
             metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "undecodable")])
             return respond(.error(400, "undecodable payload", error.reason))
         }
-        guard case .accepted(let events) = decoded else {
-            if case .ignored(let reason) = decoded {
-                metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "ignored")])
-                respond(.json(200, ["ignored": reason]))
+        let events: [ImageEvent]
+        switch decoded {
+        case .accepted(let accepted):
+            events = accepted
+        case .ignored(let reason):
+            metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "ignored")])
+            return respond(.json(200, ["ignored": reason]))
+        case .merged(let notice):
+            metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", notice.merged ? "merged" : "closed")])
+            if notice.merged, let promotions {
+                // Promotions waiting for this merge move on; their state is journaled there.
+                Task { await promotions.merged(target: notice.target, image: notice.image) }
             }
-            return
+            return respond(
+                .json(
+                    200,
+                    [
+                        notice.merged ? "merged" : "closed": "#\(notice.number) (\(notice.target), \(notice.image))",
+                        "branch": notice.branch,
+                    ]))
         }
         let routed = events.map(isRouted)
         let items = zip(events, routed).map { event, routed in

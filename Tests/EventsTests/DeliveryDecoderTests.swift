@@ -54,6 +54,8 @@ import Testing
         case .ignored(let reason):
             #expect(expectation.outcome == "ignore", "ignored: \(reason)")
             #expect(!reason.isEmpty)
+        case .merged(let notice):
+            Issue.record("a registry payload read as a merge request: \(notice)")
         }
     }
 

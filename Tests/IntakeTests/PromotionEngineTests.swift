@@ -52,6 +52,13 @@ import Testing
                 forge: nil, options: MergeRequestOptions())
         }
 
+        /// dev (no gate) → acc (its merge request must be merged) → prd.
+        var mergeChain: PromotionChain {
+            PromotionChain(
+                name: "api-merge", images: ["ghcr.io/acme/api"],
+                steps: [.init(target: "dev", gate: .none), .init(target: "acc", gate: .merged), .init(target: "prd", gate: .none)])
+        }
+
         var chain: PromotionChain {
             let smoke = SmokeGate(
                 checks: [SmokeCheck(url: "http://127.0.0.1:\(app.server.port)/version", jsonField: "version")], timeout: .seconds(2),
@@ -62,7 +69,7 @@ import Testing
         }
 
         /// A service run: journal, dispatcher (events go to dev only) and the promotion engine.
-        func start() async throws -> (Journal, Dispatcher, PromotionEngine) {
+        func start(chains: [PromotionChain]? = nil) async throws -> (Journal, Dispatcher, PromotionEngine) {
             let journal = try Journal(path: journalPath)
             let routes = try ["dev", "acc", "prd"].map { try route($0) }
             let api = self.api
@@ -70,7 +77,7 @@ import Testing
                 journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
                 routes: { $0 == api ? [routes[0]] : [] }, attempts: 1, baseDelay: .milliseconds(10), batchWindow: .zero)
             let engine = PromotionEngine(
-                journal: journal, dispatcher: dispatcher, chains: [chain],
+                journal: journal, dispatcher: dispatcher, chains: chains ?? [chain],
                 route: { image, target in image == api ? routes.first { $0.target.name == target } : nil })
             try await engine.start()
             return (journal, dispatcher, engine)
@@ -143,6 +150,27 @@ import Testing
         #expect(failed.detail.contains("says version = 1.4.1, expected 1.4.4"))
         #expect(try await setup.tag("dev") == "1.4.4")
         #expect(try await setup.tag("acc") == "1.4.1")
+        await dispatcher.drain()
+        journal.close()
+    }
+
+    @Test func aMergedGateWaitsForTheMergeAndAReplayedWebhookMovesNothingTwice() async throws {
+        let setup = try Setup()
+        defer { setup.app.server.shutdown(within: .seconds(1)) }
+        let (journal, dispatcher, engine) = try await setup.start(chains: [setup.mergeChain])
+        _ = try await setup.post("1.4.6", journal, dispatcher)
+        let waiting = try await setup.promotion(journal, tag: "1.4.6", reaches: .waitingForMerge)
+        #expect(waiting.environment == "acc")
+        #expect(try await setup.tag("prd") == "1.4.1")
+        await engine.merged(target: "prd", image: "ghcr.io/acme/api")  // another environment's merge: nothing
+        #expect(try await journal.promotion(waiting.id)?.state == .waitingForMerge)
+
+        await engine.merged(target: "acc", image: "ghcr.io/acme/api")
+        await engine.merged(target: "acc", image: "ghcr.io/acme/api")  // the forge redelivers
+        let done = try await setup.promotion(journal, tag: "1.4.6", reaches: .done)
+        #expect(done.environment == "prd")
+        #expect(try await setup.tag("prd") == "1.4.6")
+        #expect(try await journal.promotionSteps(waiting.id).filter { $0.state == "promoting" }.count == 2)  // dev→acc, acc→prd
         await dispatcher.drain()
         journal.close()
     }
