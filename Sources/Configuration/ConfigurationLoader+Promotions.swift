@@ -4,7 +4,7 @@ import Yams
 /// Reading `promotions[]`: name, images, steps with their gates.
 extension ConfigurationLoader {
     mutating func readPromotion(_ node: Node, _ path: String) {
-        guard let fields = reader.mapping(node, path, known: ["name", "images", "steps"]) else { return }
+        guard let fields = reader.mapping(node, path, known: ["name", "images", "steps", "onSmokeFailure"]) else { return }
         guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
             return reader.report(node, "\(path).name", "every promotion chain needs a name, e.g. api-release")
         }
@@ -27,7 +27,15 @@ extension ConfigurationLoader {
             reader.report(
                 fields["steps"]?.value ?? node, "\(path).steps", "a chain needs at least two steps (target: dev, then target: acc…)")
         }
-        configuration.promotions.append(PromotionSettings(name: name, images: images, steps: steps))
+        var chain = PromotionSettings(name: name, images: images, steps: steps)
+        if let node = fields["onSmokeFailure"]?.value, let text = reader.string(node, "\(path).onSmokeFailure") {
+            if ["revert", "stop"].contains(text) {
+                chain.revertOnSmokeFailure = text == "revert"
+            } else {
+                reader.report(node, "\(path).onSmokeFailure", "\"\(text)\" is not one of stop, revert")
+            }
+        }
+        configuration.promotions.append(chain)
         nodes["promotion:\(configuration.promotions.count - 1)"] = (nameNode, "\(path).name")
     }
 

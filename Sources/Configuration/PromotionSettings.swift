@@ -25,6 +25,8 @@ public struct PromotionSettings: Sendable, Hashable {
     public var name: String
     public var images: [ImageName]
     public var steps: [Step]
+    /// `onSmokeFailure: revert`: write the environment's previous tag back when its smoke checks fail.
+    public var revertOnSmokeFailure = false
 
     /// The targets after the first: image events do not write to them directly.
     public var promotedTargets: [String] { steps.dropFirst().map(\.target) }

@@ -27,7 +27,8 @@ public struct Route: Sendable {
 
 /// How one target's part of an event ended.
 enum TargetOutcome: Sendable {
-    case written
+    /// Written (or already there); the tag the target had before, when it changed.
+    case written(previousTag: String?)
     case skipped(String)
     case failed(String)
 }
@@ -53,12 +54,14 @@ public actor Dispatcher {
         let id: String
         let request: BumpRequest
         let route: Route
+        /// A revert: may move the target to a lower tag.
+        var force = false
     }
     private var pending: [String: [Job]] = [:]
     /// Callers of ``write(_:route:id:)`` waiting for their job's outcome.
     private var waiters: [String: CheckedContinuation<TargetOutcome, Never>] = [:]
     /// Told of every event written to a target (the promotion engine starts chains from it).
-    private var observer: (@Sendable (_ eventID: String, _ request: BumpRequest, _ target: String) async -> Void)?
+    private var observer: (@Sendable (_ eventID: String, _ request: BumpRequest, _ target: String, _ previousTag: String?) async -> Void)?
     private var lanes: [String: Task<Void, Never>] = [:]
     /// Per event: targets still to finish, targets written, and the reasons of the others.
     private var remaining: [String: (count: Int, written: Int, failed: [String], skipped: [String])] = [:]
@@ -162,18 +165,20 @@ public actor Dispatcher {
     /// Writes one request to one target in the target repository's lane (batched with what else
     /// is queued there) and returns how it ended. `id` names the write in the commit's trailer, so
     /// the same id written again after a restart changes nothing.
-    func write(_ request: BumpRequest, route: Route, id: String) async -> TargetOutcome {
+    func write(_ request: BumpRequest, route: Route, id: String, force: Bool = false) async -> TargetOutcome {
         await withCheckedContinuation { continuation in
             waiters[id] = continuation
             let repository = route.target.repository
-            pending[repository, default: []].append(Job(id: id, request: request, route: route))
+            pending[repository, default: []].append(Job(id: id, request: request, route: route, force: force))
             if lanes[repository] == nil { lanes[repository] = Task { [self] in await runLane(repository) } }
             recordPending()
         }
     }
 
     /// Sets who hears of every event written to a target.
-    func observe(_ observer: @escaping @Sendable (_ eventID: String, _ request: BumpRequest, _ target: String) async -> Void) {
+    func observe(
+        _ observer: @escaping @Sendable (_ eventID: String, _ request: BumpRequest, _ target: String, _ previousTag: String?) async -> Void
+    ) {
         self.observer = observer
     }
 
@@ -227,7 +232,7 @@ public actor Dispatcher {
                         await finish(event, result)
                         waiters.removeValue(forKey: event)?.resume(returning: result)
                     }
-                    if case .written = result { await observer?(item.eventID, item.request, target) }
+                    if case .written(let previous) = result { await observer?(item.eventID, item.request, target, previous) }
                 }
             }
         }
@@ -244,7 +249,7 @@ public actor Dispatcher {
             let key = target.mode == .commit ? target.name : "\(target.name) \(job.request.image)"
             guard let index = slots[key] else {
                 slots[key] = result.count
-                result.append((job.route, [BumpItem(job.request, eventID: job.id, policy: job.route.policy)]))
+                result.append((job.route, [BumpItem(job.request, eventID: job.id, policy: job.route.policy, force: job.force)]))
                 continue
             }
             var items = result[index].items
@@ -259,7 +264,7 @@ public actor Dispatcher {
                         BumpItem(job.request, eventID: job.id, superseded: earlier.eventIDs.filter { $0 != job.id }, policy: policy))
                 }
             } else {
-                items.append(BumpItem(job.request, eventID: job.id, policy: policy))
+                items.append(BumpItem(job.request, eventID: job.id, policy: policy, force: job.force))
             }
             result[index].items = items
         }
@@ -294,7 +299,9 @@ public actor Dispatcher {
                         detail: detail + (items.count > 1 ? " (with \(items.count - 1) other images)" : ""),
                         commit: result.commit?.hex, mergeRequestURL: update.mergeRequest?.url)
                 }
-                return { outcomes[$0] ?? .written }
+                return { image in
+                    outcomes[image] ?? .written(previousTag: result.changes.first { $0.image == image.description }?.oldTag)
+                }
             } catch let error as WriteBackError where [.noReferences, .branchMissing, .notOurs, .edit, .storage].contains(error.code) {
                 metrics.count("imagebump_writebacks_total", [("target", route.target.name), ("outcome", "failed")])
                 return { _ in .failed("\(route.target.name): \(error.detail)") }  // retrying cannot help

@@ -35,20 +35,21 @@ public actor PromotionEngine {
 
     /// Listens to the dispatcher and resumes the promotions a previous run left open.
     public func start() async throws(SQLiteError) {
-        await dispatcher.observe { [weak self] eventID, request, target in
-            await self?.written(eventID: eventID, request: request, target: target)
+        await dispatcher.observe { [weak self] eventID, request, target, previousTag in
+            await self?.written(eventID: eventID, request: request, target: target, previousTag: previousTag)
         }
         for record in try await journal.promotions(open: true) { resume(record) }
     }
 
     /// A chain's entry environment got a new tag: start its promotion.
-    func written(eventID: String, request: BumpRequest, target: String) async {
+    func written(eventID: String, request: BumpRequest, target: String, previousTag: String?) async {
         guard let tag = request.tag else { return }  // digest-only updates are not promoted
         for chain in chains where chain.entry == target && chain.images.contains(request.image.description) {
             do {
                 let (record, isNew) = try await journal.startPromotion(
                     chain: chain.name, image: request.image.description, tag: tag, digest: request.digest?.description, eventID: eventID,
-                    environment: target, state: Self.waiting(chain.steps[0].gate), detail: Self.waitingDetail(chain.steps[0], tag: tag))
+                    environment: target, state: Self.waiting(chain.steps[0].gate), detail: Self.waitingDetail(chain.steps[0], tag: tag),
+                    previousTag: previousTag)
                 if isNew { resume(record) }
             } catch {
                 logger.error("cannot journal a promotion", metadata: ["chain": "\(chain.name)", "error": "\(error)"])
@@ -108,10 +109,24 @@ public actor PromotionEngine {
         case .passed(let attempts):
             _ = await advance(record, because: "smoke checks passed in \(record.environment) (\(attempts) attempts)")
         case .failed(_, let reason):
+            let revert = chain(record)?.revertOnSmokeFailure == true ? await revert(record) : ""
             try? await journal.updatePromotion(
                 record.id, step: record.step, environment: record.environment, state: .failed,
-                detail: "smoke checks failed in \(record.environment): \(reason); the chain stops here")
+                detail: "smoke checks failed in \(record.environment): \(reason); the chain stops here\(revert)")
             logger.warning("promotion stopped", metadata: ["promotion": "\(record.id)", "reason": "\(reason)"])
+        }
+    }
+
+    /// Writes back the tag the environment ran before (a commit, or the merge request of a
+    /// `branch` target), allowed to go down; says what it did, for the promotion's detail.
+    private func revert(_ record: PromotionRecord) async -> String {
+        guard let previous = record.previousTag else { return "; nothing to revert to (the previous tag is unknown)" }
+        guard let image = try? ImageName(parsing: record.image), let route = route(image, record.environment),
+            let request = try? BumpRequest(ImageReference(name: image, tag: previous, digest: nil))
+        else { return "; cannot revert: \(record.environment) is not a target of \(record.image)" }
+        switch await dispatcher.write(request, route: route, id: "revert-\(record.id)-\(record.step)", force: true) {
+        case .written: return "; reverted \(record.environment) to \(previous)"
+        case .skipped(let reason), .failed(let reason): return "; the revert to \(previous) failed: \(reason)"
         }
     }
 
@@ -147,11 +162,11 @@ public actor PromotionEngine {
         }
         // The id makes a replay after a restart a no-op (the commit trailer carries it).
         switch await dispatcher.write(request, route: route, id: "promotion-\(record.id)-\(record.step + 1)") {
-        case .written:
+        case .written(let previous):
             guard
                 let updated = try? await journal.updatePromotion(
                     record.id, step: record.step + 1, environment: next.target, state: Self.waiting(next.gate),
-                    detail: Self.waitingDetail(next, tag: record.tag))
+                    detail: Self.waitingDetail(next, tag: record.tag), previousTag: previous)
             else { return nil }
             if case .none = next.gate { return await advance(updated, because: "no gate in \(next.target)") }
             resume(updated)

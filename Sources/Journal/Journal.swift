@@ -85,6 +85,9 @@ public final class Journal: Sendable {
             CREATE INDEX IF NOT EXISTS event_steps_event ON event_steps(event_id);
             """)
         try database.execute(Self.promotionSchema)
+        if try database.prepare("SELECT 1 FROM pragma_table_info('promotions') WHERE name = 'previous_tag'").run([]).isEmpty {
+            try database.execute("ALTER TABLE promotions ADD COLUMN previous_tag TEXT")
+        }
         // Journals from before the column: add it (an event ignored at intake keeps its reason in its row).
         if try database.prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'ignored_reason'").run([]).isEmpty {
             try database.execute("ALTER TABLE events ADD COLUMN ignored_reason TEXT")

@@ -199,7 +199,9 @@ public struct WriteBack: Sendable {
             request.digestHandling = BumpRequest.DigestHandling(rawValue: item.policy.digest.rawValue) ?? .keep
             // Never down: a reference already on a tag that ranks higher keeps it.
             let veto = { (reference: Reference) -> String? in
-                guard let current = reference.tag, let new = request.tag, item.policy.compare(new, current) == .orderedAscending else {
+                guard !item.force, let current = reference.tag, let new = request.tag,
+                    item.policy.compare(new, current) == .orderedAscending
+                else {
                     return nil
                 }
                 return "older than current \(current)"

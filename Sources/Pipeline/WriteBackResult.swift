@@ -40,11 +40,15 @@ public struct BumpItem: Sendable, Hashable {
     /// Ranks tags: a reference is never moved to a tag ranking below its current one.
     public let policy: TagPolicy
 
-    public init(_ request: BumpRequest, eventID: String, superseded: [String] = [], policy: TagPolicy = .any) {
+    /// A revert: the reference may move to a tag ranking below its current one.
+    public let force: Bool
+
+    public init(_ request: BumpRequest, eventID: String, superseded: [String] = [], policy: TagPolicy = .any, force: Bool = false) {
         self.request = request
         self.eventID = eventID
         self.superseded = superseded
         self.policy = policy
+        self.force = force
     }
 
     /// Every event this item answers, oldest first.

@@ -38,11 +38,15 @@ public struct PromotionChain: Sendable {
     /// `registry/repository` of every image the chain promotes.
     public let images: [String]
     public let steps: [Step]
+    /// When smoke checks fail, write the environment's previous tag back (a commit, or a merge
+    /// request for `branch` targets); otherwise the chain only stops.
+    public let revertOnSmokeFailure: Bool
 
-    public init(name: String, images: [String], steps: [Step]) {
+    public init(name: String, images: [String], steps: [Step], revertOnSmokeFailure: Bool = false) {
         self.name = name
         self.images = images
         self.steps = steps
+        self.revertOnSmokeFailure = revertOnSmokeFailure
     }
 
     /// The first environment: the only one image events write to directly.

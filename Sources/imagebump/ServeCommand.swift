@@ -153,7 +153,7 @@ struct ServeCommand: AsyncParsableCommand {
                                 }, timeout: .seconds(timeout), interval: .seconds(interval)))
                     }
                     return PromotionChain.Step(target: step.target, gate: gate)
-                })
+                }, revertOnSmokeFailure: chain.revertOnSmokeFailure)
         }
     }
 

@@ -154,6 +154,23 @@ import Testing
         journal.close()
     }
 
+    @Test func aFailedSmokeCheckRevertsWhenConfigured() async throws {
+        let setup = try Setup()
+        defer { setup.app.server.shutdown(within: .seconds(1)) }
+        let base = setup.chain
+        let reverting = PromotionChain(name: base.name, images: base.images, steps: base.steps, revertOnSmokeFailure: true)
+        let (journal, dispatcher, engine) = try await setup.start(chains: [reverting])
+        defer { withExtendedLifetime(engine) {} }
+        // dev keeps answering 1.4.1: 1.4.7 never comes up, so dev goes back to 1.4.1.
+        _ = try await setup.post("1.4.7", journal, dispatcher)
+        let failed = try await setup.promotion(journal, tag: "1.4.7", reaches: .failed)
+        #expect(failed.detail.hasSuffix("; the chain stops here; reverted dev to 1.4.1"), "\(failed.detail)")
+        await dispatcher.drain()
+        #expect(try await setup.tag("dev") == "1.4.1")
+        #expect(try await setup.tag("acc") == "1.4.1")
+        journal.close()
+    }
+
     @Test func aMergedGateWaitsForTheMergeAndAReplayedWebhookMovesNothingTwice() async throws {
         let setup = try Setup()
         defer { setup.app.server.shutdown(within: .seconds(1)) }
