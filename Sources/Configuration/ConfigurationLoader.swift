@@ -61,9 +61,7 @@ struct ConfigurationLoader {
         guard
             let top = reader.mapping(
                 root, "",
-                known: [
-                    "stateDir", "log", "scan", "server", "receivers", "workers", "repos", "targets", "images", "git", "promotions",
-                ])
+                known: ["stateDir", "log", "scan", "server", "receivers", "workers", "repos", "targets", "images", "promotions", "git"])
         else { return }
         if let node = top["server"]?.value { readServer(node) }
         if let node = top["receivers"]?.value {
