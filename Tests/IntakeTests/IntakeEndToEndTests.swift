@@ -204,3 +204,20 @@ import Testing
         #expect(try await service.post("/v1/events/\(doneID)/retry", "").status == 409)
     }
 }
+
+@Suite struct MergeWebhookRouteTests {
+    @Test func aSignedMergeNoticeIsAnsweredWithWhatItNames() async throws {
+        let service = try IntakeEndToEndTests.Service()
+        defer { service.server.shutdown(within: .seconds(2)) }
+        let payload = try String(
+            contentsOf: fixturesDirectory().appendingPathComponent("github-pull-request-merged.json"), encoding: .utf8)
+        let signature = "sha256=" + HMAC.hex(HMAC.sha256(key: Array(IntakeEndToEndTests.githubSecret.utf8), data: Array(payload.utf8)))
+        let merged = try await service.post(
+            "/hooks/github", payload, headers: [("X-GitHub-Event", "pull_request"), ("X-Hub-Signature-256", signature)])
+        #expect(merged.status == 200)
+        #expect(merged.bodyText == ##"{"branch":"imagebump/acc/ghcr.io-acme-api","merged":"#42 (acc, ghcr.io/acme/api)"}"##)
+        let forged = try await service.post(
+            "/hooks/github", payload, headers: [("X-GitHub-Event", "pull_request"), ("X-Hub-Signature-256", "sha256=00")])
+        #expect(forged.status == 401)
+    }
+}
