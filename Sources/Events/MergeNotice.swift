@@ -10,13 +10,16 @@ public struct MergeNotice: Sendable, Hashable {
     public let merged: Bool
     /// The update branch (`imagebump/T/…`).
     public let branch: String
+    /// The commit the request ended with (its head); the branch is deleted only while it is there.
+    public let headCommit: String?
 
-    public init(target: String, image: String, number: Int, merged: Bool, branch: String) {
+    public init(target: String, image: String, number: Int, merged: Bool, branch: String, headCommit: String? = nil) {
         self.target = target
         self.image = image
         self.number = number
         self.merged = merged
         self.branch = branch
+        self.headCommit = headCommit
     }
 
     /// Reads a merge request event of GitHub (`X-GitHub-Event: pull_request`), GitLab
@@ -30,9 +33,10 @@ public struct MergeNotice: Sendable, Hashable {
             let action = Payload.string(object["action"]) ?? ""
             let pull = Payload.dictionary(object["pull_request"])
             guard action == "closed" else { return .ignored("pull request \(action): only merged or closed ones matter") }
+            let head = Payload.dictionary(pull["head"])
             return notice(
                 body: Payload.string(pull["body"]), number: Payload.integer(pull["number"] ?? object["number"]),
-                merged: Payload.bool(pull["merged"]), branch: Payload.string(Payload.dictionary(pull["head"])["ref"]))
+                merged: Payload.bool(pull["merged"]), branch: Payload.string(head["ref"]), headCommit: Payload.string(head["sha"]))
         case .gitlab:
             let object = try Payload.object(body)
             guard Payload.string(object["object_kind"]) == "merge_request" else { return nil }
@@ -43,13 +47,14 @@ public struct MergeNotice: Sendable, Hashable {
             }
             return notice(
                 body: Payload.string(attributes["description"]), number: Payload.integer(attributes["iid"]), merged: action == "merge",
-                branch: Payload.string(attributes["source_branch"]))
+                branch: Payload.string(attributes["source_branch"]),
+                headCommit: Payload.string(Payload.dictionary(attributes["last_commit"])["id"]))
         default:
             return nil
         }
     }
 
-    static func notice(body: String?, number: Int?, merged: Bool, branch: String?) -> DecodedDelivery {
+    static func notice(body: String?, number: Int?, merged: Bool, branch: String?, headCommit: String?) -> DecodedDelivery {
         guard let body, let start = body.range(of: "<!-- imagebump:target="), let end = body[start.upperBound...].range(of: " -->")
         else { return .ignored("a merge request imagebump did not open") }
         let fields = body[start.upperBound..<end.lowerBound].split(separator: " ")
@@ -57,6 +62,6 @@ public struct MergeNotice: Sendable, Hashable {
         return .merged(
             MergeNotice(
                 target: String(fields[0]), image: String(fields[1].dropFirst(6)), number: number ?? 0, merged: merged,
-                branch: branch ?? ""))
+                branch: branch ?? "", headCommit: headCommit))
     }
 }

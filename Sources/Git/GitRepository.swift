@@ -87,6 +87,20 @@ public final class GitRepository {
         try check(git_reference_delete(found), "git_reference_delete(\(reference))")
     }
 
+    /// Deletes a reference only while it points at `expected` (hex); false when it is gone or
+    /// points elsewhere. libgit2 refuses the delete if the reference moved since it was read.
+    public func deleteReference(_ reference: String, ifAt expected: String) throws(GitError) -> Bool {
+        var found: OpaquePointer?
+        let status = git_reference_lookup(&found, pointer, reference)
+        if status == GIT_ENOTFOUND.rawValue { return false }
+        try check(status, "git_reference_lookup(\(reference))")
+        guard let found else { return false }
+        defer { git_reference_free(found) }
+        guard let target = git_reference_target(found), ObjectID(target.pointee).hex == expected else { return false }
+        try check(git_reference_delete(found), "git_reference_delete(\(reference))")
+        return true
+    }
+
     // MARK: - Reading
 
     func lookupCommit(_ id: ObjectID) throws(GitError) -> GitHandle {

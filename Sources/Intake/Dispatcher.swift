@@ -58,6 +58,8 @@ public actor Dispatcher {
         var force = false
     }
     private var pending: [String: [Job]] = [:]
+    /// Update branches to delete once the jobs queued before them ran, per repository.
+    private var cleanups: [String: [(image: ImageName, route: Route, expected: String, done: CheckedContinuation<Bool, Never>)]] = [:]
     /// Callers of ``write(_:route:id:)`` waiting for their job's outcome.
     private var waiters: [String: CheckedContinuation<TargetOutcome, Never>] = [:]
     /// Told of every event written to a target (the promotion engine starts chains from it).
@@ -175,6 +177,17 @@ public actor Dispatcher {
         }
     }
 
+    /// Deletes the update branch of `image` in a `branch` target once its merge request was
+    /// merged or closed, in the repository's lane, only while the branch is still at `expected`.
+    /// True when it was deleted.
+    public func cleanUp(image: ImageName, route: Route, expected: String) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let repository = route.target.repository
+            cleanups[repository, default: []].append((image, route, expected, continuation))
+            if lanes[repository] == nil { lanes[repository] = Task { [self] in await runLane(repository) } }
+        }
+    }
+
     /// Sets who hears of every event written to a target.
     func observe(
         _ observer: @escaping @Sendable (_ eventID: String, _ request: BumpRequest, _ target: String, _ previousTag: String?) async -> Void
@@ -209,8 +222,9 @@ public actor Dispatcher {
         while true {
             if batchWindow > .zero { try? await Task.sleep(for: batchWindow) }
             let jobs = pending.removeValue(forKey: repository) ?? []
+            let deletions = cleanups.removeValue(forKey: repository) ?? []
             recordPending()
-            guard !jobs.isEmpty else {
+            guard !jobs.isEmpty || !deletions.isEmpty else {
                 lanes[repository] = nil
                 return
             }
@@ -234,6 +248,20 @@ public actor Dispatcher {
                     }
                     if case .written(let previous) = result { await observer?(item.eventID, item.request, target, previous) }
                 }
+            }
+            for deletion in deletions {
+                // An update of the same image queued alongside has just written the branch again: keep it.
+                let updated = jobs.contains { $0.route.target.name == deletion.route.target.name && $0.request.image == deletion.image }
+                var deleted = false
+                if !updated {
+                    switch await updater.deleteUpdateBranch(
+                        target: deletion.route.target, image: deletion.image, expected: deletion.expected)
+                    {
+                    case .success(let value): deleted = value
+                    case .failure(let error): logger.warning("cannot delete an update branch", metadata: ["error": "\(error)"])
+                    }
+                }
+                deletion.done.resume(returning: deleted)
             }
         }
     }

@@ -37,13 +37,15 @@ public struct IntakeRouter: Sendable {
     let readiness: Readiness
     let metrics: ServiceMetrics
     let promotions: PromotionEngine?
+    /// Deletes the update branch of a merged or closed merge request of ours.
+    let cleanUp: (@Sendable (MergeNotice) async -> Void)?
     private let healthz: Counter
 
     /// `readiness` defaults to checking the journal only. An event `isRouted` says no target
     /// takes is journaled as ignored at once and not handed to `accepted`.
     public init(
         receivers: [ReceiverSettings], journal: Journal, readiness: Readiness? = nil, metrics: ServiceMetrics = .disabled,
-        promotions: PromotionEngine? = nil,
+        promotions: PromotionEngine? = nil, cleanUp: (@Sendable (MergeNotice) async -> Void)? = nil,
         isRouted: @escaping @Sendable (ImageEvent) -> Bool = { _ in true }, accepted: @escaping @Sendable (String, ImageEvent) -> Void
     ) {
         self.isRouted = isRouted
@@ -52,6 +54,7 @@ public struct IntakeRouter: Sendable {
         self.readiness = readiness ?? Readiness(journal: journal, targets: [])
         self.metrics = metrics
         self.promotions = promotions
+        self.cleanUp = cleanUp
         self.accepted = accepted
         healthz = Counter(
             label: "imagebump_http_requests_total", dimensions: [("route", "healthz"), ("status", "200")], factory: metrics.factory)
@@ -218,9 +221,12 @@ public struct IntakeRouter: Sendable {
             return respond(.json(200, ["ignored": reason]))
         case .merged(let notice):
             metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", notice.merged ? "merged" : "closed")])
-            if notice.merged, let promotions {
-                // Promotions waiting for this merge move on; their state is journaled there.
-                Task { await promotions.merged(target: notice.target, image: notice.image) }
+            let (promotions, cleanUp) = (self.promotions, self.cleanUp)
+            Task {
+                // Promotions waiting for this merge move on (their state is journaled there), then the
+                // finished request's update branch goes.
+                if notice.merged { await promotions?.merged(target: notice.target, image: notice.image) }
+                await cleanUp?(notice)
             }
             return respond(
                 .json(

@@ -1,5 +1,6 @@
 import Forge
 import HTTPClient
+import ImageReference
 import Logging
 import Manifests
 
@@ -70,5 +71,15 @@ public struct TargetUpdater: Sendable {
             "merge request \(outcome.rawValue)",
             metadata: ["target": "\(target.name)", "forge.mr": "\(mergeRequest.number)", "forge.url": "\(mergeRequest.url)"])
         return TargetUpdate(writeBack: result, mergeRequest: mergeRequest, mergeRequestOutcome: outcome)
+    }
+
+    /// Deletes the update branch of a finished merge request (see
+    /// ``WriteBack/deleteUpdateBranch(target:image:expected:)``), on a thread of its own.
+    public func deleteUpdateBranch(target: GitTarget, image: ImageName, expected: String) async -> Result<Bool, WriteBackError> {
+        let writeBack = self.writeBack
+        return await runBlocking {
+            Result { () throws(WriteBackError) -> Bool in try writeBack.deleteUpdateBranch(target: target, image: image, expected: expected)
+            }
+        }
     }
 }

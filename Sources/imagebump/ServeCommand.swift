@@ -69,8 +69,17 @@ struct ServeCommand: AsyncParsableCommand {
         let engine = PromotionEngine(
             journal: journal, dispatcher: dispatcher, chains: chains,
             route: { image, target in allRoutes[image]?.first { $0.target.name == target } }, logger: logger)
+        let cleanUp: @Sendable (MergeNotice) async -> Void = { notice in
+            guard let image = try? ImageName(parsing: notice.image), let head = notice.headCommit,
+                let route = allRoutes[image]?.first(where: { $0.target.name == notice.target && $0.target.mode == .branch })
+            else { return }
+            let deleted = await dispatcher.cleanUp(image: image, route: route, expected: head)
+            logger.info(
+                deleted ? "update branch deleted" : "update branch kept (it moved, or is gone)",
+                metadata: ["branch": "\(notice.branch)", "forge.mr": "\(notice.number)"])
+        }
         let router = IntakeRouter(
-            receivers: receivers, journal: journal, readiness: readiness, metrics: metrics, promotions: engine,
+            receivers: receivers, journal: journal, readiness: readiness, metrics: metrics, promotions: engine, cleanUp: cleanUp,
             isRouted: dispatcher.routes, accepted: { id, event in dispatcher.submit(id, event) })
         var settings = HTTPServerSettings()
         settings.host = configuration.server.listen

@@ -113,3 +113,27 @@ import Testing
         #expect(try await setup.tag("prd") == "1.4.9")
     }
 }
+
+@Suite struct CleanupDispatchTests {
+    @Test func theLaneDeletesAFinishedRequestsBranch() async throws {
+        let remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+        let state = try TemporaryDirectory.make("imagebump-cleanup")
+        let journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
+        defer { journal.close() }
+        let api = try ImageName(parsing: "ghcr.io/acme/api")
+        let route = Route(
+            target: GitTarget(
+                name: "acc", repository: "env", url: remote.path, branch: "main", paths: [try PathGlob("envs/acc/**")], mode: .branch),
+            forge: nil, options: MergeRequestOptions())
+        let dispatcher = Dispatcher(
+            journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
+            routes: { $0 == api ? [route] : [] }, attempts: 1, baseDelay: .milliseconds(10), batchWindow: .zero)
+        let event = ImageEvent(registry: "ghcr.io", repository: "acme/api", tag: "1.4.2", digest: nil, source: "generic", deliveryID: nil)
+        let (id, _) = try await journal.record(event)
+        dispatcher.submit(id, event)
+        await dispatcher.drain()
+        let tip = try await blocking { try GitFixture.git(["--git-dir", remote.path, "rev-parse", "imagebump/acc/ghcr.io-acme-api"]) }
+        #expect(await dispatcher.cleanUp(image: api, route: route, expected: tip))
+        #expect(try await blocking { try GitFixture.git(["--git-dir", remote.path, "branch", "--list", "imagebump/*"]) }.isEmpty)
+    }
+}

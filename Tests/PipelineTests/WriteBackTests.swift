@@ -289,3 +289,22 @@ import Testing
         #expect(throws: WriteBackError.self) { try WriteBack(settings: setup.settings).bump(items, target: setup.target(mode: .branch)) }
     }
 }
+
+/// The update branch of a finished merge request is deleted, unless it moved since.
+@Suite struct UpdateBranchCleanupTests {
+    @Test func deletedOnlyWhileAtTheCommitTheRequestEndedWith() throws {
+        let setup = try WriteBackTests.Setup()
+        let writer = WriteBack(settings: setup.settings)
+        let target = try setup.target("acc", mode: .branch)
+        let image = try ImageName(parsing: "ghcr.io/acme/api")
+        _ = try writer.bump(try BumpRequest(ImageReference(parsing: "ghcr.io/acme/api:1.4.2")), target: target, eventID: "e1")
+        let tip = try setup.git("rev-parse", "imagebump/acc/ghcr.io-acme-api")
+
+        #expect(try writer.deleteUpdateBranch(target: target, image: image, expected: String(repeating: "0", count: 40)) == false)
+        #expect(try setup.git("rev-parse", "imagebump/acc/ghcr.io-acme-api") == tip)
+        #expect(try writer.deleteUpdateBranch(target: target, image: image, expected: tip))
+        #expect(try setup.git("branch", "--list", "imagebump/*").isEmpty)
+        #expect(try writer.deleteUpdateBranch(target: target, image: image, expected: tip) == false)  // gone already
+        #expect(try setup.git("rev-parse", "main") != tip)  // main untouched
+    }
+}
