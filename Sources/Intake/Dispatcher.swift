@@ -119,7 +119,6 @@ public actor Dispatcher {
     /// Routes an event to its targets' lanes; an event no target takes is journaled at once
     /// (awaited, so that ``drain()`` returns only when its outcome is recorded).
     private func enqueue(_ id: String, _ event: ImageEvent) async {
-        let journal = self.journal
         guard let image = event.image, case let targets = routes(image), !targets.isEmpty else {
             let detail = "no target is configured for \(event.registry)/\(event.repository)"
             try? await journal.update(id, status: .ignored, detail: detail)
@@ -153,9 +152,7 @@ public actor Dispatcher {
         for route in taking {
             let repository = route.target.repository
             pending[repository, default: []].append(Job(id: id, request: request, route: route))
-            if lanes[repository] == nil {
-                lanes[repository] = Task { [self] in await runLane(repository) }
-            }
+            startLane(repository)
         }
         recordPending()
     }
@@ -172,7 +169,7 @@ public actor Dispatcher {
             waiters[id] = continuation
             let repository = route.target.repository
             pending[repository, default: []].append(Job(id: id, request: request, route: route, force: force))
-            if lanes[repository] == nil { lanes[repository] = Task { [self] in await runLane(repository) } }
+            startLane(repository)
             recordPending()
         }
     }
@@ -184,7 +181,7 @@ public actor Dispatcher {
         await withCheckedContinuation { continuation in
             let repository = route.target.repository
             cleanups[repository, default: []].append((image, route, expected, continuation))
-            if lanes[repository] == nil { lanes[repository] = Task { [self] in await runLane(repository) } }
+            startLane(repository)
         }
     }
 
@@ -214,6 +211,11 @@ public actor Dispatcher {
                 return
             }
         }
+    }
+
+    /// Starts the repository's lane unless it runs already.
+    private func startLane(_ repository: String) {
+        if lanes[repository] == nil { lanes[repository] = Task { [self] in await runLane(repository) } }
     }
 
     /// A repository's lane: waits out the batch window, takes everything queued for the

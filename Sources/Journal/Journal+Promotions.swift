@@ -94,14 +94,13 @@ extension Journal {
                 .text(id),
             ])
             try Self.logPromotionStep(database, id: id, at: at, environment: environment, state: state, detail: detail)
-            return try database.prepare("SELECT \(Self.promotionColumns) FROM promotions WHERE id = ?").run([.text(id)]).first.map(
-                Self.promotion)
+            return try Self.promotion(id, in: database)
         }
     }
 
     public func promotion(_ id: String) async throws(SQLiteError) -> PromotionRecord? {
         try await submit { database, _ throws(SQLiteError) in
-            try database.prepare("SELECT \(Self.promotionColumns) FROM promotions WHERE id = ?").run([.text(id)]).first.map(Self.promotion)
+            try Self.promotion(id, in: database)
         }
     }
 
@@ -121,6 +120,10 @@ extension Journal {
             try database.prepare("SELECT at, environment, state, detail FROM promotion_steps WHERE promotion_id = ? ORDER BY rowid")
                 .run([.text(id)]).map { ($0[0].text ?? "", $0[1].text ?? "", $0[2].text ?? "", $0[3].text ?? "") }
         }
+    }
+
+    static func promotion(_ id: String, in database: SQLiteDatabase) throws(SQLiteError) -> PromotionRecord? {
+        try database.prepare("SELECT \(promotionColumns) FROM promotions WHERE id = ?").run([.text(id)]).first.map(promotion)
     }
 
     static func logPromotionStep(

@@ -41,23 +41,9 @@ import Testing
                 routes: { $0 == api ? routes : [] }, attempts: 1, baseDelay: .milliseconds(10), batchWindow: batchWindow)
         }
 
-        /// Journals and submits an event for `ghcr.io/acme/api:TAG`; returns its id.
-        func post(_ tag: String) async throws -> String {
-            let event = ImageEvent(registry: "ghcr.io", repository: "acme/api", tag: tag, digest: nil, source: "generic", deliveryID: nil)
-            let (id, _) = try await journal.record(event)
-            dispatcher.submit(id, event)
-            return id
-        }
+        func post(_ tag: String) async throws -> String { try await APIRelease.post(tag, journal, dispatcher) }
 
-        /// The tag in an environment's deployment (git runs off the cooperative threads).
-        func tag(_ environment: String) async throws -> String {
-            let remote = self.remote
-            let text = try await blocking {
-                try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/\(environment)/api/deployment.yaml"])
-            }
-            let line = text.split(separator: "\n").first { $0.contains("image: ghcr.io/acme/api:") }
-            return String(line?.split(separator: ":").last?.split(separator: " ").first ?? "")
-        }
+        func tag(_ environment: String) async throws -> String { try await APIRelease.tag(in: remote, environment) }
     }
 
     @Test func targetsTakeOnlyWhatTheirPolicyAllowsAndNeverGoDown() async throws {
@@ -128,9 +114,7 @@ import Testing
         let dispatcher = Dispatcher(
             journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
             routes: { $0 == api ? [route] : [] }, attempts: 1, baseDelay: .milliseconds(10), batchWindow: .zero)
-        let event = ImageEvent(registry: "ghcr.io", repository: "acme/api", tag: "1.4.2", digest: nil, source: "generic", deliveryID: nil)
-        let (id, _) = try await journal.record(event)
-        dispatcher.submit(id, event)
+        _ = try await APIRelease.post("1.4.2", journal, dispatcher)
         await dispatcher.drain()
         let tip = try await blocking { try GitFixture.git(["--git-dir", remote.path, "rev-parse", "imagebump/acc/ghcr.io-acme-api"]) }
         #expect(await dispatcher.cleanUp(image: api, route: route, expected: tip))

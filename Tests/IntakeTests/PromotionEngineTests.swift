@@ -84,21 +84,10 @@ import Testing
         }
 
         func post(_ tag: String, _ journal: Journal, _ dispatcher: Dispatcher) async throws -> String {
-            let event = ImageEvent(registry: "ghcr.io", repository: "acme/api", tag: tag, digest: nil, source: "generic", deliveryID: nil)
-            let (id, _) = try await journal.record(event)
-            dispatcher.submit(id, event)
-            return id
+            try await APIRelease.post(tag, journal, dispatcher)
         }
 
-        /// The tag in an environment's deployment (git runs off the cooperative threads).
-        func tag(_ environment: String) async throws -> String {
-            let remote = self.remote
-            let text = try await blocking {
-                try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/\(environment)/api/deployment.yaml"])
-            }
-            let line = text.split(separator: "\n").first { $0.contains("image: ghcr.io/acme/api:") }
-            return String(line?.split(separator: ":").last?.split(separator: " ").first ?? "")
-        }
+        func tag(_ environment: String) async throws -> String { try await APIRelease.tag(in: remote, environment) }
 
         /// Polls the journal until the image's newest promotion reaches `state` (or 10 s pass).
         func promotion(_ journal: Journal, tag: String, reaches state: PromotionState) async throws -> PromotionRecord {
