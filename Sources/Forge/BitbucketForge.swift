@@ -65,6 +65,24 @@ public struct BitbucketForge: Forge {
             "comment on #\(number)", "POST", "\(repoPath)/pullrequests/\(number)/comments", json: ["content": ["raw": text]])
     }
 
+    /// `GET /repositories/{workspace}/{repo}/pullrequests/{id}`: `state` is OPEN, MERGED,
+    /// DECLINED or SUPERSEDED.
+    public func mergeRequestStatus(_ number: Int) async throws(ForgeError) -> MergeRequestStatus {
+        let object = try await http.object("read pull request #\(number)", "GET", "\(repoPath)/pullrequests/\(number)")
+        let state: MergeRequestStatus.State
+        switch object["state"] as? String {
+        case "OPEN": state = .open
+        case "MERGED": state = .merged
+        case "DECLINED", "SUPERSEDED": state = .closed
+        case let other:
+            throw ForgeError(
+                .unexpected, operation: "read pull request #\(number)", status: 200,
+                message: "unknown pull request state \(other ?? "(none)")")
+        }
+        let head = ((object["source"] as? [String: Any])?["commit"] as? [String: Any])?["hash"] as? String
+        return MergeRequestStatus(number: number, state: state, headCommit: head)
+    }
+
     static func parse(_ object: [String: Any]) -> MergeRequest {
         func branch(_ key: String) -> String { ((object[key] as? [String: Any])?["branch"] as? [String: Any])?["name"] as? String ?? "" }
         return MergeRequest(

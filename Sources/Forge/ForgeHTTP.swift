@@ -114,6 +114,14 @@ struct ForgeHTTP: Sendable {
             base: (object["base"] as? [String: Any])?["ref"] as? String ?? "", nodeID: object["node_id"] as? String)
     }
 
+    /// A pull request's status in the JSON shape GitHub and Gitea share: `state` open or closed,
+    /// `merged` true when it was merged.
+    static func pullRequestStatus(_ object: [String: Any], _ number: Int) -> MergeRequestStatus {
+        let state: MergeRequestStatus.State =
+            object["merged"] as? Bool == true ? .merged : (object["state"] as? String == "closed" ? .closed : .open)
+        return MergeRequestStatus(number: number, state: state, headCommit: (object["head"] as? [String: Any])?["sha"] as? String)
+    }
+
     /// Percent-encodes a path segment (`group/sub/repo` → `group%2Fsub%2Frepo`).
     static func segment(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text

@@ -21,6 +21,27 @@ public struct MergeRequest: Sendable, Hashable {
     }
 }
 
+/// Where a merge request stands, as read back from the forge (the fallback when its webhook
+/// never arrives).
+public struct MergeRequestStatus: Sendable, Hashable {
+    public enum State: String, Sendable, Hashable {
+        case open, merged
+        /// Closed without merging (GitLab `closed`/`locked`, Bitbucket `DECLINED`/`SUPERSEDED`).
+        case closed
+    }
+
+    public let number: Int
+    public let state: State
+    /// The commit the request's head branch is at (or ended at).
+    public let headCommit: String?
+
+    public init(number: Int, state: State, headCommit: String?) {
+        self.number = number
+        self.state = state
+        self.headCommit = headCommit
+    }
+}
+
 /// What a merge request should say and how it should be handled.
 public struct MergeRequestContent: Sendable, Hashable {
     public var title: String
@@ -93,4 +114,6 @@ public protocol Forge: Sendable {
     func requestReviewers(_ number: Int, _ reviewers: [String]) async throws(ForgeError)
     func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError)
     func comment(_ number: Int, _ text: String) async throws(ForgeError)
+    /// Whether the request is open, merged or closed, read from the forge.
+    func mergeRequestStatus(_ number: Int) async throws(ForgeError) -> MergeRequestStatus
 }

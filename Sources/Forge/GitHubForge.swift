@@ -78,5 +78,10 @@ public struct GitHubForge: Forge {
         _ = try await http.call("comment on #\(number)", "POST", "\(repoPath)/issues/\(number)/comments", json: ["body": text])
     }
 
+    /// `GET /repos/{owner}/{repo}/pulls/{n}`: `state` is open or closed, `merged` tells which.
+    public func mergeRequestStatus(_ number: Int) async throws(ForgeError) -> MergeRequestStatus {
+        ForgeHTTP.pullRequestStatus(try await http.object("read pull request #\(number)", "GET", "\(repoPath)/pulls/\(number)"), number)
+    }
+
     static func parse(_ object: [String: Any]) -> MergeRequest { ForgeHTTP.pullRequest(object) }
 }

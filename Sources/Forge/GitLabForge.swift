@@ -92,6 +92,22 @@ public struct GitLabForge: Forge {
         _ = try await http.call("comment on !\(number)", "POST", "\(projectPath)/merge_requests/\(number)/notes", json: ["body": text])
     }
 
+    /// `GET /projects/:id/merge_requests/:iid`: `state` is opened, merged, closed or locked.
+    public func mergeRequestStatus(_ number: Int) async throws(ForgeError) -> MergeRequestStatus {
+        let object = try await http.object("read merge request !\(number)", "GET", "\(projectPath)/merge_requests/\(number)")
+        let state: MergeRequestStatus.State
+        switch object["state"] as? String {
+        case "opened": state = .open
+        case "merged": state = .merged
+        case "closed", "locked": state = .closed
+        case let other:
+            throw ForgeError(
+                .unexpected, operation: "read merge request !\(number)", status: 200,
+                message: "unknown merge request state \(other ?? "(none)")")
+        }
+        return MergeRequestStatus(number: number, state: state, headCommit: object["sha"] as? String)
+    }
+
     static func parse(_ object: [String: Any]) -> MergeRequest {
         MergeRequest(
             number: object["iid"] as? Int ?? 0, url: object["web_url"] as? String ?? "", title: object["title"] as? String ?? "",

@@ -87,5 +87,10 @@ public struct GiteaForge: Forge {
         _ = try await http.call("comment on #\(number)", "POST", "\(repoPath)/issues/\(number)/comments", json: ["body": text])
     }
 
+    /// `GET /repos/{owner}/{repo}/pulls/{index}`: `state` is open or closed, `merged` tells which.
+    public func mergeRequestStatus(_ number: Int) async throws(ForgeError) -> MergeRequestStatus {
+        ForgeHTTP.pullRequestStatus(try await http.object("read pull request #\(number)", "GET", "\(repoPath)/pulls/\(number)"), number)
+    }
+
     static func parse(_ object: [String: Any]) -> MergeRequest { ForgeHTTP.pullRequest(object) }
 }

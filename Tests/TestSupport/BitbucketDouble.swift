@@ -24,8 +24,9 @@ public final class BitbucketDouble: Sendable {
             func render(_ pull: DoublePull) -> [String: Any] {
                 [
                     "id": pull.number, "type": "pullrequest", "title": pull.title, "description": pull.body,
-                    "state": pull.state.uppercased(),
-                    "source": ["branch": ["name": pull.head]], "destination": ["branch": ["name": pull.base]],
+                    "state": pull.state == "open" ? "OPEN" : (pull.merged ? "MERGED" : "DECLINED"),
+                    "source": ["branch": ["name": pull.head], "commit": ["hash": pull.headSHA]],
+                    "destination": ["branch": ["name": pull.base]],
                     "links": ["html": ["href": "https://bitbucket.org/\(workspace)/\(repository)/pull-requests/\(pull.number)"]],
                 ]
             }
@@ -64,6 +65,8 @@ public final class BitbucketDouble: Sendable {
                     title: json["title"] as? String ?? "", body: json["description"] as? String ?? "", head: head, base: base,
                     conflict: { _ in false },
                     duplicate: { _ in notFound }, created: { .json(201, render($0)) })
+            case ("GET", 2):
+                return store.mutate(rest[1], missing: notFound) { .json(200, render($0)) }
             case ("PUT", 2):
                 return store.mutate(rest[1], missing: notFound) { pull in
                     if let title = json["title"] as? String { pull.title = title }

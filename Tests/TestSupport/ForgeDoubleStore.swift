@@ -8,7 +8,11 @@ public struct DoublePull: Sendable {
     public var body: String
     public var head: String
     public var base: String
+    /// `open` or `closed`; a merged request is closed with `merged` set.
     public var state = "open"
+    public var merged = false
+    /// The commit the head branch is at (a fixed fake until someone ends the request).
+    public var headSHA = String(repeating: "a", count: 40)
     public var labels: [String] = []
     public var reviewers: [String] = []
     public var autoMerge = false
@@ -35,6 +39,16 @@ public final class ForgeDoubleStore: Sendable {
             let pull = DoublePull(number: state.pulls.count + 1, title: title, body: body, head: head, base: base)
             state.pulls.append(pull)
             return pull
+        }
+    }
+
+    /// Ends a request as someone on the forge would: merged, or closed without merging.
+    public func finish(_ number: Int, merged: Bool, headSHA: String? = nil) {
+        state.withLock { state in
+            guard let index = state.pulls.firstIndex(where: { $0.number == number }) else { return }
+            state.pulls[index].state = "closed"
+            state.pulls[index].merged = merged
+            if let headSHA { state.pulls[index].headSHA = headSHA }
         }
     }
 

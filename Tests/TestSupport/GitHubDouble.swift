@@ -119,6 +119,8 @@ struct GitHubRoutes: Sendable {
                         ])
                 },
                 created: { .json(201, render($0), headers: Self.rateHeaders) })
+        case ("GET", 2, "pulls"):
+            return store.mutate(rest[1], missing: Self.notFound) { .json(200, render($0), headers: Self.rateHeaders) }
         case ("PATCH", 2, "pulls"):
             return store.mutate(rest[1], missing: Self.notFound) { pull in
                 if let title = json["title"] as? String { pull.title = title }
@@ -148,8 +150,10 @@ struct GitHubRoutes: Sendable {
     func render(_ pull: DoublePull) -> [String: Any] {
         [
             "number": pull.number, "node_id": "PR_\(pull.number)", "state": pull.state, "title": pull.title, "body": pull.body,
-            "html_url": "https://github.com/\(owner)/\(repository)/pull/\(pull.number)",
-            "head": ["ref": pull.head, "label": "\(owner):\(pull.head)"], "base": ["ref": pull.base, "label": "\(owner):\(pull.base)"],
+            "html_url": "https://github.com/\(owner)/\(repository)/pull/\(pull.number)", "merged": pull.merged,
+            "merged_at": pull.merged ? "2026-11-23T10:00:00Z" : NSNull(),
+            "head": ["ref": pull.head, "label": "\(owner):\(pull.head)", "sha": pull.headSHA],
+            "base": ["ref": pull.base, "label": "\(owner):\(pull.base)"],
         ]
     }
 }

@@ -23,7 +23,7 @@ public final class GitLabDouble: Sendable {
             func render(_ pull: DoublePull) -> [String: Any] {
                 [
                     "iid": pull.number, "id": 1000 + pull.number, "title": pull.title, "description": pull.body,
-                    "state": pull.state == "open" ? "opened" : pull.state,
+                    "state": pull.state == "open" ? "opened" : (pull.merged ? "merged" : "closed"), "sha": pull.headSHA,
                     "source_branch": pull.head, "target_branch": pull.base, "labels": pull.labels,
                     "web_url": "https://gitlab.com/\(project)/-/merge_requests/\(pull.number)",
                 ]
@@ -53,6 +53,8 @@ public final class GitLabDouble: Sendable {
                         .json(409, ["message": ["Another open merge request already exists for this source branch: !\($0.number)"]])
                     },
                     created: { .json(201, render($0)) })
+            case ("GET", 2, "merge_requests"):
+                return store.mutate(rest[1], missing: notFound) { .json(200, render($0)) }
             case ("PUT", 2, "merge_requests"):
                 return store.mutate(rest[1], missing: notFound) { pull in
                     if let title = json["title"] as? String { pull.title = title }

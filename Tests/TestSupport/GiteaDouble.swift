@@ -24,7 +24,8 @@ public final class GiteaDouble: Sendable {
             let json = request.json ?? [:]
             func render(_ pull: DoublePull) -> [String: Any] {
                 [
-                    "number": pull.number, "title": pull.title, "body": pull.body, "state": pull.state, "head": ["ref": pull.head],
+                    "number": pull.number, "title": pull.title, "body": pull.body, "state": pull.state, "merged": pull.merged,
+                    "head": ["ref": pull.head, "sha": pull.headSHA],
                     "base": ["ref": pull.base],
                     "html_url": "https://gitea.example/\(owner)/\(repository)/pulls/\(pull.number)",
                 ]
@@ -41,6 +42,8 @@ public final class GiteaDouble: Sendable {
                 return ForgeDoubleStore.page(
                     store.pulls.filter { $0.state == (request.query["state"] ?? "open") }.map(render), request, sizeKey: "limit",
                     defaultSize: 30)
+            case ("GET", 2, "pulls"):
+                return store.mutate(rest[1], missing: notFound) { .json(200, render($0)) }
             case ("GET", _, "pulls") where rest.count >= 3:
                 let base = rest[1]
                 let head = rest.dropFirst(2).joined(separator: "/")

@@ -1,0 +1,68 @@
+import Forge
+import Foundation
+import TestSupport
+import Testing
+
+/// Reading a merge request back (the fallback when its webhook never arrives), against each
+/// forge's double: open, merged (with the head commit it ended at), closed without merging, and
+/// a number the forge does not know.
+@Suite struct MergeRequestStatusTests {
+    /// One forge under test: its client, the double's store, and its `GET` path for request 1.
+    struct Subject: Sendable, CustomStringConvertible {
+        let description: String
+        let make: @Sendable () throws -> (forge: any Forge, store: ForgeDoubleStore, requests: @Sendable () -> [RecordedRequest])
+        let path: String
+    }
+
+    static let subjects: [Subject] = [
+        Subject(
+            description: "GitHub",
+            make: {
+                let double = try GitHubDouble()
+                return (GitHubForgeTests.forge(double), double.store, { double.requests })
+            }, path: "/repos/acme/env/pulls/1"),
+        Subject(
+            description: "GitLab",
+            make: {
+                let double = try GitLabDouble()
+                return (GitLabForgeTests.forge(double), double.store, { double.requests })
+            }, path: "/api/v4/projects/acme%2Fenv/merge_requests/1"),
+        Subject(
+            description: "Gitea",
+            make: {
+                let double = try GiteaDouble()
+                return (GiteaForgeTests.forge(double), double.store, { double.requests })
+            }, path: "/api/v1/repos/acme/env/pulls/1"),
+        Subject(
+            description: "Bitbucket",
+            make: {
+                let double = try BitbucketDouble()
+                return (BitbucketForgeTests.forge(double), double.store, { double.requests })
+            }, path: "/2.0/repositories/acme/env/pullrequests/1"),
+    ]
+
+    @Test(arguments: subjects) func openMergedClosedAndUnknown(_ subject: Subject) async throws {
+        let (forge, store, requests) = try subject.make()
+        store.add(title: "Bump", body: "b", head: "imagebump/acc/ghcr.io-acme-api", base: "main")
+        store.add(title: "Bump", body: "b", head: "imagebump/acc/ghcr.io-acme-worker", base: "main")
+
+        let open = try await forge.mergeRequestStatus(1)
+        #expect(open.state == .open)
+        #expect(requests().last.map { "\($0.method) \($0.target)" } == "GET \(subject.path)")
+
+        let head = String(repeating: "c", count: 40)
+        store.finish(1, merged: true, headSHA: head)
+        #expect(try await forge.mergeRequestStatus(1) == MergeRequestStatus(number: 1, state: .merged, headCommit: head))
+
+        store.finish(2, merged: false)
+        #expect(try await forge.mergeRequestStatus(2).state == .closed)
+
+        do {
+            _ = try await forge.mergeRequestStatus(99)
+            Issue.record("a request the forge does not know has no status")
+        } catch {
+            #expect(error.code == .notFound)
+            #expect(error.operation.hasSuffix("99"))
+        }
+    }
+}
