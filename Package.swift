@@ -110,7 +110,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["Fixtures"]),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "TestSupport"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EventsTests", dependencies: ["Events", "ImageReference", "Crypto", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz", "Fixtures"]),
         .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "Crypto", "TestSupport"]),

@@ -18,6 +18,9 @@ public struct Configuration: Sendable, Hashable {
     public var workerAttempts = 5
     /// Updates for one repository arriving within this many milliseconds share one commit.
     public var batchWindowMilliseconds = 2000
+    /// How often the forge is asked about merge requests promotions wait for (the fallback when
+    /// a merge webhook is lost); 0 turns polling off.
+    public var mergePollSeconds = 300
     public var repos: [Repository] = []
     public var targets: [Target] = []
     public var images: [ImageSettings] = []

@@ -67,12 +67,17 @@ struct ConfigurationLoader {
         if let node = top["receivers"]?.value {
             for (index, item) in reader.list(node, "receivers").enumerated() { readReceiver(item, "receivers[\(index)]") }
         }
-        if let node = top["workers"]?.value, let workers = reader.mapping(node, "workers", known: ["attempts", "batchWindowMs"]) {
+        if let node = top["workers"]?.value,
+            let workers = reader.mapping(node, "workers", known: ["attempts", "batchWindowMs", "mergePollSeconds"])
+        {
             if let attempts = workers["attempts"], let value = reader.integer(attempts.value, "workers.attempts", minimum: 1) {
                 configuration.workerAttempts = value
             }
             if let window = workers["batchWindowMs"], let value = reader.integer(window.value, "workers.batchWindowMs", minimum: 0) {
                 configuration.batchWindowMilliseconds = value
+            }
+            if let poll = workers["mergePollSeconds"], let value = reader.integer(poll.value, "workers.mergePollSeconds", minimum: 0) {
+                configuration.mergePollSeconds = value
             }
         }
         if let node = top["promotions"]?.value {

@@ -27,8 +27,9 @@ public struct Route: Sendable {
 
 /// How one target's part of an event ended.
 enum TargetOutcome: Sendable {
-    /// Written (or already there); the tag the target had before, when it changed.
-    case written(previousTag: String?)
+    /// Written (or already there); the tag the target had before, when it changed, and the merge
+    /// request that carries it (`branch` targets).
+    case written(previousTag: String?, mergeRequest: MergeRequestReference?)
     case skipped(String)
     case failed(String)
 }
@@ -63,7 +64,13 @@ public actor Dispatcher {
     /// Callers of ``write(_:route:id:)`` waiting for their job's outcome.
     private var waiters: [String: CheckedContinuation<TargetOutcome, Never>] = [:]
     /// Told of every event written to a target (the promotion engine starts chains from it).
-    private var observer: (@Sendable (_ eventID: String, _ request: BumpRequest, _ target: String, _ previousTag: String?) async -> Void)?
+    private var observer: Observer?
+    /// Hears of every event written to a target: the event, what was written, where, the tag the
+    /// target had before, and the merge request that carries it.
+    typealias Observer =
+        @Sendable (
+            _ eventID: String, _ request: BumpRequest, _ target: String, _ previousTag: String?, _ mergeRequest: MergeRequestReference?
+        ) async -> Void
     private var lanes: [String: Task<Void, Never>] = [:]
     /// Per event: targets still to finish, targets written, and the reasons of the others.
     private var remaining: [String: (count: Int, written: Int, failed: [String], skipped: [String])] = [:]
@@ -186,9 +193,7 @@ public actor Dispatcher {
     }
 
     /// Sets who hears of every event written to a target.
-    func observe(
-        _ observer: @escaping @Sendable (_ eventID: String, _ request: BumpRequest, _ target: String, _ previousTag: String?) async -> Void
-    ) {
+    func observe(_ observer: @escaping Observer) {
         self.observer = observer
     }
 
@@ -248,7 +253,9 @@ public actor Dispatcher {
                         await finish(event, result)
                         waiters.removeValue(forKey: event)?.resume(returning: result)
                     }
-                    if case .written(let previous) = result { await observer?(item.eventID, item.request, target, previous) }
+                    if case .written(let previous, let mergeRequest) = result {
+                        await observer?(item.eventID, item.request, target, previous, mergeRequest)
+                    }
                 }
             }
             for deletion in deletions {
@@ -330,7 +337,10 @@ public actor Dispatcher {
                         commit: result.commit?.hex, mergeRequestURL: update.mergeRequest?.url)
                 }
                 return { image in
-                    outcomes[image] ?? .written(previousTag: result.changes.first { $0.image == image.description }?.oldTag)
+                    outcomes[image]
+                        ?? .written(
+                            previousTag: result.changes.first { $0.image == image.description }?.oldTag,
+                            mergeRequest: update.mergeRequest.map { MergeRequestReference(number: $0.number, url: $0.url) })
                 }
             } catch let error as WriteBackError where [.noReferences, .branchMissing, .notOurs, .edit, .storage].contains(error.code) {
                 metrics.count("imagebump_writebacks_total", [("target", route.target.name), ("outcome", "failed")])

@@ -37,15 +37,15 @@ public struct IntakeRouter: Sendable {
     let readiness: Readiness
     let metrics: ServiceMetrics
     let promotions: PromotionEngine?
-    /// Deletes the update branch of a merged or closed merge request of ours.
-    let cleanUp: (@Sendable (MergeNotice) async -> Void)?
+    /// Journals and handles "a merge request of ours was merged or closed".
+    let mergeNotices: MergeNoticeHandler?
     private let healthz: Counter
 
     /// `readiness` defaults to checking the journal only. An event `isRouted` says no target
     /// takes is journaled as ignored at once and not handed to `accepted`.
     public init(
         receivers: [ReceiverSettings], journal: Journal, readiness: Readiness? = nil, metrics: ServiceMetrics = .disabled,
-        promotions: PromotionEngine? = nil, cleanUp: (@Sendable (MergeNotice) async -> Void)? = nil,
+        promotions: PromotionEngine? = nil, mergeNotices: MergeNoticeHandler? = nil,
         isRouted: @escaping @Sendable (ImageEvent) -> Bool = { _ in true }, accepted: @escaping @Sendable (String, ImageEvent) -> Void
     ) {
         self.isRouted = isRouted
@@ -54,7 +54,7 @@ public struct IntakeRouter: Sendable {
         self.readiness = readiness ?? Readiness(journal: journal, targets: [])
         self.metrics = metrics
         self.promotions = promotions
-        self.cleanUp = cleanUp
+        self.mergeNotices = mergeNotices
         self.accepted = accepted
         healthz = Counter(
             label: "imagebump_http_requests_total", dimensions: [("route", "healthz"), ("status", "200")], factory: metrics.factory)
@@ -153,26 +153,10 @@ public struct IntakeRouter: Sendable {
             return await retry(parts[2], request)
         case ("v1", 2) where parts[1] == "promotions":
             guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
-            do {
-                let records = try await journal.promotions(open: request.query?.contains("open=true") == true)
-                return .json(200, ["promotions": records.map(Self.render)])
-            } catch {
-                return .error(503, "journal unavailable", error.message)
-            }
+            return await listPromotions(open: request.query?.contains("open=true") == true)
         case ("v1", 3) where parts[1] == "promotions":
             guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
-            do {
-                guard let record = try await journal.promotion(parts[2]) else {
-                    return .error(404, "unknown promotion", "no promotion has the id \(parts[2])")
-                }
-                var object = Self.render(record)
-                object["steps"] = try await journal.promotionSteps(parts[2]).map {
-                    ["at": $0.at, "environment": $0.environment, "state": $0.state, "detail": $0.detail]
-                }
-                return .json(200, object)
-            } catch {
-                return .error(503, "journal unavailable", error.message)
-            }
+            return await showPromotion(parts[2])
         case ("v1", 4) where parts[1] == "promotions" && parts[3] == "approve":
             guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
             return await approve(parts[2], request)
@@ -221,20 +205,7 @@ public struct IntakeRouter: Sendable {
             return respond(.json(200, ["ignored": reason]))
         case .merged(let notice):
             metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", notice.merged ? "merged" : "closed")])
-            let (promotions, cleanUp) = (self.promotions, self.cleanUp)
-            Task {
-                // Promotions waiting for this merge move on (their state is journaled there), then the
-                // finished request's update branch goes.
-                if notice.merged { await promotions?.merged(target: notice.target, image: notice.image) }
-                await cleanUp?(notice)
-            }
-            return respond(
-                .json(
-                    200,
-                    [
-                        notice.merged ? "merged" : "closed": "#\(notice.number) (\(notice.target), \(notice.image))",
-                        "branch": notice.branch,
-                    ]))
+            return receive(notice, from: receiver.name, respond: respond)
         }
         let routed = events.map(isRouted)
         let items = zip(events, routed).map { event, routed in
@@ -272,21 +243,9 @@ public struct IntakeRouter: Sendable {
         }
     }
 
-    /// Approves a promotion waiting in an environment with a manual gate; authenticated like
-    /// `POST /v1/events`.
-    private func approve(_ id: String, _ request: HTTPServerRequest) async -> HTTPServerResponse {
-        if let refusal = refusal(request, doing: "approve promotions") { return refusal }
-        guard let promotions else { return .error(404, "no promotions", "no promotion chain is configured; see promotions[]") }
-        do {
-            return .json(200, Self.render(try await promotions.approve(id)))
-        } catch {
-            return .error(error.status, error.status == 404 ? "unknown promotion" : "not approvable", error.detail)
-        }
-    }
-
     /// Operator actions (retry, approve) carry the generic receiver's token: nil when they do,
     /// else the answer that refuses them.
-    private func refusal(_ request: HTTPServerRequest, doing action: String) -> HTTPServerResponse? {
+    func refusal(_ request: HTTPServerRequest, doing action: String) -> HTTPServerResponse? {
         guard let receiver = genericReceiver else {
             return .error(404, "no generic receiver", "configure a receiver of type generic to \(action)")
         }
@@ -295,14 +254,6 @@ public struct IntakeRouter: Sendable {
             return .error(401, "unauthorized", "to \(action), send the token of receiver \(receiver.name)")
         }
         return nil
-    }
-
-    static func render(_ record: PromotionRecord) -> [String: Any] {
-        [
-            "id": record.id, "chain": record.chain, "image": record.image, "tag": record.tag, "digest": record.digest ?? NSNull(),
-            "event": record.eventID, "environment": record.environment, "step": record.step, "state": record.state.rawValue,
-            "detail": record.detail, "createdAt": record.createdAt, "updatedAt": record.updatedAt,
-        ]
     }
 
     /// Runs a failed (or ignored) event again; authenticated like `POST /v1/events`.

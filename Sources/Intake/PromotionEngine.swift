@@ -1,3 +1,4 @@
+import Events
 import Foundation
 import ImageReference
 import Journal
@@ -35,21 +36,22 @@ public actor PromotionEngine {
 
     /// Listens to the dispatcher and resumes the promotions a previous run left open.
     public func start() async throws(SQLiteError) {
-        await dispatcher.observe { [weak self] eventID, request, target, previousTag in
-            await self?.written(eventID: eventID, request: request, target: target, previousTag: previousTag)
+        await dispatcher.observe { [weak self] eventID, request, target, previousTag, mergeRequest in
+            await self?.written(eventID: eventID, request: request, target: target, previousTag: previousTag, mergeRequest: mergeRequest)
         }
         for record in try await journal.promotions(open: true) { resume(record) }
     }
 
     /// A chain's entry environment got a new tag: start its promotion.
-    func written(eventID: String, request: BumpRequest, target: String, previousTag: String?) async {
+    func written(eventID: String, request: BumpRequest, target: String, previousTag: String?, mergeRequest: MergeRequestReference?) async {
         guard let tag = request.tag else { return }  // digest-only updates are not promoted
         for chain in chains where chain.entry == target && chain.images.contains(request.image.description) {
             do {
                 let (record, isNew) = try await journal.startPromotion(
                     chain: chain.name, image: request.image.description, tag: tag, digest: request.digest?.description, eventID: eventID,
-                    environment: target, state: Self.waiting(chain.steps[0].gate), detail: Self.waitingDetail(chain.steps[0], tag: tag),
-                    previousTag: previousTag)
+                    environment: target, state: Self.waiting(chain.steps[0].gate),
+                    detail: Self.waitingDetail(chain.steps[0], tag: tag, mergeRequest: mergeRequest),
+                    previousTag: previousTag, mergeRequest: mergeRequest)
                 if isNew { resume(record) }
             } catch {
                 logger.error("cannot journal a promotion", metadata: ["chain": "\(chain.name)", "error": "\(error)"])
@@ -70,14 +72,30 @@ public actor PromotionEngine {
         return moved ?? record
     }
 
-    /// A merge request of ours was merged (forge webhook or poll): promotions waiting for it move on.
-    public func merged(target: String, image: String) async {
+    /// A merge request of ours ended (forge webhook or poll): the promotions waiting for it move
+    /// on when it was merged, and stop when it was closed without merging. A promotion that knows
+    /// its request's number heeds only a notice about that request.
+    public func ended(_ notice: MergeNotice) async {
         guard let open = try? await journal.promotions(open: true) else { return }
-        for record in open where record.state == .waitingForMerge && record.environment == target && record.image == image {
+        for record in open
+        where record.state == .waitingForMerge && record.environment == notice.target && record.image == notice.image
+            && (record.mergeRequest.map { $0.number == notice.number } ?? true)
+        {
             guard moving.insert(record.id).inserted else { continue }  // a replayed webhook: already moving
-            _ = await advance(record, because: "its merge request in \(target) was merged")
+            if notice.merged {
+                _ = await advance(record, because: "its merge request #\(notice.number) in \(notice.target) was merged")
+            } else {
+                try? await journal.updatePromotion(
+                    record.id, step: record.step, environment: record.environment, state: .failed,
+                    detail: "its merge request #\(notice.number) in \(notice.target) was closed without merging; the chain stops here")
+            }
             moving.remove(record.id)
         }
+    }
+
+    /// The promotions waiting for a merge request to be merged, oldest first.
+    public func waitingForMerge() async throws(SQLiteError) -> [PromotionRecord] {
+        try await journal.promotions(open: true, limit: 1000).filter { $0.state == .waitingForMerge }.reversed()
     }
 
     // MARK: - Steps
@@ -162,11 +180,12 @@ public actor PromotionEngine {
         }
         // The id makes a replay after a restart a no-op (the commit trailer carries it).
         switch await dispatcher.write(request, route: route, id: "promotion-\(record.id)-\(record.step + 1)") {
-        case .written(let previous):
+        case .written(let previous, let mergeRequest):
             guard
                 let updated = try? await journal.updatePromotion(
                     record.id, step: record.step + 1, environment: next.target, state: Self.waiting(next.gate),
-                    detail: Self.waitingDetail(next, tag: record.tag), previousTag: previous)
+                    detail: Self.waitingDetail(next, tag: record.tag, mergeRequest: mergeRequest), previousTag: previous,
+                    mergeRequest: mergeRequest)
             else { return nil }
             if case .none = next.gate { return await advance(updated, because: "no gate in \(next.target)") }
             resume(updated)
@@ -186,11 +205,16 @@ public actor PromotionEngine {
         }
     }
 
-    static func waitingDetail(_ step: PromotionChain.Step, tag: String) -> String {
+    static func waitingDetail(_ step: PromotionChain.Step, tag: String, mergeRequest: MergeRequestReference? = nil) -> String {
         switch step.gate {
         case .none: "\(tag) is in \(step.target)"
         case .smoke: "\(tag) is in \(step.target); smoke checks running"
-        case .merged: "\(tag) is in \(step.target)'s merge request; waiting for it to be merged"
+        case .merged:
+            if let mergeRequest {
+                "\(tag) is in \(step.target)'s merge request #\(mergeRequest.number) (\(mergeRequest.url)); waiting for it to be merged"
+            } else {
+                "\(tag) is in \(step.target)'s merge request; waiting for it to be merged"
+            }
         case .manual: "\(tag) is in \(step.target); waiting for approval"
         }
     }

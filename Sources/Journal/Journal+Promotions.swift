@@ -35,8 +35,22 @@ public struct PromotionRecord: Sendable, Hashable {
     public let updatedAt: String
     /// The tag `environment` ran before this promotion wrote to it (what a revert writes back).
     public let previousTag: String?
+    /// The merge request that carries the tag into `environment` (`branch` targets): what a
+    /// `merged` gate waits for, and what the forge is asked about when its webhook is late.
+    public let mergeRequest: MergeRequestReference?
 
     public var isFinished: Bool { state == .done || state == .failed }
+}
+
+/// A merge request as a promotion remembers it: its number on the forge and its address.
+public struct MergeRequestReference: Sendable, Hashable {
+    public let number: Int
+    public let url: String
+
+    public init(number: Int, url: String) {
+        self.number = number
+        self.url = url
+    }
 }
 
 extension Journal {
@@ -44,7 +58,7 @@ extension Journal {
         CREATE TABLE IF NOT EXISTS promotions (
           id TEXT PRIMARY KEY, chain TEXT NOT NULL, image TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT, event_id TEXT NOT NULL,
           step INTEGER NOT NULL, environment TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,
-          created_at TEXT NOT NULL, updated_at TEXT NOT NULL, previous_tag TEXT);
+          created_at TEXT NOT NULL, updated_at TEXT NOT NULL, previous_tag TEXT, merge_request INTEGER, merge_request_url TEXT);
         CREATE UNIQUE INDEX IF NOT EXISTS promotions_tag ON promotions(chain, image, tag);
         CREATE INDEX IF NOT EXISTS promotions_open ON promotions(state) WHERE state NOT IN ('done','failed');
         CREATE TABLE IF NOT EXISTS promotion_steps (promotion_id TEXT NOT NULL, at TEXT NOT NULL, environment TEXT NOT NULL,
@@ -52,13 +66,13 @@ extension Journal {
         CREATE INDEX IF NOT EXISTS promotion_steps_id ON promotion_steps(promotion_id);
         """
     static let promotionColumns =
-        "id, chain, image, tag, digest, event_id, step, environment, state, detail, created_at, updated_at, previous_tag"
+        "id, chain, image, tag, digest, event_id, step, environment, state, detail, created_at, updated_at, previous_tag, merge_request, merge_request_url"
 
     /// Starts a promotion of `tag` in `environment` (step 0), unless this chain already
     /// promotes this image's tag: then that one is returned (a replayed event starts nothing new).
     public func startPromotion(
         chain: String, image: String, tag: String, digest: String?, eventID: String, environment: String, state: PromotionState,
-        detail: String, previousTag: String? = nil, now: Date = Date()
+        detail: String, previousTag: String? = nil, mergeRequest: MergeRequestReference? = nil, now: Date = Date()
     ) async throws(SQLiteError) -> (record: PromotionRecord, isNew: Bool) {
         try await submit { database, _ throws(SQLiteError) in
             let existing = try database.prepare("SELECT \(Self.promotionColumns) FROM promotions WHERE chain = ? AND image = ? AND tag = ?")
@@ -66,32 +80,39 @@ extension Journal {
             if let existing { return (existing, false) }
             let id = EventID.make(now)
             let at = Timestamp.iso8601(now)
-            try database.prepare("INSERT INTO promotions (\(Self.promotionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)").run([
+            try database.prepare("INSERT INTO promotions (\(Self.promotionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").run([
                 .text(id), .text(chain), .text(image), .text(tag), SQLiteValue(digest), .text(eventID), .integer(0), .text(environment),
                 .text(state.rawValue), .text(detail), .text(at), .text(at), SQLiteValue(previousTag),
+                mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLiteValue(mergeRequest?.url),
             ])
             try Self.logPromotionStep(database, id: id, at: at, environment: environment, state: state, detail: detail)
             let record = PromotionRecord(
                 id: id, chain: chain, image: image, tag: tag, digest: digest, eventID: eventID, step: 0, environment: environment,
-                state: state, detail: detail, createdAt: at, updatedAt: at, previousTag: previousTag)
+                state: state, detail: detail, createdAt: at, updatedAt: at, previousTag: previousTag, mergeRequest: mergeRequest)
             return (record, true)
         }
     }
 
-    /// Moves a promotion on, logging the step. `previousTag` is kept for a move to another step
-    /// (the tag that environment ran before) and ignored otherwise.
+    /// Moves a promotion on, logging the step. `previousTag` and `mergeRequest` are kept for a
+    /// move to another step (what that environment ran before, the request that carries the tag
+    /// there); within a step, `previousTag` is ignored and a `mergeRequest` given replaces the one kept.
     @discardableResult
     public func updatePromotion(
         _ id: String, step: Int, environment: String, state: PromotionState, detail: String, previousTag: String? = nil,
-        now: Date = Date()
+        mergeRequest: MergeRequestReference? = nil, now: Date = Date()
     ) async throws(SQLiteError) -> PromotionRecord? {
         try await submit { database, _ throws(SQLiteError) in
             let at = Timestamp.iso8601(now)
             try database.prepare(
-                "UPDATE promotions SET previous_tag = CASE WHEN step = ?1 THEN previous_tag ELSE ?2 END, step = ?1, environment = ?3, state = ?4, detail = ?5, updated_at = ?6 WHERE id = ?7"
+                """
+                UPDATE promotions SET previous_tag = CASE WHEN step = ?1 THEN previous_tag ELSE ?2 END,
+                  merge_request = CASE WHEN step = ?1 THEN coalesce(?8, merge_request) ELSE ?8 END,
+                  merge_request_url = CASE WHEN step = ?1 THEN coalesce(?9, merge_request_url) ELSE ?9 END,
+                  step = ?1, environment = ?3, state = ?4, detail = ?5, updated_at = ?6 WHERE id = ?7
+                """
             ).run([
                 .integer(Int64(step)), SQLiteValue(previousTag), .text(environment), .text(state.rawValue), .text(detail), .text(at),
-                .text(id),
+                .text(id), mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLiteValue(mergeRequest?.url),
             ])
             try Self.logPromotionStep(database, id: id, at: at, environment: environment, state: state, detail: detail)
             return try Self.promotion(id, in: database)
@@ -141,6 +162,7 @@ extension Journal {
             id: row[0].text ?? "", chain: row[1].text ?? "", image: row[2].text ?? "", tag: row[3].text ?? "", digest: row[4].text,
             eventID: row[5].text ?? "", step: Int(row[6].integer ?? 0), environment: row[7].text ?? "",
             state: PromotionState(rawValue: row[8].text ?? "") ?? .failed, detail: row[9].text ?? "", createdAt: row[10].text ?? "",
-            updatedAt: row[11].text ?? "", previousTag: row[12].text)
+            updatedAt: row[11].text ?? "", previousTag: row[12].text,
+            mergeRequest: row[13].integer.map { MergeRequestReference(number: Int($0), url: row[14].text ?? "") })
     }
 }

@@ -85,13 +85,18 @@ public final class Journal: Sendable {
             CREATE INDEX IF NOT EXISTS event_steps_event ON event_steps(event_id);
             """)
         try database.execute(Self.promotionSchema)
-        if try database.prepare("SELECT 1 FROM pragma_table_info('promotions') WHERE name = 'previous_tag'").run([]).isEmpty {
-            try database.execute("ALTER TABLE promotions ADD COLUMN previous_tag TEXT")
+        // Journals from before these columns: add them (an event ignored at intake keeps its
+        // reason in its row).
+        for (table, column) in [
+            ("events", "ignored_reason TEXT"), ("promotions", "previous_tag TEXT"), ("promotions", "merge_request INTEGER"),
+            ("promotions", "merge_request_url TEXT"),
+        ] {
+            let name = String(column.prefix { $0 != " " })
+            if try database.prepare("SELECT 1 FROM pragma_table_info('\(table)') WHERE name = '\(name)'").run([]).isEmpty {
+                try database.execute("ALTER TABLE \(table) ADD COLUMN \(column)")
+            }
         }
-        // Journals from before the column: add it (an event ignored at intake keeps its reason in its row).
-        if try database.prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'ignored_reason'").run([]).isEmpty {
-            try database.execute("ALTER TABLE events ADD COLUMN ignored_reason TEXT")
-        }
+        try database.execute(Self.mergeNoticeSchema)
         let statements = try Statements(database)
         let box = DatabaseBox(database: database, statements: statements)
         Thread.detachNewThread { [self] in

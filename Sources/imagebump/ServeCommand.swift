@@ -66,20 +66,12 @@ struct ServeCommand: AsyncParsableCommand {
             routes: { eventRoutes[$0] ?? [] }, attempts: configuration.workerAttempts,
             batchWindow: .milliseconds(configuration.batchWindowMilliseconds), metrics: metrics, logger: logger)
         let readiness = Readiness(journal: journal, targets: allRoutes.values.flatMap { $0.map(\.target) })
-        let engine = PromotionEngine(
-            journal: journal, dispatcher: dispatcher, chains: chains,
-            route: { image, target in allRoutes[image]?.first { $0.target.name == target } }, logger: logger)
-        let cleanUp: @Sendable (MergeNotice) async -> Void = { notice in
-            guard let image = try? ImageName(parsing: notice.image), let head = notice.headCommit,
-                let route = allRoutes[image]?.first(where: { $0.target.name == notice.target && $0.target.mode == .branch })
-            else { return }
-            let deleted = await dispatcher.cleanUp(image: image, route: route, expected: head)
-            logger.info(
-                deleted ? "update branch deleted" : "update branch kept (it moved, or is gone)",
-                metadata: ["branch": "\(notice.branch)", "forge.mr": "\(notice.number)"])
-        }
+        let route: @Sendable (ImageName, String) -> Route? = { image, target in allRoutes[image]?.first { $0.target.name == target } }
+        let engine = PromotionEngine(journal: journal, dispatcher: dispatcher, chains: chains, route: route, logger: logger)
+        let mergeNotices = MergeNoticeHandler(
+            journal: journal, dispatcher: dispatcher, promotions: engine, route: route, logger: logger)
         let router = IntakeRouter(
-            receivers: receivers, journal: journal, readiness: readiness, metrics: metrics, promotions: engine, cleanUp: cleanUp,
+            receivers: receivers, journal: journal, readiness: readiness, metrics: metrics, promotions: engine, mergeNotices: mergeNotices,
             isRouted: dispatcher.routes, accepted: { id, event in dispatcher.submit(id, event) })
         var settings = HTTPServerSettings()
         settings.host = configuration.server.listen
@@ -98,11 +90,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await engine.start()  // before recovery, so recovered events start their promotions
         try await dispatcher.recover()
+        try await mergeNotices.resume()  // notices a previous run journaled but did not handle
+        let poller = MergeRequestPoller(promotions: engine, notices: mergeNotices, route: route, logger: logger)
+        let polling = configuration.mergePollSeconds > 0 ? Task { await poller.run(every: .seconds(configuration.mergePollSeconds)) } : nil
         server.start()
         emit("listening on \(settings.host):\(server.port)\n")
         logger.notice("serving", metadata: ["http.port": "\(server.port)", "receivers": "\(receivers.map(\.name).joined(separator: ","))"])
         await Self.waitForTermination()
         logger.notice("stopping: finishing the work in flight")
+        polling?.cancel()
         await runBlocking { server.shutdown(within: .seconds(10)) }  // it waits; not on a shared thread
         await dispatcher.drain()
         logger.notice("stopped", metadata: ["journal.transactions": "\(journal.commitCount)"])

@@ -18,6 +18,7 @@ import Testing
         #expect(configuration.targets[0].paths.map(\.pattern) == ["envs/dev/**"])
         #expect(configuration.fluxPolicies["flux-system:api"]?.description == "ghcr.io/acme/api")
         #expect(configuration.log.format == .logfmt)
+        #expect(configuration.mergePollSeconds == 300)
     }
 
     @Test(arguments: ["invalid", "invalid-policy", "invalid-promotion"])

@@ -41,6 +41,7 @@ import Testing
                     ReceiverSettings(name: "ci", type: .generic, secret: .init(value: IntakeEndToEndTests.token)),
                     ReceiverSettings(name: "github", type: .github, secret: .init(value: IntakeEndToEndTests.githubSecret)),
                 ], journal: journal, readiness: Readiness(journal: journal, targets: [target]), metrics: metrics,
+                mergeNotices: MergeNoticeHandler(journal: journal, dispatcher: dispatcher, promotions: nil, route: { _, _ in nil }),
                 isRouted: dispatcher.routes, accepted: { id, event in dispatcher.submit(id, event) })
             var settings = HTTPServerSettings()
             settings.port = 0
@@ -206,7 +207,7 @@ import Testing
 }
 
 @Suite struct MergeWebhookRouteTests {
-    @Test func aSignedMergeNoticeIsAnsweredWithWhatItNames() async throws {
+    @Test func aSignedMergeNoticeIsJournaledThenAnsweredWithWhatItNames() async throws {
         let service = try IntakeEndToEndTests.Service()
         defer { service.server.shutdown(within: .seconds(2)) }
         let payload = try String(
@@ -214,8 +215,21 @@ import Testing
         let signature = "sha256=" + HMAC.hex(HMAC.sha256(key: Array(IntakeEndToEndTests.githubSecret.utf8), data: Array(payload.utf8)))
         let merged = try await service.post(
             "/hooks/github", payload, headers: [("X-GitHub-Event", "pull_request"), ("X-Hub-Signature-256", signature)])
-        #expect(merged.status == 200)
-        #expect(merged.bodyText == ##"{"branch":"imagebump/acc/ghcr.io-acme-api","merged":"#42 (acc, ghcr.io/acme/api)"}"##)
+        #expect(merged.status == 202)
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(merged.body)) as? [String: String])
+        #expect(answer["merged"] == "#42 (acc, ghcr.io/acme/api)")
+        #expect(answer["branch"] == "imagebump/acc/ghcr.io-acme-api")
+        let id = try #require(answer["id"])
+        // Durable before the answer; handled (and marked so) right after.
+        let recorded = try await service.journal.recordMergeNotice(
+            MergeNotice(target: "acc", image: "ghcr.io/acme/api", number: 42, merged: true, branch: "imagebump/acc/ghcr.io-acme-api"),
+            source: "test")
+        #expect(recorded.id == id)
+        #expect(!recorded.isNew)
+        let redelivered = try await service.post(
+            "/hooks/github", payload, headers: [("X-GitHub-Event", "pull_request"), ("X-Hub-Signature-256", signature)])
+        #expect(redelivered.status == 202)
+        #expect((try JSONSerialization.jsonObject(with: Data(redelivered.body)) as? [String: String])?["id"] == id)
         let forged = try await service.post(
             "/hooks/github", payload, headers: [("X-GitHub-Event", "pull_request"), ("X-Hub-Signature-256", "sha256=00")])
         #expect(forged.status == 401)

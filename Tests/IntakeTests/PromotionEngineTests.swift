@@ -1,5 +1,7 @@
 import Events
+import Forge
 import Foundation
+import HTTPClient
 import HTTPServer
 import ImageReference
 import Intake
@@ -36,20 +38,37 @@ import Testing
         let state: URL
         let app: App
         let api = try! ImageName(parsing: "ghcr.io/acme/api")
+        /// The forge of the `branch` targets.
+        let github: GitHubDouble
+        /// Environments written as merge requests (the rest are `commit` targets).
+        let branchTargets: Set<String>
 
-        init() throws {
+        init(branchTargets: Set<String> = []) throws {
             remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
             state = try TemporaryDirectory.make("imagebump-promotion")
             journalPath = state.appendingPathComponent("journal.sqlite").path
             app = try App()
+            github = try GitHubDouble()
+            self.branchTargets = branchTargets
         }
 
         func route(_ environment: String) throws -> Route {
-            Route(
+            let branch = branchTargets.contains(environment)
+            let forge = GitHubForge(
+                transport: AuthorizingTransport(CurlClient(), headers: [("Authorization", "Bearer \(github.token)")]),
+                apiBaseURL: github.apiURL, repository: "acme/env")
+            return Route(
                 target: GitTarget(
                     name: environment, repository: "env", url: remote.path, branch: "main", paths: [try PathGlob("envs/\(environment)/**")],
-                    mode: .commit),
-                forge: nil, options: MergeRequestOptions())
+                    mode: branch ? .branch : .commit),
+                forge: branch ? forge : nil, options: MergeRequestOptions())
+        }
+
+        /// The route of each environment, as the engine and the merge notice handler look it up.
+        func routes() throws -> @Sendable (ImageName, String) -> Route? {
+            let routes = try ["dev", "acc", "prd"].map { try route($0) }
+            let api = self.api
+            return { image, target in image == api ? routes.first { $0.target.name == target } : nil }
         }
 
         /// dev (no gate) → acc (its merge request must be merged) → prd.
@@ -71,14 +90,12 @@ import Testing
         /// A service run: journal, dispatcher (events go to dev only) and the promotion engine.
         func start(chains: [PromotionChain]? = nil) async throws -> (Journal, Dispatcher, PromotionEngine) {
             let journal = try Journal(path: journalPath)
-            let routes = try ["dev", "acc", "prd"].map { try route($0) }
+            let entry = try route("dev")
             let api = self.api
             let dispatcher = Dispatcher(
                 journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
-                routes: { $0 == api ? [routes[0]] : [] }, attempts: 1, baseDelay: .milliseconds(10), batchWindow: .zero)
-            let engine = PromotionEngine(
-                journal: journal, dispatcher: dispatcher, chains: chains ?? [chain],
-                route: { image, target in image == api ? routes.first { $0.target.name == target } : nil })
+                routes: { $0 == api ? [entry] : [] }, attempts: 1, baseDelay: .milliseconds(10), batchWindow: .zero)
+            let engine = PromotionEngine(journal: journal, dispatcher: dispatcher, chains: chains ?? [chain], route: try routes())
             try await engine.start()
             return (journal, dispatcher, engine)
         }
@@ -168,11 +185,14 @@ import Testing
         let waiting = try await setup.promotion(journal, tag: "1.4.6", reaches: .waitingForMerge)
         #expect(waiting.environment == "acc")
         #expect(try await setup.tag("prd") == "1.4.1")
-        await engine.merged(target: "prd", image: "ghcr.io/acme/api")  // another environment's merge: nothing
+        func merged(_ target: String) -> MergeNotice {
+            MergeNotice(target: target, image: "ghcr.io/acme/api", number: 7, merged: true, branch: "imagebump/\(target)/ghcr.io-acme-api")
+        }
+        await engine.ended(merged("prd"))  // another environment's merge: nothing
         #expect(try await journal.promotion(waiting.id)?.state == .waitingForMerge)
 
-        await engine.merged(target: "acc", image: "ghcr.io/acme/api")
-        await engine.merged(target: "acc", image: "ghcr.io/acme/api")  // the forge redelivers
+        await engine.ended(merged("acc"))
+        await engine.ended(merged("acc"))  // the forge redelivers
         let done = try await setup.promotion(journal, tag: "1.4.6", reaches: .done)
         #expect(done.environment == "prd")
         #expect(try await setup.tag("prd") == "1.4.6")

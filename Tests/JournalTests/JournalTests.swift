@@ -135,4 +135,30 @@ import Testing
         #expect(try await reopened.promotions().first?.isFinished == true)
         #expect(try await reopened.promotionSteps(started.id).map(\.state) == ["gating", "waiting-for-approval", "done"])
     }
+
+    @Test func aJournalFromBeforeMergeRequestsGainsTheirColumns() async throws {
+        let path = try JournalTests.path()
+        do {
+            let old = try SQLiteDatabase(path: path)  // closed when it goes
+            try old.execute(
+                try String(contentsOf: fixturesDirectory().appendingPathComponent("journal-before-merge-requests.sql"), encoding: .utf8))
+        }
+
+        let journal = try Journal(path: path)
+        defer { journal.close() }
+        let id = "0190a5c0-0000-7000-8000-000000000001"
+        let kept = try #require(try await journal.promotion(id))
+        #expect(kept.state == .waitingForMerge)
+        #expect(kept.previousTag == nil)
+        #expect(kept.mergeRequest == nil)
+        let reference = MergeRequestReference(number: 12, url: "https://gitlab.com/acme/env/-/merge_requests/12")
+        let updated = try await journal.updatePromotion(
+            id, step: 1, environment: "acc", state: .waitingForMerge, detail: "found its request", mergeRequest: reference)
+        #expect(updated?.mergeRequest == reference)
+        let moved = try await journal.updatePromotion(id, step: 2, environment: "prd", state: .done, detail: "1.4.3 is in prd")
+        #expect(moved?.mergeRequest == nil)  // a new environment: the request of acc is not prd's
+        let notice = MergeNotice(
+            target: "acc", image: "ghcr.io/acme/api", number: 12, merged: true, branch: "imagebump/acc/ghcr.io-acme-api")
+        #expect(try await journal.recordMergeNotice(notice, source: "gitlab").isNew)
+    }
 }

@@ -1,0 +1,61 @@
+import Events
+import Foundation
+import ImageReference
+import Journal
+import Logging
+
+/// What happens when a merge request of ours ends, whether a forge's webhook said so or the
+/// poller read it back: the notice is journaled first (so a crash replays it at the next start),
+/// the promotions waiting for that request move on (merged) or stop (closed), and its update
+/// branch is deleted while it is still at the request's head commit. A redelivered notice that
+/// was handled changes nothing.
+public struct MergeNoticeHandler: Sendable {
+    let journal: Journal
+    let dispatcher: Dispatcher
+    let promotions: PromotionEngine?
+    /// The route that writes an image to a target.
+    let route: @Sendable (_ image: ImageName, _ target: String) -> Route?
+    let logger: Logger
+
+    public init(
+        journal: Journal, dispatcher: Dispatcher, promotions: PromotionEngine?, route: @escaping @Sendable (ImageName, String) -> Route?,
+        logger: Logger = Logger(label: "imagebump.merge-notices")
+    ) {
+        self.journal = journal
+        self.dispatcher = dispatcher
+        self.promotions = promotions
+        self.route = route
+        self.logger = logger
+    }
+
+    /// Journals a notice from `source` (a receiver, or `poll`); its id, and whether it still has
+    /// to be handled (false for a redelivery of one already handled).
+    public func record(_ notice: MergeNotice, source: String) async throws(SQLiteError) -> (id: String, pending: Bool) {
+        let recorded = try await journal.recordMergeNotice(notice, source: source)
+        return (recorded.id, !recorded.done)
+    }
+
+    /// Handles a journaled notice, then marks it done.
+    public func handle(_ id: String, _ notice: MergeNotice) async {
+        await promotions?.ended(notice)
+        await deleteUpdateBranch(notice)
+        do { try await journal.finishMergeNotice(id) } catch {
+            logger.error("cannot mark a merge notice handled", metadata: ["notice": "\(id)", "error": "\(error.message)"])
+        }
+    }
+
+    /// Handles the notices a previous run journaled but did not finish.
+    public func resume() async throws(SQLiteError) {
+        for (id, notice) in try await journal.unfinishedMergeNotices() { await handle(id, notice) }
+    }
+
+    private func deleteUpdateBranch(_ notice: MergeNotice) async {
+        guard let image = try? ImageName(parsing: notice.image), let head = notice.headCommit,
+            let route = route(image, notice.target), route.target.mode == .branch
+        else { return }
+        let deleted = await dispatcher.cleanUp(image: image, route: route, expected: head)
+        logger.info(
+            deleted ? "update branch deleted" : "update branch kept (it moved, or is gone)",
+            metadata: ["branch": "\(notice.branch)", "forge.mr": "\(notice.number)"])
+    }
+}

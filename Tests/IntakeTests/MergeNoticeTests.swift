@@ -1,0 +1,115 @@
+import Events
+import Foundation
+import ImageReference
+import Intake
+import Journal
+import TestSupport
+import Testing
+
+/// "A merge request of ours ended", from a webhook or read back by the poller, for a release
+/// walking dev (commit) → acc (merge request on the GitHub double, gate `merged`) → prd.
+@Suite struct MergeNoticeTests {
+    typealias Setup = PromotionEngineTests.Setup
+
+    struct Run {
+        let journal: Journal
+        let dispatcher: Dispatcher
+        let engine: PromotionEngine
+        let notices: MergeNoticeHandler
+        let poller: MergeRequestPoller
+
+        init(_ setup: Setup) async throws {
+            (journal, dispatcher, engine) = try await setup.start(chains: [setup.mergeChain])
+            notices = MergeNoticeHandler(journal: journal, dispatcher: dispatcher, promotions: engine, route: try setup.routes())
+            poller = MergeRequestPoller(promotions: engine, notices: notices, route: try setup.routes())
+        }
+
+        func stop() async {
+            await dispatcher.drain()
+            journal.close()
+        }
+    }
+
+    static let branch = "imagebump/acc/ghcr.io-acme-api"
+
+    static func updateBranchTip(_ setup: Setup) async throws -> String {
+        try await blocking { try GitFixture.git(["--git-dir", setup.remote.path, "rev-parse", branch]) }
+    }
+
+    @Test func thePollerFindsAMergeNoWebhookReported() async throws {
+        let setup = try Setup(branchTargets: ["acc"])
+        let run = try await Run(setup)
+        _ = try await setup.post("1.4.6", run.journal, run.dispatcher)
+        let waiting = try await setup.promotion(run.journal, tag: "1.4.6", reaches: .waitingForMerge)
+        #expect(waiting.mergeRequest == MergeRequestReference(number: 1, url: "https://github.com/acme/env/pull/1"))
+        #expect(waiting.detail == "1.4.6 is in acc's merge request #1 (https://github.com/acme/env/pull/1); waiting for it to be merged")
+        #expect(await run.poller.pollOnce().isEmpty)  // still open
+
+        let tip = try await Self.updateBranchTip(setup)
+        setup.github.store.finish(1, merged: true, headSHA: tip)
+        let ended = await run.poller.pollOnce()
+        #expect(
+            ended == [MergeNotice(target: "acc", image: "ghcr.io/acme/api", number: 1, merged: true, branch: Self.branch, headCommit: tip)])
+        let done = try await setup.promotion(run.journal, tag: "1.4.6", reaches: .done)
+        #expect(done.environment == "prd")
+        #expect(try await setup.tag("prd") == "1.4.6")
+        await run.dispatcher.drain()
+        #expect(try await blocking { try GitFixture.git(["--git-dir", setup.remote.path, "branch", "--list", "imagebump/*"]) }.isEmpty)
+
+        #expect(await run.poller.pollOnce().isEmpty)  // nothing waits any more: no call
+        #expect(setup.github.requests.filter { $0.method == "GET" && $0.path == "/repos/acme/env/pulls/1" }.count == 2)
+        #expect(try await run.journal.unfinishedMergeNotices().isEmpty)
+        await run.stop()
+    }
+
+    @Test func aRequestClosedWithoutMergingStopsThePromotion() async throws {
+        let setup = try Setup(branchTargets: ["acc"])
+        let run = try await Run(setup)
+        _ = try await setup.post("1.4.6", run.journal, run.dispatcher)
+        _ = try await setup.promotion(run.journal, tag: "1.4.6", reaches: .waitingForMerge)
+        setup.github.store.finish(1, merged: false)
+        #expect(await run.poller.pollOnce().map(\.merged) == [false])
+        let failed = try await setup.promotion(run.journal, tag: "1.4.6", reaches: .failed)
+        #expect(failed.detail == "its merge request #1 in acc was closed without merging; the chain stops here")
+        #expect(try await setup.tag("prd") == "1.4.1")
+        await run.stop()
+    }
+
+    @Test func aNoticeAboutAnotherRequestMovesNothing() async throws {
+        let setup = try Setup(branchTargets: ["acc"])
+        let run = try await Run(setup)
+        _ = try await setup.post("1.4.6", run.journal, run.dispatcher)
+        let waiting = try await setup.promotion(run.journal, tag: "1.4.6", reaches: .waitingForMerge)
+        // A late webhook about an earlier request of the same branch.
+        await run.engine.ended(MergeNotice(target: "acc", image: "ghcr.io/acme/api", number: 9, merged: false, branch: Self.branch))
+        #expect(try await run.journal.promotion(waiting.id)?.state == .waitingForMerge)
+        await run.stop()
+    }
+
+    @Test func aNoticeJournaledBeforeACrashIsHandledAtTheNextStart() async throws {
+        let setup = try Setup(branchTargets: ["acc"])
+        let first = try await Run(setup)
+        _ = try await setup.post("1.4.6", first.journal, first.dispatcher)
+        _ = try await setup.promotion(first.journal, tag: "1.4.6", reaches: .waitingForMerge)
+        // The webhook was journaled and answered; the process died before handling it.
+        let notice = MergeNotice(
+            target: "acc", image: "ghcr.io/acme/api", number: 1, merged: true, branch: Self.branch,
+            headCommit: try await Self.updateBranchTip(setup))
+        let recorded = try await first.notices.record(notice, source: "github")
+        #expect(recorded.pending)
+        await first.stop()
+        withExtendedLifetime(first.engine) {}
+
+        let second = try await Run(setup)
+        #expect(try await second.journal.unfinishedMergeNotices().map(\.notice) == [notice])
+        try await second.notices.resume()
+        #expect(try await setup.promotion(second.journal, tag: "1.4.6", reaches: .done).environment == "prd")
+        #expect(try await second.journal.unfinishedMergeNotices().isEmpty)
+        // The forge redelivers: recognised as handled.
+        let again = try await second.notices.record(notice, source: "github")
+        #expect(again.id == recorded.id)
+        #expect(!again.pending)
+        await second.stop()
+        #expect(try await setup.tag("prd") == "1.4.6")
+    }
+}
