@@ -37,6 +37,9 @@ struct PromotionsCommand: AsyncParsableCommand {
             let promotion = try await options.get("/v1/promotions/\(id)")
             emit(PromotionsCommand.line(promotion))
             emit("\(promotion["detail"] as? String ?? "")\n")
+            if let request = promotion["mergeRequest"] as? [String: Any], let number = request["number"] as? Int {
+                emit("merge request #\(number): \(request["url"] as? String ?? "")\n")
+            }
             for step in (promotion["steps"] as? [[String: String]]) ?? [] {
                 emit("  \(step["at"] ?? "")  \(step["environment"] ?? "")  \(step["state"] ?? "")  \(step["detail"] ?? "")\n")
             }

@@ -19,15 +19,28 @@ import Testing
         throw GitFixture.Failure(description: "no promotion reached \(state): \(try await promotions(base))")
     }
 
-    @Test func aReleaseWaitsForApprovalThenReachesProduction() async throws {
-        let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+    /// The fixture `name` with REMOTE, STATE (and API) filled in, written beside a new state directory.
+    func configuration(_ name: String, remote: URL, api: String = "") throws -> URL {
         let state = try TemporaryDirectory.make("imagebump-promote")
-        let config = state.appendingPathComponent("promotion.yaml")
-        try String(contentsOf: CommandLineTests.fixtures.appendingPathComponent("promotion.yaml"), encoding: .utf8)
+        let config = state.appendingPathComponent(name)
+        try String(contentsOf: CommandLineTests.fixtures.appendingPathComponent(name), encoding: .utf8)
             .replacingOccurrences(of: "REMOTE", with: remote.path).replacingOccurrences(
                 of: "STATE", with: state.appendingPathComponent("state").path
             )
-            .write(to: config, atomically: true, encoding: .utf8)
+            .replacingOccurrences(of: "API", with: api).write(to: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    func post(_ tag: String, _ base: String) async throws -> HTTPResponse {
+        try await CurlClient().send(
+            HTTPRequest(
+                method: "POST", url: "\(base)/v1/events", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
+                body: Array(#"{"image": "ghcr.io/acme/api:\#(tag)"}"#.utf8)))
+    }
+
+    @Test func aReleaseWaitsForApprovalThenReachesProduction() async throws {
+        let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+        let config = try configuration("promotion.yaml", remote: remote)
         let (process, _, port) = try await ServeProcess.start(config)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let base = "http://127.0.0.1:\(port)"
@@ -36,11 +49,7 @@ import Testing
             try await blocking { try Command.run(CommandLineTests.binary.path, arguments, environment: environment) }
         }
 
-        let accepted = try await CurlClient().send(
-            HTTPRequest(
-                method: "POST", url: "\(base)/v1/events", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
-                body: Array(#"{"image": "ghcr.io/acme/api:1.4.2"}"#.utf8)))
-        #expect(accepted.status == 202)
+        #expect(try await post("1.4.2", base).status == 202)
         let waiting = try await waitFor("waiting-for-approval", base)
         let id = try #require(waiting["id"] as? String)
         #expect(waiting["environment"] as? String == "acc")
@@ -67,5 +76,37 @@ import Testing
         let again = try await imagebump(["promotions", "approve", id, "--server", base, "--config", config.path])
         #expect(again.status == 1)
         #expect(again.stderr.contains("not approvable"))
+    }
+
+    @Test func aMergedGateLearnsOfTheMergeFromTheForgeWhenNoWebhookCame() async throws {
+        let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+        let github = try GitHubDouble()
+        let config = try configuration("promotion-merged.yaml", remote: remote, api: github.apiURL)
+        let (process, _, port) = try await ServeProcess.start(config, environment: ["IMAGEBUMP_TEST_GITHUB_TOKEN": github.token])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let base = "http://127.0.0.1:\(port)"
+
+        #expect(try await post("1.4.2", base).status == 202)
+        let waiting = try await waitFor("waiting-for-merge", base)
+        #expect(waiting["environment"] as? String == "acc")
+        #expect((waiting["mergeRequest"] as? [String: Any])?["number"] as? Int == 1)
+        let branch = "imagebump/acc/ghcr.io-acme-api"
+        let tip = try await blocking { try GitFixture.git(["--git-dir", remote.path, "rev-parse", branch]) }
+        github.store.finish(1, merged: true, headSHA: tip)  // merged on the forge; its webhook never comes
+
+        let done = try await waitFor("done", base)
+        #expect(done["environment"] as? String == "prd")
+        #expect(
+            try await blocking { try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"]) }.contains(
+                "tag: \"1.4.2\""))
+        // The branch goes right after the promotion moved on.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var branches = "?"
+        while !branches.isEmpty, ContinuousClock.now < deadline {
+            branches = try await blocking { try GitFixture.git(["--git-dir", remote.path, "branch", "--list", "imagebump/*"]) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(branches.isEmpty)
+        #expect(github.requests.contains { $0.method == "GET" && $0.path == "/repos/acme/env/pulls/1" })
     }
 }

@@ -22,13 +22,15 @@ enum ServeProcess {
 
     /// Starts the service on a free port; returns the process, its first output line
     /// (`listening on HOST:PORT`) and the port.
-    static func start(_ config: URL) async throws -> (process: Process, line: String, port: Int) {
+    static func start(_ config: URL, environment extra: [String: String] = [:]) async throws -> (
+        process: Process, line: String, port: Int
+    ) {
         let process = Process()
         process.executableURL = CommandLineTests.binary
         process.arguments = ["serve", "--config", config.path, "--port", "0", "--log-level", "error"]
         var environment = ProcessInfo.processInfo.environment
         environment["IMAGEBUMP_TEST_CI_TOKEN"] = token
-        process.environment = environment
+        process.environment = environment.merging(extra) { _, new in new }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
