@@ -3,12 +3,15 @@ import Configuration
 import Foundation
 import HTTPClient
 
-/// `imagebump promotions list|show|approve`: promotion chains of a running `imagebump serve`.
+/// `imagebump promotions list|show|approve` (alias `promote`): promotion chains of a running
+/// `imagebump serve`.
 struct PromotionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promotions",
         abstract: "List, show and approve the promotions of a running imagebump serve.",
-        subcommands: [List.self, Show.self, Approve.self]
+        discussion: "`imagebump promote approve ID` is the same as `imagebump promotions approve ID`.",
+        subcommands: [List.self, Show.self, Approve.self],
+        aliases: ["promote"]
     )
 
     static func line(_ promotion: [String: Any]) -> String {

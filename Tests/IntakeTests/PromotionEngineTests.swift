@@ -78,6 +78,17 @@ import Testing
                 steps: [.init(target: "dev", gate: .none), .init(target: "acc", gate: .merged), .init(target: "prd", gate: .none)])
         }
 
+        /// dev (no gate) → acc (smoke checks against the app) → prd.
+        func smokeInAcc(revert: Bool) -> PromotionChain {
+            let smoke = SmokeGate(
+                checks: [SmokeCheck(url: "http://127.0.0.1:\(app.server.port)/version", jsonField: "version")], timeout: .seconds(2),
+                interval: .milliseconds(50))
+            return PromotionChain(
+                name: "api-release", images: ["ghcr.io/acme/api"],
+                steps: [.init(target: "dev", gate: .none), .init(target: "acc", gate: .smoke(smoke)), .init(target: "prd", gate: .none)],
+                revertOnSmokeFailure: revert)
+        }
+
         var chain: PromotionChain {
             let smoke = SmokeGate(
                 checks: [SmokeCheck(url: "http://127.0.0.1:\(app.server.port)/version", jsonField: "version")], timeout: .seconds(2),
@@ -146,16 +157,18 @@ import Testing
     @Test func aFailedSmokeCheckStopsTheChain() async throws {
         let setup = try Setup()
         defer { setup.app.server.shutdown(within: .seconds(1)) }
-        let (journal, dispatcher, engine) = try await setup.start()
+        let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: false)])
         defer { withExtendedLifetime(engine) {} }  // the dispatcher holds the engine weakly
-        // dev keeps answering 1.4.1: the new version never comes up.
+        // acc keeps answering 1.4.1: the new version never comes up there.
         _ = try await setup.post("1.4.4", journal, dispatcher)
         let failed = try await setup.promotion(journal, tag: "1.4.4", reaches: .failed)
-        #expect(failed.environment == "dev")
-        #expect(failed.detail.contains("smoke checks failed in dev: "))
+        #expect(failed.environment == "acc")
+        #expect(failed.detail.contains("smoke checks failed in acc: "))
         #expect(failed.detail.contains("says version = 1.4.1, expected 1.4.4"))
+        #expect(failed.detail.hasSuffix("; the chain stops here"))
         #expect(try await setup.tag("dev") == "1.4.4")
-        #expect(try await setup.tag("acc") == "1.4.1")
+        #expect(try await setup.tag("acc") == "1.4.4")
+        #expect(try await setup.tag("prd") == "1.4.1")
         await dispatcher.drain()
         journal.close()
     }
@@ -163,17 +176,17 @@ import Testing
     @Test func aFailedSmokeCheckRevertsWhenConfigured() async throws {
         let setup = try Setup()
         defer { setup.app.server.shutdown(within: .seconds(1)) }
-        let base = setup.chain
-        let reverting = PromotionChain(name: base.name, images: base.images, steps: base.steps, revertOnSmokeFailure: true)
-        let (journal, dispatcher, engine) = try await setup.start(chains: [reverting])
+        let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: true)])
         defer { withExtendedLifetime(engine) {} }
-        // dev keeps answering 1.4.1: 1.4.7 never comes up, so dev goes back to 1.4.1.
+        // acc keeps answering 1.4.1: 1.4.7 never comes up there, so acc goes back to 1.4.1.
         _ = try await setup.post("1.4.7", journal, dispatcher)
         let failed = try await setup.promotion(journal, tag: "1.4.7", reaches: .failed)
-        #expect(failed.detail.hasSuffix("; the chain stops here; reverted dev to 1.4.1"), "\(failed.detail)")
+        #expect(failed.environment == "acc")
+        #expect(failed.detail.hasSuffix("; the chain stops here; reverted acc to 1.4.1"), "\(failed.detail)")
         await dispatcher.drain()
-        #expect(try await setup.tag("dev") == "1.4.1")
+        #expect(try await setup.tag("dev") == "1.4.7")
         #expect(try await setup.tag("acc") == "1.4.1")
+        #expect(try await setup.tag("prd") == "1.4.1")
         journal.close()
     }
 

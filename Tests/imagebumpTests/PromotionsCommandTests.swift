@@ -62,7 +62,7 @@ import Testing
         let unauthorized = try await CurlClient().send(HTTPRequest(method: "POST", url: "\(base)/v1/promotions/\(id)/approve", body: []))
         #expect(unauthorized.status == 401)
 
-        let approve = try await imagebump(["promotions", "approve", id, "--server", base, "--config", config.path])
+        let approve = try await imagebump(["promote", "approve", id, "--server", base, "--config", config.path])
         #expect(approve.status == 0, "\(approve.stderr)")
         let done = try await waitFor("done", base)
         #expect(done["environment"] as? String == "prd")
