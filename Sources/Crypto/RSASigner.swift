@@ -77,11 +77,27 @@ public enum HMAC {
         return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }, as: UTF8.self)
     }
 
-    /// Equal texts, compared in constant time and without revealing their lengths: both sides
-    /// are reduced to a keyed hash first.
-    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let key = Array("imagebump-compare".utf8)
-        return constantTimeEqual(sha256(key: key, data: Array(a.utf8)), sha256(key: key, data: Array(b.utf8)))
+    /// Whether `candidate` equals `expected` (a secret, or the signature computed from one),
+    /// in time that depends only on `expected`'s length: every byte of `expected` is compared
+    /// (with the candidate's bytes taken cyclically) whatever the candidate's length or where
+    /// it differs, and a length mismatch is folded into the same result.
+    public static func constantTimeEqual(_ candidate: String, _ expected: String) -> Bool {
+        var candidate = candidate
+        var expected = expected
+        return candidate.withUTF8 { left in
+            expected.withUTF8 { right in
+                var difference = UInt(bitPattern: left.count ^ right.count)
+                guard !right.isEmpty else { return difference == 0 }
+                guard !left.isEmpty else { return false }
+                var index = 0
+                for byte in right {
+                    difference |= UInt(left[index] ^ byte)
+                    index += 1
+                    if index == left.count { index = 0 }
+                }
+                return difference == 0
+            }
+        }
     }
 
     /// Compares in time independent of where the inputs differ.

@@ -231,7 +231,8 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
                 inbox.append(Completion(socket: socket, serial: serial, response: response, keepAlive: keepAlive))
                 return inbox.count == 1
             }
-            if first { poke() }  // the loop takes the whole inbox when it wakes
+            // The loop takes the whole inbox when it wakes; inside an AnswerBatch, once at its end.
+            if first, !AnswerBatch.defer(self) { poke() }
         }
         if let deferred = server.deferred, deferred(request, respond) { return }
         Task(executorPreference: server.executor) { respond(await handler(request)) }

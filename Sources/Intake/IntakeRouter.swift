@@ -40,6 +40,8 @@ public struct IntakeRouter: Sendable {
     /// Journals and handles "a merge request of ours was merged or closed".
     let mergeNotices: MergeNoticeHandler?
     private let healthz: Counter
+    /// The receiver behind `POST /v1/events` and retries: the first `generic` one by name.
+    let genericReceiver: ReceiverSettings?
 
     /// `readiness` defaults to checking the journal only. An event `isRouted` says no target
     /// takes is journaled as ignored at once and not handed to `accepted`.
@@ -50,6 +52,7 @@ public struct IntakeRouter: Sendable {
     ) {
         self.isRouted = isRouted
         self.receivers = Dictionary(receivers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        genericReceiver = receivers.sorted(by: { $0.name < $1.name }).first { $0.type == .generic }
         self.journal = journal
         self.readiness = readiness ?? Readiness(journal: journal, targets: [])
         self.metrics = metrics
@@ -165,11 +168,6 @@ public struct IntakeRouter: Sendable {
         }
     }
 
-    /// The receiver behind `POST /v1/events` and retries: the first `generic` one by name.
-    private var genericReceiver: ReceiverSettings? {
-        receivers.values.sorted(by: { $0.name < $1.name }).first { $0.type == .generic }
-    }
-
     static func methodNotAllowed(_ allowed: String) -> HTTPServerResponse {
         var response = HTTPServerResponse.error(405, "method not allowed", "use \(allowed)")
         response.headers.append(("Allow", allowed))
@@ -221,7 +219,9 @@ public struct IntakeRouter: Sendable {
                     .error(503, "journal unavailable", "the event could not be stored durably: \(error.message); the sender should retry"))
             }
             // {"events":[{"duplicate":…,"id":…,"image":…,"status":…}]}, written directly: the hot path.
-            var body = Array(#"{"events":["#.utf8)
+            var body = [UInt8]()
+            body.reserveCapacity(32 + 160 * recorded.count)
+            body.append(contentsOf: #"{"events":["#.utf8)
             for (index, ((event, routed), (id, duplicate))) in zip(zip(events, routed), recorded).enumerated() {
                 if !routed, !duplicate { metrics.count("imagebump_events_finished_total", [("status", "ignored")]) }
                 metrics.count(
@@ -229,16 +229,16 @@ public struct IntakeRouter: Sendable {
                 // Durable already: the workers take it from here (after a crash, recovery does),
                 // queued before the answer so that events keep the order they arrived in.
                 if !duplicate, routed { accepted(id, event) }
-                body += Array((index > 0 ? #",{"duplicate":"# : #"{"duplicate":"#).utf8) + Array((duplicate ? "true" : "false").utf8)
-                body += Array(#","id":"#.utf8)
+                if index > 0 { body.append(UInt8(ascii: ",")) }
+                body.append(contentsOf: (duplicate ? #"{"duplicate":true,"id":"# : #"{"duplicate":false,"id":"#).utf8)
                 JSONText.string(id, into: &body)
-                body += Array(#","image":"#.utf8)
+                body.append(contentsOf: #","image":"#.utf8)
                 JSONText.string(event.description, into: &body)
-                body += Array(#","status":"#.utf8)
-                JSONText.string("/v1/events/\(id)", into: &body)
-                body.append(UInt8(ascii: "}"))
+                body.append(contentsOf: #","status":"/v1/events/"#.utf8)
+                body.append(contentsOf: id.utf8)  // an id is hex digits and dashes: nothing to escape
+                body.append(contentsOf: #""}"#.utf8)
             }
-            body += Array("]}".utf8)
+            body.append(contentsOf: "]}".utf8)
             respond(HTTPServerResponse(status: 202, headers: [("Content-Type", "application/json")], body: body))
         }
     }

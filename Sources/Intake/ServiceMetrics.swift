@@ -16,25 +16,39 @@ public struct ServiceMetrics: Sendable {
 
     /// Counters and timers made once per label and dimensions (making one costs a registry lookup).
     private final class Cache: Sendable {
-        let counters = Mutex<[String: Counter]>([:])
-        let timers = Mutex<[String: Timer]>([:])
+        let counters = Mutex<[Key: Counter]>([:])
+        let timers = Mutex<[Key: Timer]>([:])
     }
     private let cache = Cache()
+
+    /// A label and up to two dimensions (what every metric here has), hashed without building a
+    /// string: this runs once or twice per request.
+    private struct Key: Hashable {
+        let label: String
+        let first: String
+        let firstValue: String
+        let second: String
+        let secondValue: String
+        let more: [String]
+
+        init(_ label: String, _ dimensions: [(String, String)]) {
+            self.label = label
+            (first, firstValue) = dimensions.first ?? ("", "")
+            (second, secondValue) = dimensions.count > 1 ? dimensions[1] : ("", "")
+            more = dimensions.count > 2 ? dimensions.dropFirst(2).flatMap { [$0.0, $0.1] } : []
+        }
+    }
 
     public init(factory: any MetricsFactory, exposition: @escaping @Sendable () -> [UInt8]) {
         self.factory = factory
         self.exposition = exposition
     }
 
-    private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
-        dimensions.reduce(label) { $0 + "|" + $1.0 + "=" + $1.1 }
-    }
-
     /// Records nothing, renders nothing.
     public static let disabled = ServiceMetrics(factory: NOOPMetricsHandler.instance, exposition: { [] })
 
     func count(_ label: String, _ dimensions: [(String, String)] = []) {
-        let key = Self.key(label, dimensions)
+        let key = Key(label, dimensions)
         let counter = cache.counters.withLock { cache in
             if let counter = cache[key] { return counter }
             let counter = Counter(label: label, dimensions: dimensions, factory: factory)
@@ -46,7 +60,7 @@ public struct ServiceMetrics: Sendable {
 
     func time(_ label: String, _ dimensions: [(String, String)], since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        let key = Self.key(label, dimensions)
+        let key = Key(label, dimensions)
         let timer = cache.timers.withLock { cache in
             if let timer = cache[key] { return timer }
             let timer = Timer(label: label, dimensions: dimensions, factory: factory)

@@ -63,8 +63,13 @@ public final class Journal: Sendable {
     /// A repeat of an image+tag+digest within this many seconds joins the earlier event.
     public let deduplicationWindow: TimeInterval
 
-    /// Opens (creating if needed) the journal at `path`.
-    public init(path: String, deduplicationWindow: TimeInterval = 600) throws(SQLiteError) {
+    /// Opens (creating if needed) the journal at `path`. Each run of completions (the callers
+    /// of one or more commits) happens inside `completionScope`: the service passes the HTTP
+    /// server's ``AnswerBatch`` there, so a run of answers wakes each event loop once.
+    public init(
+        path: String, deduplicationWindow: TimeInterval = 600,
+        completionScope: @escaping @Sendable (() -> Void) -> Void = { $0() }
+    ) throws(SQLiteError) {
         self.deduplicationWindow = deduplicationWindow
         let database = try SQLiteDatabase(path: path)
         try database.execute("PRAGMA journal_mode=WAL")
@@ -108,7 +113,7 @@ public final class Journal: Sendable {
                     return pending
                 }
                 if finished.isEmpty, stopped.load(ordering: .relaxed) { return }
-                for item in finished { item.done(item.result) }
+                completionScope { for item in finished { item.done(item.result) } }
             }
         }
         Thread.detachNewThread { [self] in

@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
             receivers = try Self.receivers(configuration)
             allRoutes = try Self.routes(configuration, logger: logger)
-            journal = try Journal(path: "\(state)/journal.sqlite")
+            journal = try Journal(path: "\(state)/journal.sqlite", completionScope: AnswerBatch.run)
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)

@@ -68,4 +68,17 @@ import Testing
         #expect(ReceiverAuthentication.verify(.ecr, secret: secret, headers: ["x-api-key": Self.secret], body: [], pathToken: nil))
         #expect(!ReceiverAuthentication.verify(.ecr, secret: secret, headers: ["authorization": Self.secret], body: [], pathToken: nil))
     }
+
+    @Test func theConstantTimeCompareSeesEveryByteAndTheLength() {
+        let secret = "s3cret-token-0123456789"
+        #expect(HMAC.constantTimeEqual(secret, secret))
+        #expect(!HMAC.constantTimeEqual("s3cret-token-012345678X", secret))  // the last byte differs
+        #expect(!HMAC.constantTimeEqual("X3cret-token-0123456789", secret))  // the first byte differs
+        #expect(!HMAC.constantTimeEqual("s3cret-token", secret))  // a prefix
+        #expect(!HMAC.constantTimeEqual(secret + secret, secret))  // the secret twice over: longer
+        #expect(!HMAC.constantTimeEqual("", secret))
+        #expect(!HMAC.constantTimeEqual(secret, ""))
+        #expect(HMAC.constantTimeEqual("", ""))
+        #expect(HMAC.constantTimeEqual("sha256=ä", "sha256=ä"))  // UTF-8 bytes, not characters
+    }
 }

@@ -168,6 +168,41 @@ import Testing
         #expect(answered == 600)
     }
 
+    /// Deferred answers given together from another thread inside an AnswerBatch (as the journal
+    /// gives them after a group commit) all reach their clients: the loops are woken at the end.
+    @Test func answersGivenInABatchAllArrive() async throws {
+        let clients = 40
+        let waiting = Mutex<[@Sendable (HTTPServerResponse) -> Void]>([])
+        var settings = HTTPServerSettings()
+        settings.port = 0
+        let server = try HTTPServer(
+            settings: settings,
+            deferred: { request, respond in
+                let all = waiting.withLock { waiting -> [@Sendable (HTTPServerResponse) -> Void] in
+                    waiting.append(respond)
+                    return waiting.count == clients ? waiting : []
+                }
+                if !all.isEmpty {
+                    Thread.detachNewThread {
+                        AnswerBatch.run { for (index, answer) in all.enumerated() { answer(.json(202, ["n": index])) } }
+                    }
+                }
+                return true
+            }, handler: Self.echo)
+        server.start()
+        defer { server.shutdown(within: .seconds(2)) }
+        let port = server.port
+        let answered = try await blocking {
+            // Every request is sent before any answer is read: the answers come only once all are in.
+            let connections = try (0..<clients).map { _ in try RawClient(port: port) }
+            for (index, client) in connections.enumerated() {
+                client.send("POST /hooks/c\(index) HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+            }
+            return connections.filter { $0.read(until: "}").contains("HTTP/1.1 202 Accepted") }.count
+        }
+        #expect(answered == clients)
+    }
+
     @Test func shutdownFinishesRequestsInFlightAndStopsAccepting() async throws {
         let server = try Self.start(handler: { _ in
             try? await Task.sleep(for: .milliseconds(300))
