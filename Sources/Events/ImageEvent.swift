@@ -78,9 +78,9 @@ public struct ReceiverContext: Sendable, Hashable {
 /// Helpers the decoders share.
 enum Payload {
     static func object(_ body: [UInt8]) throws(PayloadError) -> [String: Any] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-            throw PayloadError(reason: "the body is not a JSON object")
-        }
+        let value: Any
+        do { value = try JSONReader.value(body) } catch { throw PayloadError(reason: "the body is not JSON: \(error)") }
+        guard let object = value as? [String: Any] else { throw PayloadError(reason: "the body is not a JSON object") }
         return object
     }
 
@@ -88,31 +88,10 @@ enum Payload {
     /// from a real delivery carries a stray `}`; Go's decoder, which Pub/Sub clients use,
     /// accepts it too).
     static func firstObject(_ body: [UInt8]) throws(PayloadError) -> [String: Any] {
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] { return object }
-        var depth = 0
-        var inString = false
-        var escaped = false
-        for (index, byte) in body.enumerated() {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "{"): depth += 1
-            case UInt8(ascii: "}"):
-                depth -= 1
-                if depth == 0 { return try object(Array(body[...index])) }
-            default: break
-            }
-        }
-        throw PayloadError(reason: "the body is not a JSON object")
+        let value: Any
+        do { value = try JSONReader.prefix(body).value } catch { throw PayloadError(reason: "the body is not JSON: \(error)") }
+        guard let object = value as? [String: Any] else { throw PayloadError(reason: "the body is not a JSON object") }
+        return object
     }
 
     static func string(_ value: Any?) -> String? {
