@@ -82,8 +82,8 @@ public final class Journal: Sendable {
               status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, commit_id TEXT, merge_request_url TEXT);
             DROP INDEX IF EXISTS events_delivery;
             DROP INDEX IF EXISTS events_status;
-            CREATE INDEX IF NOT EXISTS events_delivery_set ON events(source, delivery_id) WHERE delivery_id IS NOT NULL;
-            CREATE INDEX IF NOT EXISTS events_image ON events(registry, repository, tag, digest);
+            DROP INDEX IF EXISTS events_delivery_set;
+            DROP INDEX IF EXISTS events_image;
             CREATE INDEX IF NOT EXISTS events_unfinished ON events(received_epoch) WHERE status IN ('received','committed');
             CREATE TABLE IF NOT EXISTS event_steps (event_id TEXT NOT NULL, at TEXT NOT NULL, step TEXT NOT NULL, detail TEXT);
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -102,7 +102,7 @@ public final class Journal: Sendable {
             }
         }
         try database.execute(Self.mergeNoticeSchema)
-        let statements = try Statements(database)
+        let statements = try Statements(database, recent: try Self.recentEvents(database, window: deduplicationWindow))
         let box = DatabaseBox(database: database, statements: statements)
         Thread.detachNewThread { [self] in
             Thread.current.name = "journal-done"
@@ -204,9 +204,8 @@ public final class Journal: Sendable {
     public func record(_ event: ImageEvent, ignoredBecause: String? = nil, now: Date = Date()) async throws(SQLiteError) -> (
         id: String, duplicate: Bool
     ) {
-        let window = deduplicationWindow
         return try await submit { _, statements throws(SQLiteError) in
-            try Self.insert(event, ignoredBecause: ignoredBecause, now: now, window: window, statements)
+            try Self.insert(event, ignoredBecause: ignoredBecause, now: now, statements)
         }
     }
 
@@ -217,12 +216,11 @@ public final class Journal: Sendable {
         _ events: [(event: ImageEvent, ignoredBecause: String?)], now: Date = Date(),
         completion: @escaping @Sendable (Result<[(id: String, duplicate: Bool)], SQLiteError>) -> Void
     ) {
-        let window = deduplicationWindow
         let job = Job(
             work: { _, statements throws(SQLiteError) in
                 var recorded: [(id: String, duplicate: Bool)] = []
                 for item in events {
-                    recorded.append(try Self.insert(item.event, ignoredBecause: item.ignoredBecause, now: now, window: window, statements))
+                    recorded.append(try Self.insert(item.event, ignoredBecause: item.ignoredBecause, now: now, statements))
                 }
                 return recorded
             },
@@ -240,30 +238,44 @@ public final class Journal: Sendable {
     }
 
     private static func insert(
-        _ event: ImageEvent, ignoredBecause: String?, now: Date, window: TimeInterval, _ statements: Statements
+        _ event: ImageEvent, ignoredBecause: String?, now: Date, _ statements: Statements
     ) throws(SQLiteError) -> (id: String, duplicate: Bool) {
-        if let delivery = event.deliveryID,
-            let existing = try statements.byDelivery.run([.text(event.source), .text(delivery)]).first?.first?.text
-        {
-            return (existing, true)
-        }
-        let since = Int64(now.timeIntervalSince1970 - window)
-        if let existing = try statements.byImage.run([
-            .text(event.registry), .text(event.repository), SQLiteValue(event.tag), SQLiteValue(event.digest?.description),
-            .integer(since),
-        ]).first?.first?.text {
-            return (existing, true)
-        }
+        let epoch = Int64(now.timeIntervalSince1970)
+        let digest = event.digest?.description
+        if let existing = statements.recent.existing(event, digest: digest, now: epoch) { return (existing, true) }
         let id = EventID.make(now)
         let at = Timestamp.iso8601(now)
         try statements.insert.run([
-            .text(id), .text(at), .integer(Int64(now.timeIntervalSince1970)), .text(event.source), SQLiteValue(event.deliveryID),
+            .text(id), .text(at), .integer(epoch), .text(event.source), SQLiteValue(event.deliveryID),
             .text(event.registry),
-            .text(event.repository), SQLiteValue(event.tag), SQLiteValue(event.digest?.description),
+            .text(event.repository), SQLiteValue(event.tag), SQLiteValue(digest),
             .text((ignoredBecause == nil ? EventStatus.received : .ignored).rawValue), SQLiteValue(ignoredBecause),
         ])
+        statements.recent.add(
+            id: id, epoch: epoch,
+            image: .init(registry: event.registry, repository: event.repository, tag: event.tag, digest: digest),
+            delivery: event.deliveryID.map { .init(source: event.source, delivery: $0) },
+            status: ignoredBecause == nil ? .received : .ignored)
         // The first steps, "received" and (at intake) "ignored", are the event row itself: no step rows.
         return (id, false)
+    }
+
+    /// The window's events, newest rows first back to the window's start (rowids grow with
+    /// time, so no index is needed), as a restart finds them.
+    static func recentEvents(_ database: SQLiteDatabase, window: TimeInterval, now: Date = Date()) throws(SQLiteError) -> RecentEvents {
+        let recent = RecentEvents(window: window)
+        let since = Int64(now.timeIntervalSince1970 - window)
+        let rows = try database.prepare(
+            "SELECT id, received_epoch, source, delivery_id, registry, repository, tag, digest, status FROM events ORDER BY rowid DESC LIMIT ?"
+        ).run([.integer(Int64(recent.limit))])
+        for row in rows.reversed() where (row[1].integer ?? 0) >= since {
+            recent.add(
+                id: row[0].text ?? "", epoch: row[1].integer ?? 0,
+                image: .init(registry: row[4].text ?? "", repository: row[5].text ?? "", tag: row[6].text, digest: row[7].text),
+                delivery: row[3].text.map { .init(source: row[2].text ?? "", delivery: $0) },
+                status: EventStatus(rawValue: row[8].text ?? "") ?? .failed)
+        }
+        return recent
     }
 
     /// Moves an event on, recording the step with its detail.
@@ -275,6 +287,7 @@ public final class Journal: Sendable {
                 .text(status.rawValue), SQLiteValue(error), SQLiteValue(commit), SQLiteValue(mergeRequestURL),
                 .integer(status == .failed ? 1 : 0), .text(id),
             ])
+            statements.recent.update(id, status: status)
             try statements.step.run([.text(id), .text(Timestamp.iso8601(Date())), .text(status.rawValue), .text(detail)])
             return true
         }
@@ -330,15 +343,14 @@ public final class Journal: Sendable {
 final class Statements {
     static let columns =
         "id, received_at, source, delivery_id, registry, repository, tag, digest, status, attempts, last_error, commit_id, merge_request_url"
-    let insert, byDelivery, byImage, byID, update, step, steps, intakeSteps, list, unfinished: SQLiteStatement
+    let insert, byID, update, step, steps, intakeSteps, list, unfinished: SQLiteStatement
+    /// The deduplication window's events (the writer thread's, like the statements).
+    let recent: RecentEvents
 
-    init(_ database: SQLiteDatabase) throws(SQLiteError) {
+    init(_ database: SQLiteDatabase, recent: RecentEvents) throws(SQLiteError) {
+        self.recent = recent
         insert = try database.prepare(
             "INSERT INTO events (id, received_at, received_epoch, source, delivery_id, registry, repository, tag, digest, status, ignored_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-        )
-        byDelivery = try database.prepare("SELECT id FROM events WHERE source = ? AND delivery_id = ? LIMIT 1")
-        byImage = try database.prepare(
-            "SELECT id FROM events WHERE registry = ? AND repository = ? AND tag IS ? AND digest IS ? AND status IN ('received','committed','done') AND received_epoch >= ? LIMIT 1"
         )
         byID = try database.prepare("SELECT \(Self.columns) FROM events WHERE id = ?")
         update = try database.prepare(
