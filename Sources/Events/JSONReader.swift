@@ -91,7 +91,7 @@ public enum JSONReader {
         mutating func object(depth: Int) throws(Failure) -> [String: Any] {
             guard depth <= JSONReader.maximumDepth else { throw failure("nested deeper than \(JSONReader.maximumDepth)") }
             position += 1  // {
-            var result: [String: Any] = [:]
+            var result: [String: Any] = Dictionary(minimumCapacity: 8)
             skipWhitespace()
             if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
                 position += 1
@@ -143,15 +143,18 @@ public enum JSONReader {
         mutating func string() throws(Failure) -> String {
             position += 1  // opening quote
             let start = position
+            var high: UInt8 = 0  // any byte ≥ 0x80 sets the top bit: ASCII-only text needs no UTF-8 check
             // The common case: no escapes, taken as one slice.
             while position < bytes.count {
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
                     position += 1
+                    if high < 0x80 { return String(decoding: slice, as: UTF8.self) }
                     guard let text = String(validating: slice, as: UTF8.self) else { throw failure("a string is not valid UTF-8") }
                     return text
                 }
+                high |= byte
                 if byte == UInt8(ascii: "\\") { break }
                 if byte < 0x20 { throw failure("a control character inside a string") }
                 position += 1
