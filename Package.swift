@@ -111,7 +111,8 @@ let package = Package(
             ],
             exclude: ["Fixtures"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "EventsTests", dependencies: ["Events", "ImageReference", "Crypto", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "EventsTests", dependencies: ["Events", "ImageReference", "Crypto", "TestSupport"], exclude: ["Fixtures", "Fuzz"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz", "Fixtures"]),
         .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "Crypto", "TestSupport"]),
         .testTarget(
