@@ -68,19 +68,11 @@ public struct BitbucketForge: Forge {
     /// `GET /repositories/{workspace}/{repo}/pullrequests/{id}`: `state` is OPEN, MERGED,
     /// DECLINED or SUPERSEDED.
     public func mergeRequestStatus(_ number: Int) async throws(ForgeError) -> MergeRequestStatus {
-        let object = try await http.object("read pull request #\(number)", "GET", "\(repoPath)/pullrequests/\(number)")
-        let state: MergeRequestStatus.State
-        switch object["state"] as? String {
-        case "OPEN": state = .open
-        case "MERGED": state = .merged
-        case "DECLINED", "SUPERSEDED": state = .closed
-        case let other:
-            throw ForgeError(
-                .unexpected, operation: "read pull request #\(number)", status: 200,
-                message: "unknown pull request state \(other ?? "(none)")")
-        }
+        let operation = "read pull request #\(number)"
+        let object = try await http.object(operation, "GET", "\(repoPath)/pullrequests/\(number)")
+        let states: [String: MergeRequestStatus.State] = ["OPEN": .open, "MERGED": .merged, "DECLINED": .closed, "SUPERSEDED": .closed]
         let head = ((object["source"] as? [String: Any])?["commit"] as? [String: Any])?["hash"] as? String
-        return MergeRequestStatus(number: number, state: state, headCommit: head)
+        return MergeRequestStatus(number: number, state: try ForgeHTTP.state(object["state"], states, operation), headCommit: head)
     }
 
     static func parse(_ object: [String: Any]) -> MergeRequest {

@@ -122,6 +122,17 @@ struct ForgeHTTP: Sendable {
         return MergeRequestStatus(number: number, state: state, headCommit: (object["head"] as? [String: Any])?["sha"] as? String)
     }
 
+    /// A forge's word for a request's state, as one of ours; an unknown word is an error.
+    static func state(_ value: Any?, _ states: [String: MergeRequestStatus.State], _ operation: String) throws(ForgeError)
+        -> MergeRequestStatus.State
+    {
+        guard let word = value as? String, let state = states[word] else {
+            throw ForgeError(
+                .unexpected, operation: operation, status: 200, message: "unknown state \((value as? String) ?? "(none)")")
+        }
+        return state
+    }
+
     /// Percent-encodes a path segment (`group/sub/repo` → `group%2Fsub%2Frepo`).
     static func segment(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text

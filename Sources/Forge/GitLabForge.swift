@@ -94,18 +94,11 @@ public struct GitLabForge: Forge {
 
     /// `GET /projects/:id/merge_requests/:iid`: `state` is opened, merged, closed or locked.
     public func mergeRequestStatus(_ number: Int) async throws(ForgeError) -> MergeRequestStatus {
-        let object = try await http.object("read merge request !\(number)", "GET", "\(projectPath)/merge_requests/\(number)")
-        let state: MergeRequestStatus.State
-        switch object["state"] as? String {
-        case "opened": state = .open
-        case "merged": state = .merged
-        case "closed", "locked": state = .closed
-        case let other:
-            throw ForgeError(
-                .unexpected, operation: "read merge request !\(number)", status: 200,
-                message: "unknown merge request state \(other ?? "(none)")")
-        }
-        return MergeRequestStatus(number: number, state: state, headCommit: object["sha"] as? String)
+        let operation = "read merge request !\(number)"
+        let object = try await http.object(operation, "GET", "\(projectPath)/merge_requests/\(number)")
+        let states: [String: MergeRequestStatus.State] = ["opened": .open, "merged": .merged, "closed": .closed, "locked": .closed]
+        return MergeRequestStatus(
+            number: number, state: try ForgeHTTP.state(object["state"], states, operation), headCommit: object["sha"] as? String)
     }
 
     static func parse(_ object: [String: Any]) -> MergeRequest {

@@ -24,6 +24,12 @@ import Testing
             poller = MergeRequestPoller(promotions: engine, notices: notices, route: try setup.routes())
         }
 
+        /// Posts `ghcr.io/acme/api:TAG` and waits until its promotion waits for acc's merge request.
+        func releaseWaitingForMerge(_ setup: Setup, _ tag: String = "1.4.6") async throws -> PromotionRecord {
+            _ = try await setup.post(tag, journal, dispatcher)
+            return try await setup.promotion(journal, tag: tag, reaches: .waitingForMerge)
+        }
+
         func stop() async {
             await dispatcher.drain()
             journal.close()
@@ -39,8 +45,7 @@ import Testing
     @Test func thePollerFindsAMergeNoWebhookReported() async throws {
         let setup = try Setup(branchTargets: ["acc"])
         let run = try await Run(setup)
-        _ = try await setup.post("1.4.6", run.journal, run.dispatcher)
-        let waiting = try await setup.promotion(run.journal, tag: "1.4.6", reaches: .waitingForMerge)
+        let waiting = try await run.releaseWaitingForMerge(setup)
         #expect(waiting.mergeRequest == MergeRequestReference(number: 1, url: "https://github.com/acme/env/pull/1"))
         #expect(waiting.detail == "1.4.6 is in acc's merge request #1 (https://github.com/acme/env/pull/1); waiting for it to be merged")
         #expect(await run.poller.pollOnce().isEmpty)  // still open
@@ -65,8 +70,7 @@ import Testing
     @Test func aRequestClosedWithoutMergingStopsThePromotion() async throws {
         let setup = try Setup(branchTargets: ["acc"])
         let run = try await Run(setup)
-        _ = try await setup.post("1.4.6", run.journal, run.dispatcher)
-        _ = try await setup.promotion(run.journal, tag: "1.4.6", reaches: .waitingForMerge)
+        _ = try await run.releaseWaitingForMerge(setup)
         setup.github.store.finish(1, merged: false)
         #expect(await run.poller.pollOnce().map(\.merged) == [false])
         let failed = try await setup.promotion(run.journal, tag: "1.4.6", reaches: .failed)
@@ -78,8 +82,7 @@ import Testing
     @Test func aNoticeAboutAnotherRequestMovesNothing() async throws {
         let setup = try Setup(branchTargets: ["acc"])
         let run = try await Run(setup)
-        _ = try await setup.post("1.4.6", run.journal, run.dispatcher)
-        let waiting = try await setup.promotion(run.journal, tag: "1.4.6", reaches: .waitingForMerge)
+        let waiting = try await run.releaseWaitingForMerge(setup)
         // A late webhook about an earlier request of the same branch.
         await run.engine.ended(MergeNotice(target: "acc", image: "ghcr.io/acme/api", number: 9, merged: false, branch: Self.branch))
         #expect(try await run.journal.promotion(waiting.id)?.state == .waitingForMerge)
@@ -89,8 +92,7 @@ import Testing
     @Test func aNoticeJournaledBeforeACrashIsHandledAtTheNextStart() async throws {
         let setup = try Setup(branchTargets: ["acc"])
         let first = try await Run(setup)
-        _ = try await setup.post("1.4.6", first.journal, first.dispatcher)
-        _ = try await setup.promotion(first.journal, tag: "1.4.6", reaches: .waitingForMerge)
+        _ = try await first.releaseWaitingForMerge(setup)
         // The webhook was journaled and answered; the process died before handling it.
         let notice = MergeNotice(
             target: "acc", image: "ghcr.io/acme/api", number: 1, merged: true, branch: Self.branch,
