@@ -74,20 +74,27 @@ public actor PromotionEngine {
 
     /// A merge request of ours ended (forge webhook or poll): the promotions waiting for it move
     /// on when it was merged, and stop when it was closed without merging. A promotion that knows
-    /// its request's number heeds only a notice about that request.
+    /// its request's number heeds only a notice about that request. When several tags waited
+    /// for one request (it was updated in place), it carried the last one written: that one moves
+    /// on, the others are superseded by it.
     public func ended(_ notice: MergeNotice) async {
         guard let open = try? await journal.promotions(open: true) else { return }
-        for record in open
-        where record.state == .waitingForMerge && record.environment == notice.target && record.image == notice.image
-            && (record.mergeRequest.map { $0.number == notice.number } ?? true)
-        {
+        let waiting = open.filter { record in
+            record.state == .waitingForMerge && record.environment == notice.target && record.image == notice.image
+                && (record.mergeRequest.map { $0.number == notice.number } ?? true)
+        }.sorted { ($0.updatedAt, $0.id) > ($1.updatedAt, $1.id) }  // the last written first
+        for (index, record) in waiting.enumerated() {
             guard moving.insert(record.id).inserted else { continue }  // a replayed webhook: already moving
-            if notice.merged {
-                _ = await advance(record, because: "its merge request #\(notice.number) in \(notice.target) was merged")
-            } else {
+            if !notice.merged {
                 try? await journal.updatePromotion(
                     record.id, step: record.step, environment: record.environment, state: .failed,
                     detail: "its merge request #\(notice.number) in \(notice.target) was closed without merging; the chain stops here")
+            } else if index == 0 {
+                _ = await advance(record, because: "its merge request #\(notice.number) in \(notice.target) was merged")
+            } else {
+                try? await journal.updatePromotion(
+                    record.id, step: record.step, environment: record.environment, state: .superseded,
+                    detail: "superseded by \(waiting[0].tag): merge request #\(notice.number) in \(notice.target) carried it when merged")
             }
             moving.remove(record.id)
         }

@@ -14,6 +14,8 @@ public enum PromotionState: String, Sendable, Hashable, CaseIterable {
     case done
     /// A gate failed; the chain stopped here (see the detail).
     case failed
+    /// A newer tag took its place: the merge request it waited for carried the newer one.
+    case superseded
 }
 
 /// A tag walking a promotion chain, as the journal keeps it.
@@ -39,7 +41,9 @@ public struct PromotionRecord: Sendable, Hashable {
     /// `merged` gate waits for, and what the forge is asked about when its webhook is late.
     public let mergeRequest: MergeRequestReference?
 
-    public var isFinished: Bool { state == .done || state == .failed }
+    public var isFinished: Bool { Self.finished.contains(state) }
+
+    static let finished: Set<PromotionState> = [.done, .failed, .superseded]
 }
 
 /// A merge request as a promotion remembers it: its number on the forge and its address.
@@ -60,7 +64,8 @@ extension Journal {
           step INTEGER NOT NULL, environment TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,
           created_at TEXT NOT NULL, updated_at TEXT NOT NULL, previous_tag TEXT, merge_request INTEGER, merge_request_url TEXT);
         CREATE UNIQUE INDEX IF NOT EXISTS promotions_tag ON promotions(chain, image, tag);
-        CREATE INDEX IF NOT EXISTS promotions_open ON promotions(state) WHERE state NOT IN ('done','failed');
+        DROP INDEX IF EXISTS promotions_open;
+        CREATE INDEX IF NOT EXISTS promotions_unfinished ON promotions(state) WHERE state NOT IN ('done','failed','superseded');
         CREATE TABLE IF NOT EXISTS promotion_steps (promotion_id TEXT NOT NULL, at TEXT NOT NULL, environment TEXT NOT NULL,
           state TEXT NOT NULL, detail TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS promotion_steps_id ON promotion_steps(promotion_id);
@@ -128,7 +133,7 @@ extension Journal {
     /// The newest promotions first; `open` keeps those not done or failed.
     public func promotions(open: Bool = false, limit: Int = 100) async throws(SQLiteError) -> [PromotionRecord] {
         try await submit { database, _ throws(SQLiteError) in
-            let filter = open ? "WHERE state NOT IN ('done','failed')" : ""
+            let filter = open ? "WHERE state NOT IN ('done','failed','superseded')" : ""
             return try database.prepare("SELECT \(Self.promotionColumns) FROM promotions \(filter) ORDER BY id DESC LIMIT ?")
                 .run([.integer(Int64(max(1, min(limit, 1000))))]).map(Self.promotion)
         }

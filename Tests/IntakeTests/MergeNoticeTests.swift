@@ -79,6 +79,25 @@ import Testing
         await run.stop()
     }
 
+    @Test func twoTagsWaitingOnOneRequestEndWithTheOneItCarried() async throws {
+        let setup = try Setup(branchTargets: ["acc"])
+        let run = try await Run(setup)
+        let older = try await run.releaseWaitingForMerge(setup, "1.4.6")
+        let newer = try await run.releaseWaitingForMerge(setup, "1.4.7")  // the same request, updated in place
+        #expect(newer.mergeRequest?.number == older.mergeRequest?.number)
+        #expect(setup.github.pulls.count == 1)
+        setup.github.store.finish(1, merged: true, headSHA: try await Self.updateBranchTip(setup))
+        _ = await run.poller.pollOnce()
+
+        #expect(try await setup.promotion(run.journal, tag: "1.4.7", reaches: .done).environment == "prd")
+        let superseded = try #require(try await run.journal.promotion(older.id))
+        #expect(superseded.state == .superseded)
+        #expect(superseded.detail == "superseded by 1.4.7: merge request #1 in acc carried it when merged")
+        #expect(try await setup.tag("prd") == "1.4.7")
+        #expect(try await run.journal.promotions(open: true).isEmpty)
+        await run.stop()
+    }
+
     @Test func aNoticeAboutAnotherRequestMovesNothing() async throws {
         let setup = try Setup(branchTargets: ["acc"])
         let run = try await Run(setup)
