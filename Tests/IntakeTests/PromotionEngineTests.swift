@@ -117,11 +117,18 @@ import Testing
 
         func tag(_ environment: String) async throws -> String { try await APIRelease.tag(in: remote, environment) }
 
-        /// Polls the journal until the image's newest promotion reaches `state` (or 10 s pass).
-        func promotion(_ journal: Journal, tag: String, reaches state: PromotionState) async throws -> PromotionRecord {
+        /// Polls the journal until the promotion of `tag` reaches `state` (in `environment`, when
+        /// given), or 10 s pass.
+        func promotion(_ journal: Journal, tag: String, reaches state: PromotionState, in environment: String? = nil) async throws
+            -> PromotionRecord
+        {
             let deadline = ContinuousClock.now + .seconds(10)
             while ContinuousClock.now < deadline {
-                if let record = try await journal.promotions().first(where: { $0.tag == tag }), record.state == state { return record }
+                if let record = try await journal.promotions().first(where: { $0.tag == tag }), record.state == state,
+                    environment.map({ $0 == record.environment }) ?? true
+                {
+                    return record
+                }
                 try await Task.sleep(for: .milliseconds(20))
             }
             throw GitFixture.Failure(description: "the promotion of \(tag) did not reach \(state): \(try await journal.promotions())")
@@ -187,6 +194,39 @@ import Testing
         #expect(try await setup.tag("dev") == "1.4.7")
         #expect(try await setup.tag("acc") == "1.4.1")
         #expect(try await setup.tag("prd") == "1.4.1")
+        journal.close()
+    }
+
+    /// acc as a `branch` target (auto-merged, then smoke-checked): its smoke failure reverts by
+    /// a new merge request that brings the previous tag back.
+    @Test func aFailedSmokeCheckInABranchTargetOpensARevertMergeRequest() async throws {
+        let setup = try Setup(branchTargets: ["acc"])
+        defer { setup.app.server.shutdown(within: .seconds(1)) }
+        let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: true)])
+        defer { withExtendedLifetime(engine) {} }
+        _ = try await setup.post("1.4.7", journal, dispatcher)
+        _ = try await setup.promotion(journal, tag: "1.4.7", reaches: .gating, in: "acc")
+        // The request is merged (as auto-merge would), while acc's app keeps answering 1.4.1.
+        let branch = "imagebump/acc/ghcr.io-acme-api"
+        _ = try await blocking {
+            let tip = try GitFixture.git(["--git-dir", setup.remote.path, "rev-parse", branch])
+            return try GitFixture.git(["--git-dir", setup.remote.path, "update-ref", "refs/heads/main", tip])
+        }
+        setup.github.store.finish(1, merged: true)
+        #expect(try await setup.tag("acc") == "1.4.7")
+
+        let failed = try await setup.promotion(journal, tag: "1.4.7", reaches: .failed)
+        #expect(failed.detail.hasSuffix("; the chain stops here; reverted acc to 1.4.1"), "\(failed.detail)")
+        await dispatcher.drain()
+        let revert = try #require(setup.github.pulls.last)
+        #expect(setup.github.pulls.count == 2)
+        #expect(revert.state == "open")
+        #expect(revert.title == "Bump ghcr.io/acme/api to 1.4.1 in acc")
+        let proposed = try await blocking {
+            try GitFixture.git(["--git-dir", setup.remote.path, "show", "\(branch):envs/acc/api/deployment.yaml"])
+        }
+        #expect(proposed.contains("image: ghcr.io/acme/api:1.4.1"))
+        #expect(try await setup.tag("acc") == "1.4.7")  // until someone merges the revert
         journal.close()
     }
 
