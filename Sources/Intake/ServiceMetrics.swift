@@ -48,27 +48,24 @@ public struct ServiceMetrics: Sendable {
     public static let disabled = ServiceMetrics(factory: NOOPMetricsHandler.instance, exposition: { [] })
 
     func count(_ label: String, _ dimensions: [(String, String)] = []) {
-        let key = Key(label, dimensions)
-        let counter = cache.counters.withLock { cache in
-            if let counter = cache[key] { return counter }
-            let counter = Counter(label: label, dimensions: dimensions, factory: factory)
-            cache[key] = counter
-            return counter
-        }
-        counter.increment()
+        Self.handle(cache.counters, Key(label, dimensions)) { Counter(label: label, dimensions: dimensions, factory: factory) }
+            .increment()
     }
 
     func time(_ label: String, _ dimensions: [(String, String)], since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        let key = Key(label, dimensions)
-        let timer = cache.timers.withLock { cache in
-            if let timer = cache[key] { return timer }
-            let timer = Timer(label: label, dimensions: dimensions, factory: factory)
-            cache[key] = timer
-            return timer
+        Self.handle(cache.timers, Key(label, dimensions)) { Timer(label: label, dimensions: dimensions, factory: factory) }
+            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    /// The handle cached for `key`, made by `make` the first time.
+    private static func handle<Handle>(_ cache: borrowing Mutex<[Key: Handle]>, _ key: Key, make: () -> Handle) -> Handle {
+        cache.withLock { cache in
+            if let handle = cache[key] { return handle }
+            let handle = make()
+            cache[key] = handle
+            return handle
         }
-        timer.recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 
     func record(_ label: String, _ value: Int, aggregate: Bool = true) {
