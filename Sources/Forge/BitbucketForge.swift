@@ -75,6 +75,11 @@ public struct BitbucketForge: Forge {
         return MergeRequestStatus(number: number, state: try ForgeHTTP.state(object["state"], states, operation), headCommit: head)
     }
 
+    /// `POST /repositories/{workspace}/{repo}/pullrequests/{id}/decline`.
+    public func closeMergeRequest(_ number: Int) async throws(ForgeError) {
+        _ = try await http.call("decline pull request #\(number)", "POST", "\(repoPath)/pullrequests/\(number)/decline")
+    }
+
     static func parse(_ object: [String: Any]) -> MergeRequest {
         func branch(_ key: String) -> String { ((object[key] as? [String: Any])?["branch"] as? [String: Any])?["name"] as? String ?? "" }
         return MergeRequest(

@@ -116,4 +116,6 @@ public protocol Forge: Sendable {
     func comment(_ number: Int, _ text: String) async throws(ForgeError)
     /// Whether the request is open, merged or closed, read from the forge.
     func mergeRequestStatus(_ number: Int) async throws(ForgeError) -> MergeRequestStatus
+    /// Closes an open request without merging it.
+    func closeMergeRequest(_ number: Int) async throws(ForgeError)
 }

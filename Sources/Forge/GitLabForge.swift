@@ -101,6 +101,12 @@ public struct GitLabForge: Forge {
             number: number, state: try ForgeHTTP.state(object["state"], states, operation), headCommit: object["sha"] as? String)
     }
 
+    /// `PUT /projects/:id/merge_requests/:iid` with `state_event: close`.
+    public func closeMergeRequest(_ number: Int) async throws(ForgeError) {
+        _ = try await http.call(
+            "close merge request !\(number)", "PUT", "\(projectPath)/merge_requests/\(number)", json: ["state_event": "close"])
+    }
+
     static func parse(_ object: [String: Any]) -> MergeRequest {
         MergeRequest(
             number: object["iid"] as? Int ?? 0, url: object["web_url"] as? String ?? "", title: object["title"] as? String ?? "",

@@ -92,5 +92,10 @@ public struct GiteaForge: Forge {
         ForgeHTTP.pullRequestStatus(try await http.object("read pull request #\(number)", "GET", "\(repoPath)/pulls/\(number)"), number)
     }
 
+    /// `PATCH /repos/{owner}/{repo}/pulls/{index}` with `state: closed` (Gitea answers 201).
+    public func closeMergeRequest(_ number: Int) async throws(ForgeError) {
+        _ = try await http.call("close pull request #\(number)", "PATCH", "\(repoPath)/pulls/\(number)", json: ["state": "closed"])
+    }
+
     static func parse(_ object: [String: Any]) -> MergeRequest { ForgeHTTP.pullRequest(object) }
 }

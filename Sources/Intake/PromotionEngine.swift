@@ -143,12 +143,24 @@ public actor PromotionEngine {
     }
 
     /// Writes back the tag the environment ran before (a commit, or the merge request of a
-    /// `branch` target), allowed to go down; says what it did, for the promotion's detail.
+    /// `branch` target), allowed to go down; says what it did, for the promotion's detail. A
+    /// `branch` target whose request is still open never ran the tag: the request is closed.
     private func revert(_ record: PromotionRecord) async -> String {
         guard let previous = record.previousTag else { return "; nothing to revert to (the previous tag is unknown)" }
         guard let image = try? ImageName(parsing: record.image), let route = route(image, record.environment),
             let request = try? BumpRequest(ImageReference(name: image, tag: previous, digest: nil))
         else { return "; cannot revert: \(record.environment) is not a target of \(record.image)" }
+        if route.target.mode == .branch, let forge = route.forge, let number = record.mergeRequest?.number,
+            let status = try? await forge.mergeRequestStatus(number), status.state == .open
+        {
+            do {
+                try await forge.comment(
+                    number, "imagebump closes this request: the promotion of `\(record.tag)` stopped in \(record.environment).")
+                try await forge.closeMergeRequest(number)
+            } catch { return "; cannot close merge request #\(number): \(error)" }
+            if let head = status.headCommit { _ = await dispatcher.cleanUp(image: image, route: route, expected: head) }
+            return "; closed merge request #\(number) unmerged: \(record.environment) never ran \(record.tag)"
+        }
         switch await dispatcher.write(request, route: route, id: "revert-\(record.id)-\(record.step)", force: true) {
         case .written: return "; reverted \(record.environment) to \(previous)"
         case .skipped(let reason), .failed(let reason): return "; the revert to \(previous) failed: \(reason)"

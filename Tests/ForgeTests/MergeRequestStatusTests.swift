@@ -3,9 +3,9 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Reading a merge request back (the fallback when its webhook never arrives), against each
-/// forge's double: open, merged (with the head commit it ended at), closed without merging, and
-/// a number the forge does not know.
+/// Reading a merge request back (the fallback when its webhook never arrives) and closing one,
+/// against each forge's double: open, merged (with the head commit it ended at), closed without
+/// merging, and a number the forge does not know.
 @Suite struct MergeRequestStatusTests {
     /// One forge under test: its client, the double's store, and its `GET` path for request 1.
     struct Subject: Sendable, CustomStringConvertible {
@@ -54,7 +54,9 @@ import Testing
         store.finish(1, merged: true, headSHA: head)
         #expect(try await forge.mergeRequestStatus(1) == MergeRequestStatus(number: 1, state: .merged, headCommit: head))
 
-        store.finish(2, merged: false)
+        try await forge.closeMergeRequest(2)  // closed by imagebump, without merging
+        #expect(store.pulls[1].state == "closed")
+        #expect(!store.pulls[1].merged)
         #expect(try await forge.mergeRequestStatus(2).state == .closed)
 
         do {

@@ -230,6 +230,24 @@ import Testing
         journal.close()
     }
 
+    /// The same, but nobody merged the request: acc never ran the tag, so the request is closed.
+    @Test func aFailedSmokeCheckInAnUnmergedBranchTargetClosesItsRequest() async throws {
+        let setup = try Setup(branchTargets: ["acc"])
+        defer { setup.app.server.shutdown(within: .seconds(1)) }
+        let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: true)])
+        defer { withExtendedLifetime(engine) {} }
+        _ = try await setup.post("1.4.7", journal, dispatcher)
+        let failed = try await setup.promotion(journal, tag: "1.4.7", reaches: .failed)
+        #expect(
+            failed.detail.hasSuffix("; the chain stops here; closed merge request #1 unmerged: acc never ran 1.4.7"), "\(failed.detail)")
+        await dispatcher.drain()
+        #expect(setup.github.pulls.count == 1)
+        #expect(setup.github.pulls.first?.state == "closed")
+        #expect(setup.github.pulls.first?.comments == ["imagebump closes this request: the promotion of `1.4.7` stopped in acc."])
+        #expect(try await setup.tag("acc") == "1.4.1")
+        journal.close()
+    }
+
     @Test func aMergedGateWaitsForTheMergeAndAReplayedWebhookMovesNothingTwice() async throws {
         let setup = try Setup()
         defer { setup.app.server.shutdown(within: .seconds(1)) }

@@ -73,6 +73,11 @@ public final class BitbucketDouble: Sendable {
                     if let body = json["description"] as? String { pull.body = body }
                     return .json(200, render(pull))
                 }
+            case ("POST", 3) where rest[2] == "decline":
+                return store.mutate(rest[1], missing: notFound) { pull in
+                    if !pull.merged { pull.state = "closed" }
+                    return .json(200, render(pull))
+                }
             case ("POST", 3) where rest[2] == "comments":
                 return store.mutate(rest[1], missing: notFound) { pull in
                     pull.comments.append(((json["content"] as? [String: Any])?["raw"] as? String) ?? "")

@@ -125,6 +125,7 @@ struct GitHubRoutes: Sendable {
             return store.mutate(rest[1], missing: Self.notFound) { pull in
                 if let title = json["title"] as? String { pull.title = title }
                 if let body = json["body"] as? String { pull.body = body }
+                if let state = json["state"] as? String, ["open", "closed"].contains(state), !pull.merged { pull.state = state }
                 return .json(200, render(pull), headers: Self.rateHeaders)
             }
         case ("POST", 3, "issues") where rest[2] == "labels":

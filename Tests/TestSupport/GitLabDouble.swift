@@ -59,6 +59,7 @@ public final class GitLabDouble: Sendable {
                 return store.mutate(rest[1], missing: notFound) { pull in
                     if let title = json["title"] as? String { pull.title = title }
                     if let body = json["description"] as? String { pull.body = body }
+                    if json["state_event"] as? String == "close", !pull.merged { pull.state = "closed" }
                     if let add = json["add_labels"] as? String {
                         pull.labels += add.split(separator: ",").map(String.init).filter { !pull.labels.contains($0) }
                     }

@@ -68,6 +68,7 @@ public final class GiteaDouble: Sendable {
                 return store.mutate(rest[1], missing: notFound) { pull in
                     if let title = json["title"] as? String { pull.title = title }
                     if let body = json["body"] as? String { pull.body = body }
+                    if let state = json["state"] as? String, ["open", "closed"].contains(state), !pull.merged { pull.state = state }
                     return .json(201, render(pull))
                 }
             case ("POST", 3, "pulls") where rest[2] == "merge":
