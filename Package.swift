@@ -71,7 +71,7 @@ let package = Package(
         ),
 
         // Tests mirror Sources/.
-        .testTarget(name: "PromotionTests", dependencies: ["Promotion", "HTTPClient", "HTTPServer"]),
+        .testTarget(name: "PromotionTests", dependencies: ["Promotion", "TestSupport"]),
         .testTarget(
             name: "PolicyTests", dependencies: ["Policy", .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Fixtures"]),

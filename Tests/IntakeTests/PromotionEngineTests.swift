@@ -2,7 +2,6 @@ import Events
 import Forge
 import Foundation
 import HTTPClient
-import HTTPServer
 import ImageReference
 import Intake
 import Journal
@@ -10,33 +9,17 @@ import Manifests
 import Pipeline
 import Policy
 import Promotion
-import Synchronization
 import TestSupport
 import Testing
 
 /// A release walking dev → acc → prd in a real bare repository: dev gated by smoke checks
 /// against a local app whose `/version` answers the deployed tag, acc by an approval.
 @Suite struct PromotionEngineTests {
-    /// The dev environment's app: answers the tag it "runs".
-    final class App: Sendable {
-        final class Deployed: Sendable { let tag = Mutex("1.4.1") }
-        let deployed = Deployed()
-        let server: HTTPServer
-
-        init() throws {
-            let deployed = self.deployed
-            var settings = HTTPServerSettings()
-            settings.port = 0
-            server = try HTTPServer(settings: settings) { _ in .json(200, ["version": deployed.tag.withLock { $0 }]) }
-            server.start()
-        }
-    }
-
     struct Setup {
         let remote: URL
         let journalPath: String
         let state: URL
-        let app: App
+        let app: DeployedApp
         let api = try! ImageName(parsing: "ghcr.io/acme/api")
         /// The forge of the `branch` targets.
         let github: GitHubDouble
@@ -47,7 +30,7 @@ import Testing
             remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
             state = try TemporaryDirectory.make("imagebump-promotion")
             journalPath = state.appendingPathComponent("journal.sqlite").path
-            app = try App()
+            app = try DeployedApp(running: "1.4.1")
             github = try GitHubDouble()
             self.branchTargets = branchTargets
         }
@@ -81,7 +64,7 @@ import Testing
         /// dev (no gate) → acc (smoke checks against the app) → prd.
         func smokeInAcc(revert: Bool) -> PromotionChain {
             let smoke = SmokeGate(
-                checks: [SmokeCheck(url: "http://127.0.0.1:\(app.server.port)/version", jsonField: "version")], timeout: .seconds(2),
+                checks: [SmokeCheck(url: app.url + "/version", jsonField: "version")], timeout: .seconds(2),
                 interval: .milliseconds(50))
             return PromotionChain(
                 name: "api-release", images: ["ghcr.io/acme/api"],
@@ -91,7 +74,7 @@ import Testing
 
         var chain: PromotionChain {
             let smoke = SmokeGate(
-                checks: [SmokeCheck(url: "http://127.0.0.1:\(app.server.port)/version", jsonField: "version")], timeout: .seconds(2),
+                checks: [SmokeCheck(url: app.url + "/version", jsonField: "version")], timeout: .seconds(2),
                 interval: .milliseconds(50))
             return PromotionChain(
                 name: "api-release", images: ["ghcr.io/acme/api"],
@@ -137,9 +120,8 @@ import Testing
 
     @Test func aTagWalksDevAccPrdThroughItsGates() async throws {
         let setup = try Setup()
-        defer { setup.app.server.shutdown(within: .seconds(1)) }
         let (journal, dispatcher, engine) = try await setup.start()
-        setup.app.deployed.tag.withLock { $0 = "1.4.3" }  // the rollout of dev finishes
+        setup.app.roll(to: "1.4.3")  // the rollout of dev finishes
 
         _ = try await setup.post("1.4.3", journal, dispatcher)
         let waiting = try await setup.promotion(journal, tag: "1.4.3", reaches: .waitingForApproval)
@@ -163,7 +145,6 @@ import Testing
 
     @Test func aFailedSmokeCheckStopsTheChain() async throws {
         let setup = try Setup()
-        defer { setup.app.server.shutdown(within: .seconds(1)) }
         let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: false)])
         defer { withExtendedLifetime(engine) {} }  // the dispatcher holds the engine weakly
         // acc keeps answering 1.4.1: the new version never comes up there.
@@ -182,7 +163,6 @@ import Testing
 
     @Test func aFailedSmokeCheckRevertsWhenConfigured() async throws {
         let setup = try Setup()
-        defer { setup.app.server.shutdown(within: .seconds(1)) }
         let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: true)])
         defer { withExtendedLifetime(engine) {} }
         // acc keeps answering 1.4.1: 1.4.7 never comes up there, so acc goes back to 1.4.1.
@@ -201,7 +181,6 @@ import Testing
     /// a new merge request that brings the previous tag back.
     @Test func aFailedSmokeCheckInABranchTargetOpensARevertMergeRequest() async throws {
         let setup = try Setup(branchTargets: ["acc"])
-        defer { setup.app.server.shutdown(within: .seconds(1)) }
         let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: true)])
         defer { withExtendedLifetime(engine) {} }
         _ = try await setup.post("1.4.7", journal, dispatcher)
@@ -233,7 +212,6 @@ import Testing
     /// The same, but nobody merged the request: acc never ran the tag, so the request is closed.
     @Test func aFailedSmokeCheckInAnUnmergedBranchTargetClosesItsRequest() async throws {
         let setup = try Setup(branchTargets: ["acc"])
-        defer { setup.app.server.shutdown(within: .seconds(1)) }
         let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: true)])
         defer { withExtendedLifetime(engine) {} }
         _ = try await setup.post("1.4.7", journal, dispatcher)
@@ -250,7 +228,6 @@ import Testing
 
     @Test func aMergedGateWaitsForTheMergeAndAReplayedWebhookMovesNothingTwice() async throws {
         let setup = try Setup()
-        defer { setup.app.server.shutdown(within: .seconds(1)) }
         let (journal, dispatcher, engine) = try await setup.start(chains: [setup.mergeChain])
         _ = try await setup.post("1.4.6", journal, dispatcher)
         let waiting = try await setup.promotion(journal, tag: "1.4.6", reaches: .waitingForMerge)
@@ -274,8 +251,7 @@ import Testing
 
     @Test func aRestartResumesAPromotionWhereItWas() async throws {
         let setup = try Setup()
-        defer { setup.app.server.shutdown(within: .seconds(1)) }
-        setup.app.deployed.tag.withLock { $0 = "1.4.5" }
+        setup.app.roll(to: "1.4.5")
         let (journal, dispatcher, firstEngine) = try await setup.start()
         _ = try await setup.post("1.4.5", journal, dispatcher)
         let waiting = try await setup.promotion(journal, tag: "1.4.5", reaches: .waitingForApproval)

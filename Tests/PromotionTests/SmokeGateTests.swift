@@ -1,43 +1,12 @@
 import Foundation
-import HTTPClient
-import HTTPServer
 import Promotion
-import Synchronization
+import TestSupport
 import Testing
 
 /// Smoke gates against a real local HTTP app whose `/version` answers the deployed tag.
 @Suite struct SmokeGateTests {
-    /// The environment's app: it serves `deployed` (changed by the test, as a rollout would).
-    final class App: Sendable {
-        final class Deployed: Sendable {
-            let tag = Mutex("1.4.2")
-            let requests = Atomic<Int>(0)
-        }
-        let deployed = Deployed()
-        let server: HTTPServer
-
-        init() throws {
-            let deployed = self.deployed
-            var settings = HTTPServerSettings()
-            settings.port = 0
-            server = try HTTPServer(settings: settings) { request in
-                let tag = deployed.tag.withLock { $0 }
-                deployed.requests.add(1, ordering: .relaxed)
-                switch request.path {
-                case "/version": return .json(200, ["version": tag, "build": ["number": 42, "ready": true]])
-                case "/": return HTTPServerResponse(status: 200, body: Array("<p>acme api \(tag)</p>".utf8))
-                default: return .error(404, "not found", request.path)
-                }
-            }
-            server.start()
-        }
-
-        var url: String { "http://127.0.0.1:\(server.port)" }
-    }
-
     @Test func passesOnceTheNewVersionServes() async throws {
-        let app = try App()
-        defer { app.server.shutdown(within: .seconds(1)) }
+        let app = try DeployedApp(running: "1.4.2")
         let gate = SmokeGate(
             checks: [
                 SmokeCheck(url: app.url + "/version", jsonField: "version"), SmokeCheck(url: app.url + "/", bodyContains: "api {tag}"),
@@ -45,8 +14,8 @@ import Testing
             timeout: .seconds(20), interval: .milliseconds(50))
         // The rollout finishes after the gate has seen the old version at least once.
         let rollout = Task {
-            while app.deployed.requests.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(10)) }
-            app.deployed.tag.withLock { $0 = "1.4.3" }
+            while app.requests == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            app.roll(to: "1.4.3")
         }
         let outcome = await gate.run(tag: "1.4.3")
         try await rollout.value
@@ -58,8 +27,7 @@ import Testing
     }
 
     @Test func failsWithTheLastReasonWhenTimeRunsOut() async throws {
-        let app = try App()
-        defer { app.server.shutdown(within: .seconds(1)) }
+        let app = try DeployedApp(running: "1.4.2")
         let stale = await SmokeGate(
             checks: [SmokeCheck(url: app.url + "/version", jsonField: "version")], timeout: .seconds(1), interval: .milliseconds(50)
         ).run(tag: "1.5.0")
