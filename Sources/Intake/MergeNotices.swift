@@ -44,9 +44,12 @@ public struct MergeNoticeHandler: Sendable {
         }
     }
 
-    /// Handles the notices a previous run journaled but did not finish.
-    public func resume() async throws(SQLiteError) {
-        for (id, notice) in try await journal.unfinishedMergeNotices() { await handle(id, notice) }
+    /// Handles the notices a previous run journaled but did not finish, in a task of its own (a
+    /// promotion moving on writes to Git; the service does not wait for that to start serving).
+    @discardableResult
+    public func resume() async throws(SQLiteError) -> Task<Void, Never> {
+        let unfinished = try await journal.unfinishedMergeNotices()
+        return Task { for (id, notice) in unfinished { await handle(id, notice) } }
     }
 
     private func deleteUpdateBranch(_ notice: MergeNotice) async {

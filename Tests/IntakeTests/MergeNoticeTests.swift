@@ -123,7 +123,7 @@ import Testing
 
         let second = try await Run(setup)
         #expect(try await second.journal.unfinishedMergeNotices().map(\.notice) == [notice])
-        try await second.notices.resume()
+        await (try await second.notices.resume()).value
         #expect(try await setup.promotion(second.journal, tag: "1.4.6", reaches: .done).environment == "prd")
         #expect(try await second.journal.unfinishedMergeNotices().isEmpty)
         // The forge redelivers: recognised as handled.
