@@ -7,48 +7,42 @@ import Testing
 /// against each forge's double: open, merged (with the head commit it ended at), closed without
 /// merging, and a number the forge does not know.
 @Suite struct MergeRequestStatusTests {
-    /// One forge under test: its client, the double's store, and its `GET` path for request 1.
+    /// One forge under test: a new double and its client, and the `GET` path of request 1.
     struct Subject: Sendable, CustomStringConvertible {
         let description: String
-        let make: @Sendable () throws -> (forge: any Forge, store: ForgeDoubleStore, requests: @Sendable () -> [RecordedRequest])
+        let make: @Sendable () throws -> (forge: any Forge, double: any ForgeDouble)
         let path: String
+
+        init<Double: ForgeDouble>(
+            _ description: String, _ double: @escaping @Sendable () throws -> Double,
+            _ client: @escaping @Sendable (Double) -> any Forge, path: String
+        ) {
+            self.description = description
+            make = {
+                let made = try double()
+                return (client(made), made)
+            }
+            self.path = path
+        }
     }
 
     static let subjects: [Subject] = [
+        Subject("GitHub", { try GitHubDouble() }, { GitHubForgeTests.forge($0) }, path: "/repos/acme/env/pulls/1"),
+        Subject("GitLab", { try GitLabDouble() }, { GitLabForgeTests.forge($0) }, path: "/api/v4/projects/acme%2Fenv/merge_requests/1"),
+        Subject("Gitea", { try GiteaDouble() }, { GiteaForgeTests.forge($0) }, path: "/api/v1/repos/acme/env/pulls/1"),
         Subject(
-            description: "GitHub",
-            make: {
-                let double = try GitHubDouble()
-                return (GitHubForgeTests.forge(double), double.store, { double.requests })
-            }, path: "/repos/acme/env/pulls/1"),
-        Subject(
-            description: "GitLab",
-            make: {
-                let double = try GitLabDouble()
-                return (GitLabForgeTests.forge(double), double.store, { double.requests })
-            }, path: "/api/v4/projects/acme%2Fenv/merge_requests/1"),
-        Subject(
-            description: "Gitea",
-            make: {
-                let double = try GiteaDouble()
-                return (GiteaForgeTests.forge(double), double.store, { double.requests })
-            }, path: "/api/v1/repos/acme/env/pulls/1"),
-        Subject(
-            description: "Bitbucket",
-            make: {
-                let double = try BitbucketDouble()
-                return (BitbucketForgeTests.forge(double), double.store, { double.requests })
-            }, path: "/2.0/repositories/acme/env/pullrequests/1"),
+            "Bitbucket", { try BitbucketDouble() }, { BitbucketForgeTests.forge($0) }, path: "/2.0/repositories/acme/env/pullrequests/1"),
     ]
 
     @Test(arguments: subjects) func openMergedClosedAndUnknown(_ subject: Subject) async throws {
-        let (forge, store, requests) = try subject.make()
+        let (forge, double) = try subject.make()
+        let store = double.store
         store.add(title: "Bump", body: "b", head: "imagebump/acc/ghcr.io-acme-api", base: "main")
         store.add(title: "Bump", body: "b", head: "imagebump/acc/ghcr.io-acme-worker", base: "main")
 
         let open = try await forge.mergeRequestStatus(1)
         #expect(open.state == .open)
-        #expect(requests().last.map { "\($0.method) \($0.target)" } == "GET \(subject.path)")
+        #expect(double.requests.last.map { "\($0.method) \($0.target)" } == "GET \(subject.path)")
 
         let head = String(repeating: "c", count: 40)
         store.finish(1, merged: true, headSHA: head)
