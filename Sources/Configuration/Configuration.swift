@@ -115,7 +115,7 @@ public struct GitSettings: Sendable, Hashable {
     /// A PEM file of certificate authorities for HTTPS remotes (verification is always on).
     public var caBundle: String?
     /// Attempts at a push refused because someone else pushed first.
-    public var pushAttempts = 5
+    public var pushAttempts = 50
 }
 
 /// Limits for reading manifests.

@@ -12,9 +12,11 @@ public enum DeliveryDecoder {
     public static func decode(_ type: ReceiverType, headers: [String: String], body: [UInt8], context: ReceiverContext = ReceiverContext())
         throws(PayloadError) -> DecodedDelivery
     {
+        // Delivery ids of the senders that send one. `X-Request-Id` is not among them: an ingress
+        // (ingress-nginx, Envoy) adds one to every request, and it says nothing about the events.
         let delivery =
             headers["x-github-delivery"] ?? headers["x-gitea-delivery"] ?? headers["x-forgejo-delivery"] ?? headers[
-                "x-nexus-webhook-delivery"] ?? headers["x-request-id"]
+                "x-nexus-webhook-delivery"]
         if let notice = try MergeNotice.decode(type, headers: headers, body: body) { return notice }
         var builder = Builder(source: type.rawValue, deliveryID: delivery)
         switch type {
@@ -46,7 +48,11 @@ public enum DeliveryDecoder {
         var events: [ImageEvent] = []
         var ignored: [String] = []
 
-        mutating func accept(registry: String?, repository: String?, tag: String?, digest: String?) {
+        /// `deliveryID` names this event where the payload gives each event an id of its own
+        /// (an envelope's events); `pushedAt` is the sender's push time.
+        mutating func accept(
+            registry: String?, repository: String?, tag: String?, digest: String?, deliveryID eventID: String? = nil, pushedAt: Int64? = nil
+        ) {
             guard let registry, let repository else { return ignore("the payload names no registry or repository") }
             let tag = Payload.tag(tag)
             let digest = Payload.digest(digest)
@@ -54,7 +60,8 @@ public enum DeliveryDecoder {
                 return ignore("\(registry)/\(repository): no tag and no valid digest, nothing addressable")
             }
             let event = ImageEvent(
-                registry: registry, repository: repository.lowercased(), tag: tag, digest: digest, source: source, deliveryID: deliveryID)
+                registry: registry, repository: repository.lowercased(), tag: tag, digest: digest, source: source,
+                deliveryID: eventID ?? deliveryID, pushedAtMilliseconds: pushedAt)
             guard event.image != nil else { return ignore("\(registry)/\(repository) is not a valid image name") }
             events.append(event)
         }
@@ -83,7 +90,8 @@ public enum DeliveryDecoder {
         }
         builder.accept(
             registry: "docker.io", repository: name.contains("/") ? name : "library/\(name)",
-            tag: Payload.string(Payload.dictionary(object["push_data"])["tag"]), digest: nil)
+            tag: Payload.string(Payload.dictionary(object["push_data"])["tag"]), digest: nil,
+            pushedAt: Payload.time(Payload.dictionary(object["push_data"])["pushed_at"]))
     }
 
     static func harbor(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
@@ -96,13 +104,17 @@ public enum DeliveryDecoder {
         var data = Payload.dictionary(object["event_data"] ?? object["data"])
         if data["resources"] == nil { data = Payload.dictionary(data["customData"]) }  // CDEvents
         let repository = Payload.string(Payload.dictionary(data["repository"])["repo_full_name"])
+        let pushedAt = Payload.time(object["occur_at"]) ?? Payload.time(object["time"])
+        // CloudEvents carry an event id; Harbor's own format none.
+        let eventID = Payload.string(object["specversion"]) != nil ? Payload.string(object["id"]) : nil
         for case let resource as [String: Any] in data["resources"] as? [Any] ?? [] {
             let url = Payload.string(resource["resource_url"]) ?? ""
             let host = url.split(separator: "/").first.map(String.init)
             let digest = Payload.string(resource["digest"])
             let tag = Payload.string(resource["tag"])
             builder.accept(
-                registry: host, repository: repository ?? Self.path(ofReference: url), tag: tag == digest ? nil : tag, digest: digest)
+                registry: host, repository: repository ?? Self.path(ofReference: url), tag: tag == digest ? nil : tag, digest: digest,
+                deliveryID: eventID, pushedAt: pushedAt)
         }
     }
 
@@ -149,9 +161,11 @@ public enum DeliveryDecoder {
                 continue
             }
             let host = context.registryHost ?? Payload.string(Payload.dictionary(event["request"])["host"])
+            // Each event of an envelope has its own id: the delivery id of that event.
             builder.accept(
                 registry: host, repository: Payload.string(target["repository"]), tag: Payload.string(target["tag"]),
-                digest: Payload.string(target["digest"]))
+                digest: Payload.string(target["digest"]), deliveryID: Payload.string(event["id"]),
+                pushedAt: Payload.time(event["timestamp"]))
         }
     }
 
@@ -202,7 +216,9 @@ public enum DeliveryDecoder {
         let tagName = Payload.string(Payload.dictionary(metadata["tag"])["name"])
         let versionName = Payload.string(version["name"]) ?? Payload.string(version["version"])
         let tag = tagName ?? (versionName?.hasPrefix("sha256:") == false ? Payload.string(version["version"]) : nil)
-        builder.accept(registry: registry, repository: repository?.lowercased(), tag: tag, digest: versionName)
+        builder.accept(
+            registry: registry, repository: repository?.lowercased(), tag: tag, digest: versionName,
+            pushedAt: Payload.time(version["updated_at"]) ?? Payload.time(version["created_at"]) ?? Payload.time(package["updated_at"]))
     }
 
     static func gitea(_ body: [UInt8], _ headers: [String: String], _ builder: inout Builder) throws(PayloadError) {
@@ -224,7 +240,7 @@ public enum DeliveryDecoder {
         builder.accept(
             registry: Payload.host(ofURL: Payload.string(package["html_url"])),
             repository: owner.flatMap { o in Payload.string(package["name"]).map { "\(o)/\($0)" } },
-            tag: isDigest ? nil : version, digest: isDigest ? version : nil)
+            tag: isDigest ? nil : version, digest: isDigest ? version : nil, pushedAt: Payload.time(package["created_at"]))
     }
 
     static func acr(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
@@ -234,7 +250,8 @@ public enum DeliveryDecoder {
         let target = Payload.dictionary(object["target"])
         builder.accept(
             registry: Payload.string(Payload.dictionary(object["request"])["host"]), repository: Payload.string(target["repository"]),
-            tag: Payload.string(target["tag"]), digest: Payload.string(target["digest"]))
+            tag: Payload.string(target["tag"]), digest: Payload.string(target["digest"]), deliveryID: Payload.string(object["id"]),
+            pushedAt: Payload.time(object["timestamp"]))
     }
 
     static func artifactory(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
@@ -269,7 +286,8 @@ public enum DeliveryDecoder {
             return builder.ignore("the Nexus repository \(repositoryName) has no registry host configured (receivers[].nexusHosts)")
         }
         builder.accept(
-            registry: host, repository: Payload.string(component["name"]), tag: Payload.string(component["version"]), digest: nil)
+            registry: host, repository: Payload.string(component["name"]), tag: Payload.string(component["version"]), digest: nil,
+            pushedAt: Payload.time(object["timestamp"]))
     }
 
     static func gcr(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
@@ -290,7 +308,12 @@ public enum DeliveryDecoder {
         let digest = Payload.string(message["digest"]).flatMap { pinned in
             pinned.firstIndex(of: "@").map { String(pinned[pinned.index(after: $0)...]) }
         }
-        builder.accept(registry: host, repository: Self.path(ofReference: reference), tag: tag, digest: digest)
+        // A Pub/Sub push names its message: the delivery id, and when it was published.
+        let pubsub = Payload.dictionary(wrapper["message"])
+        builder.accept(
+            registry: host, repository: Self.path(ofReference: reference), tag: tag, digest: digest,
+            deliveryID: Payload.string(pubsub["messageId"]) ?? Payload.string(pubsub["message_id"]),
+            pushedAt: Payload.time(pubsub["publishTime"]) ?? Payload.time(pubsub["publish_time"]))
     }
 
     static func ecr(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
@@ -308,7 +331,7 @@ public enum DeliveryDecoder {
         }
         builder.accept(
             registry: host, repository: Payload.string(detail["repository-name"]), tag: Payload.string(detail["image-tag"]),
-            digest: Payload.string(detail["image-digest"]))
+            digest: Payload.string(detail["image-digest"]), deliveryID: Payload.string(object["id"]), pushedAt: Payload.time(object["time"]))
     }
 
     /// `{"image": "ghcr.io/acme/api", "tag": "1.4.2", "digest": "sha256:…"}` or `{"image": "ghcr.io/acme/api:1.4.2"}`.

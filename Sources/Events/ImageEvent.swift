@@ -12,29 +12,49 @@ public struct ImageEvent: Sendable, Hashable, CustomStringConvertible {
     public let digest: Digest?
     /// The receiver type that decoded it.
     public let source: String
-    /// The sender's delivery id, when it sends one.
+    /// The sender's id for this event (a delivery header, or the event's own id in an envelope
+    /// of several), when it sends one. Never a request-level header such as `X-Request-Id`,
+    /// which an ingress adds to every request. Identifies the event only together with its
+    /// image, tag and digest (one delivery may carry several events).
     public let deliveryID: String?
+    /// When the sender says the image was pushed (milliseconds since 1970), when it says so:
+    /// what orders a late or replayed delivery against the event that last wrote the image.
+    public let pushedAtMilliseconds: Int64?
 
-    public init(registry: String, repository: String, tag: String?, digest: Digest?, source: String, deliveryID: String?) {
+    public init(
+        registry: String, repository: String, tag: String?, digest: Digest?, source: String, deliveryID: String?,
+        pushedAtMilliseconds: Int64? = nil
+    ) {
         self.registry = registry
         self.repository = repository
         self.tag = tag
         self.digest = digest
         self.source = source
         self.deliveryID = deliveryID
+        self.pushedAtMilliseconds = pushedAtMilliseconds
         image = try? ImageName(parsing: "\(registry)/\(repository)")
     }
 
     /// An event for an image name already parsed (no second parse).
-    public init(image: ImageName, tag: String?, digest: Digest?, source: String, deliveryID: String?) {
+    public init(image: ImageName, tag: String?, digest: Digest?, source: String, deliveryID: String?, pushedAtMilliseconds: Int64? = nil) {
         registry = image.domain
         repository = image.path
         self.tag = tag
         self.digest = digest
         self.source = source
         self.deliveryID = deliveryID
+        self.pushedAtMilliseconds = pushedAtMilliseconds
         self.image = image
     }
+
+    /// Whether a registry (or a forge's package registry) sent it, rather than a person or a CI
+    /// job naming the reference on purpose (`generic`). A registry sends an untagged push for
+    /// every child manifest of a multi-arch image, for attestations and for pushes by digest.
+    public var isFromRegistry: Bool { source != ReceiverType.generic.rawValue }
+
+    /// An untagged push from a registry: it may move only references pinned by digest alone,
+    /// and only for images whose policy says `digest: only`.
+    public var isUntaggedRegistryPush: Bool { tag == nil && isFromRegistry }
 
     /// The normalised image name (nil when registry/repository do not form a valid one),
     /// parsed once when the event is made.
@@ -104,6 +124,21 @@ enum Payload {
     static func integer(_ value: Any?) -> Int? { (value as? Int) ?? (value as? String).flatMap { Int($0) } }
 
     static func bool(_ value: Any?) -> Bool { (value as? Bool) ?? false }
+
+    /// A push time: RFC 3339 text (`2024-01-15T10:20:30.123456789Z`, `+02:00`, `+0000`) or
+    /// seconds since 1970 (Docker Hub, Harbor). Times before 2000 are placeholders
+    /// (`0001-01-01T00:00:00Z` in GitHub's samples) and read as absent.
+    static func time(_ value: Any?) -> Int64? {
+        let milliseconds: Int64?
+        switch value {
+        case let seconds as Int: milliseconds = Int64(seconds) * 1000
+        case let seconds as Double: milliseconds = Int64(seconds * 1000)
+        case let text as String: milliseconds = RFC3339.milliseconds(text)
+        default: milliseconds = nil
+        }
+        guard let milliseconds, milliseconds >= 946_684_800_000 else { return nil }
+        return milliseconds
+    }
 
     /// A digest if the text is a valid one (documentation samples are often truncated).
     static func digest(_ text: String?) -> Digest? { text.flatMap { try? Digest(parsing: $0) } }

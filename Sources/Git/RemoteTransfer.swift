@@ -63,7 +63,13 @@ extension GitRepository {
         try Self.finish(status, "git_remote_push", context, url: url)
         for refusal in context.pushed where refusal.rejection != nil {
             let message = refusal.rejection ?? ""
-            let nonFastForward = message.contains("non-fast-forward") || message.contains("fetch first") || message.contains("stale")
+            // The reference moved since we fetched: another writer pushed first, or holds the ref's
+            // lock right now (git receive-pack: "failed to update ref", "cannot lock ref").
+            let lower = message.lowercased()
+            let nonFastForward = [
+                "non-fast-forward", "fetch first", "stale", "failed to update ref", "cannot lock ref", "failed to lock", "lease",
+                "incorrect old value",
+            ].contains { lower.contains($0) }
             throw GitError(
                 nonFastForward ? .nonFastForward : .pushRejected, operation: "git_remote_push",
                 message: "the server refused \(refusal.reference): \(message)")

@@ -32,6 +32,8 @@ enum TargetOutcome: Sendable {
     case written(previousTag: String?, mergeRequest: MergeRequestReference?)
     case skipped(String)
     case failed(String)
+    /// A newer request for the same image and target took its place in the batch; never written.
+    case superseded(String)
 }
 
 /// Runs accepted events: one serial lane per environment repository (no two writers on one
@@ -57,6 +59,8 @@ public actor Dispatcher {
         let route: Route
         /// A revert: may move the target to a lower tag.
         var force = false
+        /// The event's push time (else its arrival): an older job never replaces a newer write.
+        var order: Int64
     }
     private var pending: [String: [Job]] = [:]
     /// Update branches to delete once the jobs queued before them ran, per repository.
@@ -73,7 +77,7 @@ public actor Dispatcher {
         ) async -> Void
     private var lanes: [String: Task<Void, Never>] = [:]
     /// Per event: targets still to finish, targets written, and the reasons of the others.
-    private var remaining: [String: (count: Int, written: Int, failed: [String], skipped: [String])] = [:]
+    private var remaining: [String: (count: Int, written: Int, failed: [String], skipped: [String], superseded: [String])] = [:]
     private let timeFormatter = ISO8601DateFormatter()
 
     public init(
@@ -106,9 +110,23 @@ public actor Dispatcher {
         if start { Task { await takeInbox() } }
     }
 
-    /// Whether an event's image has a target; events without one are journaled as ignored.
-    public nonisolated func routes(_ event: ImageEvent) -> Bool {
-        event.image.map { !routes($0).isEmpty } ?? false
+    /// Why an event is not for the workers (journaled as ignored at intake), or nil when some
+    /// target may take it: no target is configured for the image; or it is an untagged push
+    /// from a registry (a child manifest of a multi-arch image, an attestation, a push by
+    /// digest), which may move only references pinned by digest alone, and no target of the
+    /// image has `digest: only`.
+    public nonisolated func ignoreReason(_ event: ImageEvent) -> String? {
+        guard let image = event.image, case let targets = routes(image), !targets.isEmpty else {
+            return "no target is configured for \(event.registry)/\(event.repository)"
+        }
+        if event.isUntaggedRegistryPush, !targets.contains(where: { $0.policy.digest == .only }) {
+            return Self.untaggedReason(event)
+        }
+        return nil
+    }
+
+    static func untaggedReason(_ event: ImageEvent) -> String {
+        "untagged push of \(event): a registry sends one for every child manifest of a multi-arch image, for attestations and for pushes by digest; it moves only references pinned by digest alone, in targets whose policy says digest: only"
     }
 
     private func takeInbox() async {
@@ -126,17 +144,20 @@ public actor Dispatcher {
     /// Routes an event to its targets' lanes; an event no target takes is journaled at once
     /// (awaited, so that ``drain()`` returns only when its outcome is recorded).
     private func enqueue(_ id: String, _ event: ImageEvent) async {
-        guard let image = event.image, case let targets = routes(image), !targets.isEmpty else {
-            let detail = "no target is configured for \(event.registry)/\(event.repository)"
+        if let detail = ignoreReason(event) {
             try? await journal.update(id, status: .ignored, detail: detail)
             metrics.count("imagebump_events_finished_total", [("status", "ignored")])
+            logger.info("event ignored", metadata: ["event.id": "\(id)", "image": "\(event)", "reason": "\(detail)"])
             return
         }
+        guard let image = event.image else { return }
+        let targets = routes(image)
         let request: BumpRequest
         do { request = try BumpRequest(ImageReference(name: image, tag: event.tag, digest: event.digest)) } catch {
             let detail = "\(error)"
             try? await journal.update(id, status: .failed, detail: detail, error: detail)
             metrics.count("imagebump_events_finished_total", [("status", "failed")])
+            logger.info("event failed", metadata: ["event.id": "\(id)", "image": "\(event)", "error": "\(detail)"])
             return
         }
         guard remaining[id] == nil else { return }  // already queued (a retry racing recovery)
@@ -145,6 +166,8 @@ public actor Dispatcher {
         for route in targets {
             if let tag = event.tag, case .rejected(let reason) = route.policy.verdict(tag) {
                 skipped.append("\(route.target.name): skipped: \(reason)")
+            } else if event.isUntaggedRegistryPush, route.policy.digest != .only {
+                skipped.append("\(route.target.name): skipped: an untagged push moves digest pins only where the policy says digest: only")
             } else {
                 taking.append(route)
             }
@@ -153,16 +176,20 @@ public actor Dispatcher {
             let detail = skipped.joined(separator: "; ")
             try? await journal.update(id, status: .skipped, detail: detail)
             metrics.count("imagebump_events_finished_total", [("status", "skipped")])
+            logger.info("event skipped", metadata: ["event.id": "\(id)", "image": "\(event)", "reason": "\(detail)"])
             return
         }
-        remaining[id] = (taking.count, 0, [], skipped)
+        remaining[id] = (taking.count, 0, [], skipped, [])
+        let order = event.pushedAtMilliseconds ?? EventID.milliseconds(id) ?? Self.now()
         for route in taking {
             let repository = route.target.repository
-            pending[repository, default: []].append(Job(id: id, request: request, route: route))
+            pending[repository, default: []].append(Job(id: id, request: request, route: route, order: order))
             startLane(repository)
         }
         recordPending()
     }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     private func recordPending() {
         metrics.record("imagebump_pending_jobs", pending.values.reduce(0) { $0 + $1.count }, aggregate: false)
@@ -175,7 +202,7 @@ public actor Dispatcher {
         await withCheckedContinuation { continuation in
             waiters[id] = continuation
             let repository = route.target.repository
-            pending[repository, default: []].append(Job(id: id, request: request, route: route, force: force))
+            pending[repository, default: []].append(Job(id: id, request: request, route: route, force: force, order: Self.now()))
             startLane(repository)
             recordPending()
         }
@@ -200,9 +227,15 @@ public actor Dispatcher {
     /// Queues again every event a previous run accepted but did not finish (after a crash).
     /// A target already written for the event is recognised by its commit trailer and left alone.
     public func recover() async throws(SQLiteError) {
-        for event in try await journal.unfinished() {
+        let events = try await journal.unfinished()
+        for event in events {
             submit(event.id, event.imageEvent)
         }
+        guard !events.isEmpty else { return }
+        let committed = events.filter { $0.status == .committed }.count
+        logger.info(
+            "recovered \(events.count) events: \(events.count - committed) received, \(committed) committed to some targets; running them again",
+            metadata: ["events": "\(events.count)"])
     }
 
     /// Waits until every queued job has finished.
@@ -235,24 +268,38 @@ public actor Dispatcher {
                 lanes[repository] = nil
                 return
             }
+            let orders = Dictionary(jobs.map { ($0.id, $0.order) }, uniquingKeysWith: { first, _ in first })
             for batch in Self.batches(jobs) {
-                metrics.record("imagebump_batch_events", batch.items.reduce(0) { $0 + $1.eventIDs.count })
-                let start = ContinuousClock.now
-                let outcome = await run(batch.items, batch.route)
                 let target = batch.route.target.name
-                metrics.time("imagebump_writeback_duration_seconds", [("target", target)], since: start)
-                let winners = Dictionary(batch.items.map { ($0.eventID, $0) }, uniquingKeysWith: { first, _ in first })
+                let winners = Set(batch.items.map(\.eventID))
+                // Superseded in the batch: never written, and said so to the event and to whoever waits.
                 for item in batch.items {
-                    for superseded in item.superseded where winners[superseded] == nil {
-                        try? await journal.update(
-                            superseded, status: .committed,
-                            detail: "\(batch.route.target.name): superseded by \(item.request) (event \(item.eventID)) in the same batch")
+                    for superseded in item.superseded where !winners.contains(superseded) {
+                        await conclude(superseded, .superseded("\(target): superseded by \(item.request) (event \(item.eventID)) in the same batch"))
                     }
+                }
+                // A late or replayed delivery never moves the target back past a newer push.
+                var items: [BumpItem] = []
+                for item in batch.items {
+                    if !item.force, let reason = await olderThanCurrent(item, target: target, order: orders[item.eventID]) {
+                        await conclude(item.eventID, .skipped(reason))
+                    } else {
+                        items.append(item)
+                    }
+                }
+                guard !items.isEmpty else { continue }
+                metrics.record("imagebump_batch_events", items.count)
+                let start = ContinuousClock.now
+                let outcome = await run(items, batch.route)
+                metrics.time("imagebump_writeback_duration_seconds", [("target", target)], since: start)
+                for item in items {
                     let result = outcome(item.request.image)
-                    for event in item.eventIDs {
-                        await finish(event, result)
-                        waiters.removeValue(forKey: event)?.resume(returning: result)
+                    if case .written = result {
+                        try? await journal.recordWrite(
+                            target: target, image: item.request.image.description, eventID: item.eventID,
+                            orderMilliseconds: orders[item.eventID] ?? Self.now())
                     }
+                    await conclude(item.eventID, result)
                     if case .written(let previous, let mergeRequest) = result {
                         await observer?(item.eventID, item.request, target, previous, mergeRequest)
                     }
@@ -275,12 +322,31 @@ public actor Dispatcher {
         }
     }
 
+    /// Records one target's outcome for an event and tells whoever waits for it.
+    private func conclude(_ id: String, _ outcome: TargetOutcome) async {
+        await finish(id, outcome)
+        waiters.removeValue(forKey: id)?.resume(returning: outcome)
+    }
+
+    /// Why an item must not be written: its event is older (by push time, else arrival) than
+    /// the event that last wrote its image to this target. Nil when it may be written.
+    private func olderThanCurrent(_ item: BumpItem, target: String, order: Int64?) async -> String? {
+        guard let order, let last = try? await journal.lastWrite(target: target, image: item.request.image.description),
+            last.eventID != item.eventID, order < last.orderMilliseconds
+        else { return nil }
+        return "\(target): skipped: older than the current push (event \(last.eventID) wrote \(item.request.image) there, pushed later)"
+    }
+
     /// Groups a lane's jobs into write-backs: per target, in arrival order; `commit` targets take
     /// every image at once, `branch` targets one image per batch. For one image, the tag its
-    /// policy ranks highest wins (the later one when the policy cannot rank them).
+    /// policy ranks highest wins (when the policy cannot rank them, the one pushed later, else
+    /// the later to arrive); a revert (`force`) queued after the others wins and stays a revert.
+    /// An untagged request (a digest pin) and a tagged one of the same image are separate items:
+    /// one never supersedes the other.
     private static func batches(_ jobs: [Job]) -> [(route: Route, items: [BumpItem])] {
         var result: [(route: Route, items: [BumpItem])] = []
         var slots: [String: Int] = [:]
+        let orders = Dictionary(jobs.map { ($0.id, $0.order) }, uniquingKeysWith: { first, _ in first })
         for job in jobs {
             let target = job.route.target
             let key = target.mode == .commit ? target.name : "\(target.name) \(job.request.image)"
@@ -291,14 +357,17 @@ public actor Dispatcher {
             }
             var items = result[index].items
             let policy = job.route.policy
-            if let same = items.firstIndex(where: { $0.request.image == job.request.image }) {
+            if let same = items.firstIndex(where: { $0.request.image == job.request.image && ($0.request.tag == nil) == (job.request.tag == nil) }) {
                 let earlier = items.remove(at: same)
-                if let new = job.request.tag, let old = earlier.request.tag, policy.compare(new, old) == .orderedAscending {
+                if !job.force, earlierWins(earlier, over: job, policy: policy, orders: orders) {
                     items.append(
-                        BumpItem(earlier.request, eventID: earlier.eventID, superseded: earlier.superseded + [job.id], policy: policy))
+                        BumpItem(
+                            earlier.request, eventID: earlier.eventID, superseded: earlier.superseded + [job.id], policy: policy,
+                            force: earlier.force))
                 } else {
                     items.append(
-                        BumpItem(job.request, eventID: job.id, superseded: earlier.eventIDs.filter { $0 != job.id }, policy: policy))
+                        BumpItem(
+                            job.request, eventID: job.id, superseded: earlier.eventIDs.filter { $0 != job.id }, policy: policy, force: job.force))
                 }
             } else {
                 items.append(BumpItem(job.request, eventID: job.id, policy: policy, force: job.force))
@@ -308,20 +377,37 @@ public actor Dispatcher {
         return result
     }
 
-    /// One write-back; the outcome for each image of the batch.
+    /// Whether a queued item keeps its place against a later job for the same image.
+    private static func earlierWins(_ earlier: BumpItem, over job: Job, policy: TagPolicy, orders: [String: Int64]) -> Bool {
+        if let new = job.request.tag, let old = earlier.request.tag, let ranked = policy.compare(new, old), ranked != .orderedSame {
+            return ranked == .orderedAscending
+        }
+        return job.order < (orders[earlier.eventID] ?? job.order)
+    }
+
+    /// One write-back; the outcome for each image of the batch. Every try counts in each
+    /// event's `attempts`; retries wait with capped exponential backoff.
     private func run(_ items: [BumpItem], _ route: Route) async -> (ImageName) -> TargetOutcome {
         var lastError = ""
         let eventID = items.last?.eventID ?? ""
-        for attempt in 1...attempts {
+        let ids = items.map(\.eventID)
+        for attempt in 1...max(1, attempts) {
             do {
                 let trigger = Trigger(source: "webhook", time: timeFormatter.string(from: Date()), eventID: eventID)
                 let update = try await updater.update(
                     items, target: route.target, forge: route.forge, options: route.options, trigger: trigger)
+                try? await journal.countAttempt(ids)
                 let result = update.writeBack
-                let detail =
+                var detail =
                     result.outcome == .upToDate
                     ? "\(route.target.name): already up to date on \(result.branch)"
                     : "\(route.target.name): pushed \(result.commit?.short ?? "") to \(result.branch)"
+                if let mergeRequest = update.mergeRequest {
+                    detail += "; merge request #\(mergeRequest.number) \(update.mergeRequestOutcome?.rawValue ?? "found") (\(mergeRequest.url))"
+                } else if route.target.mode == .branch, route.forge == nil {
+                    detail +=
+                        "; no merge request is opened: target \(route.target.name)'s repository has no forge (set repos[].forge to open one)"
+                }
                 metrics.count(
                     "imagebump_writebacks_total",
                     [("target", route.target.name), ("outcome", result.outcome == .pushed ? "pushed" : "up_to_date")])
@@ -343,24 +429,35 @@ public actor Dispatcher {
                             mergeRequest: update.mergeRequest.map { MergeRequestReference(number: $0.number, url: $0.url) })
                 }
             } catch let error as WriteBackError where [.noReferences, .branchMissing, .notOurs, .edit, .storage].contains(error.code) {
+                try? await journal.countAttempt(ids)
                 metrics.count("imagebump_writebacks_total", [("target", route.target.name), ("outcome", "failed")])
                 return { _ in .failed("\(route.target.name): \(error.detail)") }  // retrying cannot help
+            } catch let error as ForgeError where ![.rateLimited, .server, .transport].contains(error.code) {
+                try? await journal.countAttempt(ids)
+                metrics.count("imagebump_writebacks_total", [("target", route.target.name), ("outcome", "failed")])
+                return { _ in .failed("\(route.target.name): the forge refused the merge request: \(error)") }  // retrying cannot help
             } catch {
                 lastError = "\(route.target.name): \(error)"
+                try? await journal.countAttempt(ids, retrying: attempt < attempts ? lastError : nil)
                 logger.warning(
                     "bump failed; retrying", metadata: ["event.id": "\(eventID)", "attempt": "\(attempt)", "error": "\(error)"])
-                if attempt < attempts {
-                    let delay = baseDelay * (1 << (attempt - 1)) + baseDelay * Double.random(in: 0..<1)
-                    try? await Task.sleep(for: delay)
-                }
+                if attempt < attempts { try? await Task.sleep(for: Self.backoff(attempt: attempt, base: baseDelay)) }
             }
         }
         metrics.count("imagebump_writebacks_total", [("target", route.target.name), ("outcome", "failed")])
         return { [lastError] _ in .failed(lastError) }
     }
 
+    /// The wait before retry `attempt + 1`: doubling from `base`, with up to one `base` of
+    /// jitter, never more than five minutes.
+    static func backoff(attempt: Int, base: Duration) -> Duration {
+        let doubled = base * (1 << min(max(attempt - 1, 0), 16))
+        return min(doubled, .seconds(300)) + base * Double.random(in: 0..<1)
+    }
+
     /// Records one target's outcome; when it was the event's last target, the event's end:
-    /// failed if any target failed, skipped if every target skipped it, else done.
+    /// failed if any target failed, done if any was written, superseded if a newer event took
+    /// the place of every other, else skipped. One `info` line says how it ended.
     private func finish(_ id: String, _ outcome: TargetOutcome) async {
         guard var state = remaining[id] else { return }
         state.count -= 1
@@ -368,6 +465,7 @@ public actor Dispatcher {
         case .written: state.written += 1
         case .skipped(let reason): state.skipped.append(reason)
         case .failed(let reason): state.failed.append(reason)
+        case .superseded(let reason): state.superseded.append(reason)
         }
         remaining[id] = state.count == 0 ? nil : state
         guard state.count == 0 else { return }
@@ -376,11 +474,21 @@ public actor Dispatcher {
         if !state.failed.isEmpty {
             (status, detail) = (.failed, state.failed.joined(separator: "; "))
         } else if state.written > 0 {
-            (status, detail) = (.done, (["every target is up to date"] + state.skipped).joined(separator: "; "))
+            (status, detail) = (.done, (["every target is up to date"] + state.superseded + state.skipped).joined(separator: "; "))
+        } else if !state.superseded.isEmpty {
+            (status, detail) = (.superseded, (state.superseded + state.skipped).joined(separator: "; "))
         } else {
             (status, detail) = (.skipped, state.skipped.joined(separator: "; "))
         }
         metrics.count("imagebump_events_finished_total", [("status", status.rawValue)])
         try? await journal.update(id, status: status, detail: detail, error: status == .failed ? detail : nil)
+        let event = try? await journal.event(id)
+        var metadata: Logger.Metadata = ["event.id": "\(id)", "detail": "\(detail)"]
+        if let event {
+            metadata["image"] = "\(event.registry)/\(event.repository)\(event.tag.map { ":\($0)" } ?? "")"
+            if let commit = event.commit { metadata["commit"] = "\(commit)" }
+            if let mergeRequest = event.mergeRequestURL { metadata["merge_request"] = "\(mergeRequest)" }
+        }
+        logger.info("event \(status.rawValue)", metadata: metadata)
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import HTTPServer
 import ImageReference
 import Journal
+import Logging
 
 /// One configured receiver: where senders post, how they prove who they are, and what the
 /// decoder needs to know.
@@ -33,7 +34,9 @@ public struct IntakeRouter: Sendable {
     let receivers: [String: ReceiverSettings]
     let journal: Journal
     let accepted: @Sendable (String, ImageEvent) -> Void
-    let isRouted: @Sendable (ImageEvent) -> Bool
+    /// Why an event is not for the workers (journaled as ignored at once), or nil.
+    let ignoreReason: @Sendable (ImageEvent) -> String?
+    let logger: Logger
     let readiness: Readiness
     let metrics: ServiceMetrics
     let promotions: PromotionEngine?
@@ -43,14 +46,17 @@ public struct IntakeRouter: Sendable {
     /// The receiver behind `POST /v1/events` and retries: the first `generic` one by name.
     let genericReceiver: ReceiverSettings?
 
-    /// `readiness` defaults to checking the journal only. An event `isRouted` says no target
-    /// takes is journaled as ignored at once and not handed to `accepted`.
+    /// `readiness` defaults to checking the journal only. An event `ignoreReason` gives a reason
+    /// for (no target takes it, an untagged registry push no target may take) is journaled as
+    /// ignored at once, with that reason, and not handed to `accepted`.
     public init(
         receivers: [ReceiverSettings], journal: Journal, readiness: Readiness? = nil, metrics: ServiceMetrics = .disabled,
         promotions: PromotionEngine? = nil, mergeNotices: MergeNoticeHandler? = nil,
-        isRouted: @escaping @Sendable (ImageEvent) -> Bool = { _ in true }, accepted: @escaping @Sendable (String, ImageEvent) -> Void
+        ignoreReason: @escaping @Sendable (ImageEvent) -> String? = { _ in nil },
+        logger: Logger = Logger(label: "imagebump.intake"), accepted: @escaping @Sendable (String, ImageEvent) -> Void
     ) {
-        self.isRouted = isRouted
+        self.ignoreReason = ignoreReason
+        self.logger = logger
         self.receivers = Dictionary(receivers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         genericReceiver = receivers.sorted(by: { $0.name < $1.name }).first { $0.type == .generic }
         self.journal = journal
@@ -205,11 +211,10 @@ public struct IntakeRouter: Sendable {
             metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", notice.merged ? "merged" : "closed")])
             return receive(notice, from: receiver.name, respond: respond)
         }
-        let routed = events.map(isRouted)
-        let items = zip(events, routed).map { event, routed in
-            (event: event, ignoredBecause: routed ? nil : "no target is configured for \(event.registry)/\(event.repository)")
-        }
-        let (metrics, accepted) = (self.metrics, self.accepted)
+        let reasons = events.map(ignoreReason)
+        let routed = reasons.map { $0 == nil }
+        let items = zip(events, reasons).map { event, reason in (event: event, ignoredBecause: reason) }
+        let (metrics, accepted, logger) = (self.metrics, self.accepted, self.logger)
         journal.record(items) { result in
             let recorded: [(id: String, duplicate: Bool)]
             switch result {
@@ -229,6 +234,9 @@ public struct IntakeRouter: Sendable {
                 // Durable already: the workers take it from here (after a crash, recovery does),
                 // queued before the answer so that events keep the order they arrived in.
                 if !duplicate, routed { accepted(id, event) }
+                var metadata: Logger.Metadata = ["event.id": "\(id)", "image": "\(event)", "receiver": "\(receiver.name)"]
+                if let reason = reasons[index], !duplicate { metadata["reason"] = "\(reason)" }
+                logger.info(duplicate ? "delivery repeats an event" : routed ? "event accepted" : "event ignored", metadata: metadata)
                 if index > 0 { body.append(UInt8(ascii: ",")) }
                 body.append(contentsOf: (duplicate ? #"{"duplicate":true,"id":"# : #"{"duplicate":false,"id":"#).utf8)
                 JSONText.string(id, into: &body)

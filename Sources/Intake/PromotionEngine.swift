@@ -164,6 +164,7 @@ public actor PromotionEngine {
         switch await dispatcher.write(request, route: route, id: "revert-\(record.id)-\(record.step)", force: true) {
         case .written: return "; reverted \(record.environment) to \(previous)"
         case .skipped(let reason), .failed(let reason): return "; the revert to \(previous) failed: \(reason)"
+        case .superseded(let reason): return "; the revert to \(previous) was not written: \(reason)"
         }
     }
 
@@ -212,6 +213,10 @@ public actor PromotionEngine {
         case .skipped(let reason), .failed(let reason):
             return try? await journal.updatePromotion(
                 record.id, step: record.step, environment: record.environment, state: .failed,
+                detail: "not promoted to \(next.target): \(reason)")
+        case .superseded(let reason):
+            return try? await journal.updatePromotion(
+                record.id, step: record.step, environment: record.environment, state: .superseded,
                 detail: "not promoted to \(next.target): \(reason)")
         }
     }

@@ -9,6 +9,8 @@ public enum EventStatus: String, Sendable, Hashable, CaseIterable {
     case received, committed, done, failed, ignored
     /// Every target's policy refused the tag (outside its range, or older than what it runs).
     case skipped
+    /// A newer event for the same image and target took its place before it was written.
+    case superseded
 }
 
 /// An event as the journal keeps it.
@@ -26,6 +28,12 @@ public struct JournalEvent: Sendable, Hashable {
     public let lastError: String?
     public let commit: String?
     public let mergeRequestURL: String?
+    /// When the sender says the image was pushed (milliseconds since 1970), if it said.
+    public var pushedAtMilliseconds: Int64? = nil
+
+    /// What orders this event against others of the same image: the sender's push time, else
+    /// when it arrived (an event id is a UUIDv7, whose first 48 bits are that time).
+    public var orderMilliseconds: Int64 { pushedAtMilliseconds ?? EventID.milliseconds(id) ?? 0 }
 }
 
 extension JournalEvent {
@@ -33,7 +41,7 @@ extension JournalEvent {
     public var imageEvent: ImageEvent {
         ImageEvent(
             registry: registry, repository: repository, tag: tag, digest: digest.flatMap { try? Digest(parsing: $0) }, source: source,
-            deliveryID: deliveryID)
+            deliveryID: deliveryID, pushedAtMilliseconds: pushedAtMilliseconds)
     }
 }
 
@@ -60,6 +68,8 @@ public final class Journal: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
     private let commits = Atomic<Int>(0)
+    /// Commits still to fail on purpose (tests of what a failed group commit leaves behind).
+    let failingCommits = Atomic<Int>(0)
     /// A repeat of an image+tag+digest within this many seconds joins the earlier event.
     public let deduplicationWindow: TimeInterval
 
@@ -99,7 +109,7 @@ public final class Journal: Sendable {
         // reason in its row).
         for (table, column) in [
             ("events", "ignored_reason TEXT"), ("promotions", "previous_tag TEXT"), ("promotions", "merge_request INTEGER"),
-            ("promotions", "merge_request_url TEXT"),
+            ("promotions", "merge_request_url TEXT"), ("events", "pushed_ms INTEGER"),
         ] {
             let name = String(column.prefix { $0 != " " })
             if try database.prepare("SELECT 1 FROM pragma_table_info('\(table)') WHERE name = '\(name)'").run([]).isEmpty {
@@ -107,6 +117,7 @@ public final class Journal: Sendable {
             }
         }
         try database.execute(Self.mergeNoticeSchema)
+        try database.execute(Self.targetWriteSchema)
         let statements = try Statements(database, recent: try Self.recentEvents(database, window: deduplicationWindow))
         let box = DatabaseBox(database: database, statements: statements)
         Thread.detachNewThread { [self] in
@@ -163,17 +174,36 @@ public final class Journal: Sendable {
                 continue
             }
             var results: [Result<any Sendable, SQLiteError>] = []
+            let recent = box.statements.recent
             do throws(SQLiteError) {
                 try box.database.execute("BEGIN IMMEDIATE")
+                // One savepoint per job: a job that fails halfway takes back what it wrote (and
+                // what it staged in the deduplication window); the others commit.
                 for job in jobs {
-                    do throws(SQLiteError) { results.append(.success(try job.work(box.database, box.statements))) } catch {
+                    let mark = recent.mark
+                    do throws(SQLiteError) {
+                        try box.database.execute("SAVEPOINT job")
+                        let value = try job.work(box.database, box.statements)
+                        try box.database.execute("RELEASE job")
+                        results.append(.success(value))
+                    } catch {
+                        try? box.database.execute("ROLLBACK TO job")
+                        try? box.database.execute("RELEASE job")
+                        recent.rollback(to: mark)
                         results.append(.failure(error))
                     }
                 }
+                if failingCommits.load(ordering: .relaxed) > 0 {
+                    failingCommits.subtract(1, ordering: .relaxed)
+                    throw SQLiteError(code: 10, operation: "COMMIT", message: "disk I/O error (injected)")
+                }
                 try box.database.execute("COMMIT")
+                // Only now does the deduplication window learn of the new events.
+                recent.commit()
                 commits.add(1, ordering: .relaxed)
             } catch {
                 try? box.database.execute("ROLLBACK")
+                recent.rollback()
                 results = jobs.map { _ in .failure(error) }
             }
             // Answered from another thread, so the next transaction starts at once.
@@ -251,6 +281,8 @@ public final class Journal: Sendable {
         let epoch = Int64(now.timeIntervalSince1970)
         let digest = event.digest?.description
         if let existing = statements.recent.existing(event, digest: digest, now: epoch) { return (existing, true) }
+        let delivery = RecentEvents.deliveryKey(event, digest: digest)
+        if let delivery, let existing = try earlierDelivery(delivery, now: epoch, statements) { return (existing, true) }
         let id = EventID.make(now)
         let at = Timestamp.iso8601(now)
         try statements.insert.run([
@@ -258,14 +290,28 @@ public final class Journal: Sendable {
             .text(event.registry),
             .text(event.repository), SQLiteValue(event.tag), SQLiteValue(digest),
             .text((ignoredBecause == nil ? EventStatus.received : .ignored).rawValue), SQLiteValue(ignoredBecause),
+            event.pushedAtMilliseconds.map { .integer($0) } ?? .null,
         ])
         statements.recent.add(
-            id: id, epoch: epoch,
-            image: .init(registry: event.registry, repository: event.repository, tag: event.tag, digest: digest),
-            delivery: event.deliveryID.map { .init(source: event.source, delivery: $0) },
-            status: ignoredBecause == nil ? .received : .ignored)
+            id: id, epoch: epoch, image: RecentEvents.imageKey(event, digest: digest), delivery: delivery,
+            status: ignoredBecause == nil ? .received : .ignored, rowID: statements.insert.database.lastInsertRowID)
         // The first steps, "received" and (at intake) "ignored", are the event row itself: no step rows.
         return (id, false)
+    }
+
+    /// The event that had this very delivery within the last 30 days (past the in-memory
+    /// window): the ledger's candidates, each read back and compared in full.
+    private static func earlierDelivery(_ key: RecentEvents.DeliveryKey, now: Int64, _ statements: Statements) throws(SQLiteError)
+        -> String?
+    {
+        for rowID in statements.recent.deliveries.candidates(key, now: now) {
+            guard let row = try statements.deliveryRow.run([.integer(rowID)]).first else { continue }
+            let found = RecentEvents.DeliveryKey(
+                source: row[1].text ?? "", delivery: row[2].text ?? "",
+                image: .init(registry: row[3].text ?? "", repository: row[4].text ?? "", tag: row[5].text, digest: row[6].text))
+            if found == key { return row[0].text }
+        }
+        return nil
     }
 
     /// The window's events, newest rows first back to the window's start (rowids grow with
@@ -277,26 +323,53 @@ public final class Journal: Sendable {
             "SELECT id, received_epoch, source, delivery_id, registry, repository, tag, digest, status FROM events ORDER BY rowid DESC LIMIT ?"
         ).run([.integer(Int64(recent.limit))])
         for row in rows.reversed() where (row[1].integer ?? 0) >= since {
-            recent.add(
-                id: row[0].text ?? "", epoch: row[1].integer ?? 0,
-                image: .init(registry: row[4].text ?? "", repository: row[5].text ?? "", tag: row[6].text, digest: row[7].text),
-                delivery: row[3].text.map { .init(source: row[2].text ?? "", delivery: $0) },
+            let image = RecentEvents.ImageKey(registry: row[4].text ?? "", repository: row[5].text ?? "", tag: row[6].text, digest: row[7].text)
+            recent.restore(
+                id: row[0].text ?? "", epoch: row[1].integer ?? 0, image: image,
+                delivery: row[3].text.map { .init(source: row[2].text ?? "", delivery: $0, image: image) },
                 status: EventStatus(rawValue: row[8].text ?? "") ?? .failed)
+        }
+        // Deliveries of the last 30 days, oldest first, by rowid (rowids grow with time).
+        let delivered = try database.prepare(
+            "SELECT rowid, received_epoch, source, delivery_id, registry, repository, tag, digest FROM events WHERE delivery_id IS NOT NULL AND received_epoch >= ? ORDER BY rowid"
+        ).run([.integer(Int64(now.timeIntervalSince1970) - DeliveryLedger.retention)])
+        for row in delivered {
+            let image = RecentEvents.ImageKey(registry: row[4].text ?? "", repository: row[5].text ?? "", tag: row[6].text, digest: row[7].text)
+            recent.deliveries.add(
+                .init(source: row[2].text ?? "", delivery: row[3].text ?? "", image: image), rowID: row[0].integer ?? 0,
+                epoch: row[1].integer ?? 0)
         }
         return recent
     }
 
-    /// Moves an event on, recording the step with its detail.
+    /// Moves an event on, recording the step with its detail. `attempt` counts one more try of
+    /// its write-back.
     public func update(
-        _ id: String, status: EventStatus, detail: String, commit: String? = nil, mergeRequestURL: String? = nil, error: String? = nil
+        _ id: String, status: EventStatus, detail: String, commit: String? = nil, mergeRequestURL: String? = nil, error: String? = nil,
+        attempt: Bool = false
     ) async throws(SQLiteError) {
         _ = try await submit { _, statements throws(SQLiteError) in
             try statements.update.run([
                 .text(status.rawValue), SQLiteValue(error), SQLiteValue(commit), SQLiteValue(mergeRequestURL),
-                .integer(status == .failed ? 1 : 0), .text(id),
+                .integer(attempt ? 1 : 0), .text(id),
             ])
             statements.recent.update(id, status: status)
             try statements.step.run([.text(id), .text(Timestamp.iso8601(Date())), .text(status.rawValue), .text(detail)])
+            return true
+        }
+    }
+
+    /// Counts one more try of these events' write-back; `retrying` records the error it will
+    /// be tried again after.
+    public func countAttempt(_ ids: [String], retrying error: String? = nil) async throws(SQLiteError) {
+        _ = try await submit { database, statements throws(SQLiteError) in
+            let count = try database.prepare("UPDATE events SET attempts = attempts + 1, last_error = COALESCE(?, last_error) WHERE id = ?")
+            for id in ids {
+                try count.run([SQLiteValue(error), .text(id)])
+                if let error {
+                    try statements.step.run([.text(id), .text(Timestamp.iso8601(Date())), .text("retrying"), .text(error)])
+                }
+            }
             return true
         }
     }
@@ -343,23 +416,26 @@ public final class Journal: Sendable {
             registry: row[4].text ?? "",
             repository: row[5].text ?? "", tag: row[6].text, digest: row[7].text,
             status: EventStatus(rawValue: row[8].text ?? "") ?? .failed,
-            attempts: Int(row[9].integer ?? 0), lastError: row[10].text, commit: row[11].text, mergeRequestURL: row[12].text)
+            attempts: Int(row[9].integer ?? 0), lastError: row[10].text, commit: row[11].text, mergeRequestURL: row[12].text,
+            pushedAtMilliseconds: row[13].integer)
     }
 }
 
 /// The journal's prepared statements (owned by the writer thread).
 final class Statements {
     static let columns =
-        "id, received_at, source, delivery_id, registry, repository, tag, digest, status, attempts, last_error, commit_id, merge_request_url"
-    let insert, byID, update, step, steps, intakeSteps, list, unfinished: SQLiteStatement
+        "id, received_at, source, delivery_id, registry, repository, tag, digest, status, attempts, last_error, commit_id, merge_request_url, pushed_ms"
+    let insert, byID, update, step, steps, intakeSteps, list, unfinished, deliveryRow: SQLiteStatement
     /// The deduplication window's events (the writer thread's, like the statements).
     let recent: RecentEvents
 
     init(_ database: SQLiteDatabase, recent: RecentEvents) throws(SQLiteError) {
         self.recent = recent
         insert = try database.prepare(
-            "INSERT INTO events (id, received_at, received_epoch, source, delivery_id, registry, repository, tag, digest, status, ignored_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            "INSERT INTO events (id, received_at, received_epoch, source, delivery_id, registry, repository, tag, digest, status, ignored_reason, pushed_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
         )
+        deliveryRow = try database.prepare(
+            "SELECT id, source, delivery_id, registry, repository, tag, digest FROM events WHERE rowid = ?")
         byID = try database.prepare("SELECT \(Self.columns) FROM events WHERE id = ?")
         update = try database.prepare(
             "UPDATE events SET status = ?, last_error = COALESCE(?, last_error), commit_id = COALESCE(?, commit_id), merge_request_url = COALESCE(?, merge_request_url), attempts = attempts + ? WHERE id = ?"

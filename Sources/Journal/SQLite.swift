@@ -32,6 +32,9 @@ final class SQLiteDatabase {
         }
     }
 
+    /// The rowid of the last row this connection inserted.
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
     func execute(_ sql: String) throws(SQLiteError) {
         try check(sqlite3_exec(handle, sql, nil, nil, nil), String(sql.prefix(60)))
     }

@@ -17,7 +17,7 @@ enum Timestamp {
 /// Event ids: UUID version 7 (RFC 9562), a millisecond timestamp followed by random bits, so
 /// new ids sort after old ones and the journal's indexes grow at their end instead of
 /// rewriting a random page for each event.
-enum EventID {
+public enum EventID {
     private static let digits = Array("0123456789abcdef".utf8)
 
     /// Random words drawn from the kernel 64 at a time (a `getrandom` per id showed in profiles).
@@ -33,6 +33,13 @@ enum EventID {
             defer { pool.next += 2 }
             return (pool.words[pool.next], pool.words[pool.next + 1])
         }
+    }
+
+    /// The time an id was made (milliseconds since 1970), read from its first 48 bits.
+    public static func milliseconds(_ id: String) -> Int64? {
+        let hex = id.utf8.filter { $0 != UInt8(ascii: "-") }.prefix(12)
+        guard hex.count == 12, let value = Int64(String(decoding: hex, as: UTF8.self), radix: 16) else { return nil }
+        return value
     }
 
     static func make(_ date: Date = Date()) -> String {

@@ -14,7 +14,9 @@ enum CommitMessage {
         }
         let body = changes.map { "- \($0.file):\($0.line) \($0.summary)" }.joined(separator: "\n")
         let images = items.map { "Imagebump-Image: \($0.request)" }
-        let events = items.flatMap(\.eventIDs).map { "Imagebump-Event: \($0)" }
+        // The events this commit writes. Events superseded in the batch were not written: they
+        // are in no commit's trailers.
+        let events = items.map { "Imagebump-Event: \($0.eventID)" }
         return """
             \(subject)
 

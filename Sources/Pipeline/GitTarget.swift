@@ -68,7 +68,7 @@ public struct WriteBackSettings: Sendable {
 
     public init(
         stateDirectory: String, author: Identity = Identity(name: "imagebump", email: "imagebump@localhost"), committer: Identity? = nil,
-        subject: String = Self.defaultSubject, pushAttempts: Int = 5, extraction: ExtractionOptions = ExtractionOptions(),
+        subject: String = Self.defaultSubject, pushAttempts: Int = 50, extraction: ExtractionOptions = ExtractionOptions(),
         maximumFileSize: Int = 1 << 20
     ) {
         self.stateDirectory = stateDirectory

@@ -86,9 +86,16 @@ public struct WriteBack: Sendable {
             }
             let pending = items.filter { applied[$0.eventID] == nil }
             guard !pending.isEmpty else {
+                // An update branch that carries the events already still needs its merge request
+                // (a forge failure after the push, or a crash between the two): the changes it
+                // holds, against the base, describe it.
+                let changes =
+                    target.mode == .branch
+                    ? try timed("edit", target) { () throws(WriteBackError) in try self.edit(repository, base: base, items: items, target: target) }
+                        .changes : []
                 return WriteBackResult(
                     outcome: .upToDate, target: target.name, branch: destination, commit: applied[items[items.count - 1].eventID],
-                    changes: [], updates: [], attempts: attempt)
+                    changes: changes, updates: [], attempts: attempt)
             }
             let edit = try timed("edit", target) { () throws(WriteBackError) in
                 try self.edit(repository, base: base, items: pending, target: target)
@@ -130,6 +137,9 @@ public struct WriteBack: Sendable {
                     outcome: .pushed, target: target.name, branch: destination, commit: commit.id, changes: edit.changes,
                     updates: edit.updates, attempts: attempt, unreferenced: edit.unreferenced, skipped: edit.skipped)
             } catch let error as WriteBackError where error.gitError?.code == .nonFastForward {
+                // The branch moved under us (another writer pushed first): redo at once on the
+                // new tip, without backing off; only real errors wait.
+                logger.debug("the branch moved; redoing on the new tip", metadata: ["target": "\(target.name)", "attempt": "\(attempt)"])
                 guard attempt < settings.pushAttempts else {
                     throw WriteBackError(
                         .retriesExhausted, target: target.name,
@@ -295,7 +305,12 @@ public struct WriteBack: Sendable {
                     TreeFile(path: update.file, blob: try repository.writeBlob(update.updated), mode: edit.modes[update.file] ?? 0o100644))
             }
             let tree = try repository.tree(of: base, replacing: replaced)
-            let message = CommitMessage.render(template: settings.subject, items: items, target: target, changes: edit.changes)
+            // Only what changed is named: the subject counts changed images, and each changed
+            // image's events are in the trailers of this one commit.
+            let changedImages = Set(edit.changes.map(\.image))
+            let changedItems = items.filter { changedImages.contains($0.request.image.description) }
+            let message = CommitMessage.render(
+                template: settings.subject, items: changedItems.isEmpty ? items : changedItems, target: target, changes: edit.changes)
             let commit = try repository.commit(
                 tree: tree, parents: [base], author: settings.author, committer: settings.committer, message: message)
             var directories: Set<String> = [""]

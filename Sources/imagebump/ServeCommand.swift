@@ -72,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             journal: journal, dispatcher: dispatcher, promotions: engine, route: route, logger: logger)
         let router = IntakeRouter(
             receivers: receivers, journal: journal, readiness: readiness, metrics: metrics, promotions: engine, mergeNotices: mergeNotices,
-            isRouted: dispatcher.routes, accepted: { id, event in dispatcher.submit(id, event) })
+            ignoreReason: dispatcher.ignoreReason, logger: logger, accepted: { id, event in dispatcher.submit(id, event) })
         var settings = HTTPServerSettings()
         settings.host = configuration.server.listen
         settings.port = port ?? configuration.server.port

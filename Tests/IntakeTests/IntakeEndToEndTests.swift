@@ -42,7 +42,7 @@ import Testing
                     ReceiverSettings(name: "github", type: .github, secret: .init(value: IntakeEndToEndTests.githubSecret)),
                 ], journal: journal, readiness: Readiness(journal: journal, targets: [target]), metrics: metrics,
                 mergeNotices: MergeNoticeHandler(journal: journal, dispatcher: dispatcher, promotions: nil, route: { _, _ in nil }),
-                isRouted: dispatcher.routes, accepted: { id, event in dispatcher.submit(id, event) })
+                ignoreReason: dispatcher.ignoreReason, accepted: { id, event in dispatcher.submit(id, event) })
             var settings = HTTPServerSettings()
             settings.port = 0
             server = try HTTPServer(settings: settings, immediate: router.immediate, deferred: router.deliver) { await router.handle($0) }

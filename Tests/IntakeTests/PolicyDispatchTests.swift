@@ -90,7 +90,8 @@ import Testing
         #expect(try await setup.tag("prd") == "1.4.9")
         #expect(try await setup.tag("dev") == "1.4.9")
         #expect(try await setup.journal.event(higher)?.status == .done)
-        #expect(try await setup.journal.event(lower)?.status == .done)
+        // Superseded means superseded: never written, and its status says so.
+        #expect(try await setup.journal.event(lower)?.status == .superseded)
         #expect(try await setup.journal.steps(lower).contains { $0.2.contains("superseded by ghcr.io/acme/api:1.4.9") })
         // And across batches: the lower one arriving later changes nothing.
         let late = try await setup.post("1.4.6")

@@ -11,11 +11,14 @@ import Testing
         let body = #"{"image": "ghcr.io/acme/api", "tag": "\#(tag)"}"#
         guard
             case .accepted(let events) = try DeliveryDecoder.decode(
-                .generic, headers: delivery.map { ["x-request-id": $0] } ?? [:], body: Array(body.utf8))
+                .generic, headers: [:], body: Array(body.utf8))
         else {
             throw GitFixture.Failure(description: "not accepted")
         }
-        return events[0]
+        // A delivery id as a sender that has one (GitHub, Gitea, an envelope's event ids) gives it.
+        return ImageEvent(
+            registry: events[0].registry, repository: events[0].repository, tag: events[0].tag, digest: events[0].digest,
+            source: source, deliveryID: delivery)
     }
 
     static func path() throws -> String { try TemporaryDirectory.make("imagebump-journal").appendingPathComponent("journal.sqlite").path }
@@ -40,9 +43,13 @@ import Testing
     @Test func repeatsJoinTheExistingEvent() async throws {
         let journal = try Journal(path: try Self.path())
         let first = try await journal.record(try Self.event("1.4.2", delivery: "d-1"))
-        let sameDelivery = try await journal.record(try Self.event("9.9.9", delivery: "d-1"))
+        let sameDelivery = try await journal.record(try Self.event("1.4.2", delivery: "d-1"))
         #expect(sameDelivery.duplicate)
         #expect(sameDelivery.id == first.id)
+        // A delivery id names an event only together with its image, tag and digest: one
+        // delivery (an envelope, Quay's updated_tags) may carry several events.
+        let otherEventOfTheDelivery = try await journal.record(try Self.event("9.9.9", delivery: "d-1"))
+        #expect(!otherEventOfTheDelivery.duplicate)
 
         let sameImage = try await journal.record(try Self.event("1.4.2", delivery: "d-2"))
         #expect(sameImage.duplicate)
