@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ImageReference
 
@@ -17,6 +18,10 @@ public enum DeliveryDecoder {
         let delivery =
             headers["x-github-delivery"] ?? headers["x-gitea-delivery"] ?? headers["x-forgejo-delivery"] ?? headers[
                 "x-nexus-webhook-delivery"]
+            // Senders that name no delivery: the body itself identifies it (a replay is the same
+            // bytes; a new push differs in its time, tag or digest — or changes nothing). Not for
+            // CI's generic posts, where posting the same release again is a request to run it.
+            ?? (type == .generic ? nil : "sha256:" + HMAC.hex(HMAC.digest(body)))
         if let notice = try MergeNotice.decode(type, headers: headers, body: body) { return notice }
         var builder = Builder(source: type.rawValue, deliveryID: delivery)
         switch type {

@@ -238,11 +238,16 @@ public actor Dispatcher {
             metadata: ["events": "\(events.count)"])
     }
 
+    /// Waits until every event submitted so far is queued in its lanes (or finished).
+    func queued() async {
+        while inbox.withLock({ !$0.events.isEmpty || $0.draining }) { try? await Task.sleep(for: .milliseconds(1)) }
+    }
+
     /// Waits until every queued job has finished.
     public func drain() async {
         while true {
             if inbox.withLock({ !$0.events.isEmpty || $0.draining }) {
-                try? await Task.sleep(for: .milliseconds(1))
+                await queued()
             } else if let lane = lanes.values.first {
                 await lane.value
             } else {

@@ -300,7 +300,8 @@ public final class Journal: Sendable {
     }
 
     /// The event that had this very delivery within the last 30 days (past the in-memory
-    /// window): the ledger's candidates, each read back and compared in full.
+    /// window), unless it failed or was ignored: the ledger's candidates, each read back and
+    /// compared in full.
     private static func earlierDelivery(_ key: RecentEvents.DeliveryKey, now: Int64, _ statements: Statements) throws(SQLiteError)
         -> String?
     {
@@ -309,7 +310,9 @@ public final class Journal: Sendable {
             let found = RecentEvents.DeliveryKey(
                 source: row[1].text ?? "", delivery: row[2].text ?? "",
                 image: .init(registry: row[3].text ?? "", repository: row[4].text ?? "", tag: row[5].text, digest: row[6].text))
-            if found == key { return row[0].text }
+            // A delivery whose event failed, or was ignored (no target then), is worth running again.
+            let status = EventStatus(rawValue: row[7].text ?? "") ?? .failed
+            if found == key, status != .failed, status != .ignored { return row[0].text }
         }
         return nil
     }
@@ -435,7 +438,7 @@ final class Statements {
             "INSERT INTO events (id, received_at, received_epoch, source, delivery_id, registry, repository, tag, digest, status, ignored_reason, pushed_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
         )
         deliveryRow = try database.prepare(
-            "SELECT id, source, delivery_id, registry, repository, tag, digest FROM events WHERE rowid = ?")
+            "SELECT id, source, delivery_id, registry, repository, tag, digest, status FROM events WHERE rowid = ?")
         byID = try database.prepare("SELECT \(Self.columns) FROM events WHERE id = ?")
         update = try database.prepare(
             "UPDATE events SET status = ?, last_error = COALESCE(?, last_error), commit_id = COALESCE(?, commit_id), merge_request_url = COALESCE(?, merge_request_url), attempts = attempts + ? WHERE id = ?"
