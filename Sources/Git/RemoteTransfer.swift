@@ -36,8 +36,11 @@ extension GitRepository {
         options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
         Self.install(&options.callbacks, context)
         let remote = try anonymousRemote(url)
-        let status = withStrings(refspecs) { array in
-            withExtendedLifetime(context) { git_remote_fetch(remote.pointer, &array, &options, "imagebump fetch") }
+        let status = Self.withStrings(refspecs) { array in
+            Self.withStrings(Self.preemptiveHeaders(url: url, credentials: credentials)) { headers in
+                options.custom_headers = headers
+                return withExtendedLifetime(context) { git_remote_fetch(remote.pointer, &array, &options, "imagebump fetch") }
+            }
         }
         try Self.finish(status, "git_remote_fetch", context, url: url)
     }
@@ -57,8 +60,11 @@ extension GitRepository {
             return 0
         }
         let remote = try anonymousRemote(url)
-        let status = withStrings(refspecs) { array in
-            withExtendedLifetime(context) { git_remote_push(remote.pointer, &array, &options) }
+        let status = Self.withStrings(refspecs) { array in
+            Self.withStrings(Self.preemptiveHeaders(url: url, credentials: credentials)) { headers in
+                options.custom_headers = headers
+                return withExtendedLifetime(context) { git_remote_push(remote.pointer, &array, &options) }
+            }
         }
         try Self.finish(status, "git_remote_push", context, url: url)
         for refusal in context.pushed where refusal.rejection != nil {
@@ -98,6 +104,16 @@ extension GitRepository {
         return count
     }
 
+    /// Basic credentials sent with the first request over HTTP(S), instead of after a `401`:
+    /// each smart-HTTP request costs a round trip, and a fetch and a push are two each. On a busy
+    /// branch that time is the window in which another writer's push makes ours non-fast-forward.
+    static func preemptiveHeaders(url: String, credentials: GitCredentials) -> [String] {
+        guard url.hasPrefix("https://") || url.hasPrefix("http://"), case .userPassword(let user, let password) = credentials.method else {
+            return []
+        }
+        return ["Authorization: Basic " + Data("\(user):\(password)".utf8).base64EncodedString()]
+    }
+
     private func anonymousRemote(_ url: String) throws(GitError) -> GitHandle {
         var remote: OpaquePointer?
         try check(git_remote_create_anonymous(&remote, pointer, url), "git_remote_create_anonymous")
@@ -105,7 +121,7 @@ extension GitRepository {
         return GitHandle(remote) { git_remote_free($0) }
     }
 
-    private func withStrings<T>(_ strings: [String], _ body: (inout git_strarray) -> T) -> T {
+    private static func withStrings<T>(_ strings: [String], _ body: (inout git_strarray) -> T) -> T {
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         defer { pointers.forEach { free($0) } }
         return pointers.withUnsafeMutableBufferPointer { buffer in

@@ -1,4 +1,6 @@
 import Events
+import Forge
+import HTTPClient
 import Foundation
 import ImageReference
 import Journal
@@ -19,7 +21,9 @@ import Testing
         let journal: Journal
         let dispatcher: Dispatcher
 
-        init(batchWindow: Duration = .zero, attempts: Int = 1, url: String? = nil, mode: GitTarget.Mode = .commit) throws {
+        init(
+            batchWindow: Duration = .zero, attempts: Int = 1, url: String? = nil, mode: GitTarget.Mode = .commit, forge: (any Forge)? = nil
+        ) throws {
             remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
             let state = try TemporaryDirectory.make("imagebump-once")
             journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
@@ -28,7 +32,7 @@ import Testing
                 target: GitTarget(
                     name: "dev", repository: "env", url: url ?? remote.path, branch: "main", paths: [try PathGlob("envs/dev/**")],
                     mode: mode),
-                forge: nil, options: MergeRequestOptions())
+                forge: forge, options: MergeRequestOptions())
             dispatcher = Dispatcher(
                 journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
                 routes: { $0 == api ? [route] : [] }, attempts: attempts, baseDelay: .milliseconds(5), batchWindow: batchWindow)
@@ -127,5 +131,46 @@ import Testing
         #expect(try await setup.journal.event(id)?.status == .done)
         let steps = try await setup.journal.steps(id).map(\.2)
         #expect(steps.contains { $0.contains("pushed") && $0.contains("no merge request is opened") }, "\(steps)")
+    }
+
+    static func github() throws -> (GitHubDouble, GitHubForge) {
+        let github = try GitHubDouble()
+        let forge = GitHubForge(
+            transport: AuthorizingTransport(CurlClient(), headers: [("Authorization", "Bearer \(github.token)")]),
+            apiBaseURL: github.apiURL, repository: "acme/env")
+        return (github, forge)
+    }
+
+    @Test func aForgeFailureAfterTheBranchPushIsRetriedUntilTheMergeRequestIsOpen() async throws {
+        let (github, forge) = try Self.github()
+        let setup = try Setup(attempts: 3, mode: .branch, forge: forge)
+        github.enqueueFaults([.json(502, ["message": "Bad gateway"]), .json(502, ["message": "Bad gateway"])])
+        let id = try await setup.post("1.4.2")
+        await setup.dispatcher.drain()
+        let event = try #require(try await setup.journal.event(id))
+        let steps = try await setup.journal.steps(id)
+        #expect(event.status == .done, "\(steps)")
+        #expect(event.attempts == 3)
+        #expect(event.mergeRequestURL != nil)
+        #expect(github.pulls.count == 1)
+        // The branch was pushed once; the retries only asked the forge again.
+        let branch = WriteBack.updateBranch(target: "dev", image: try ImageName(parsing: "ghcr.io/acme/api"))
+        let commits = try await blocking { [remote = setup.remote] in
+            try GitFixture.git(["--git-dir", remote.path, "rev-list", "--count", "main..\(branch)"])
+        }
+        #expect(commits == "1")
+    }
+
+    @Test func aForgeThatRefusesTheMergeRequestFailsTheEventWithItsReason() async throws {
+        let (github, forge) = try Self.github()
+        let setup = try Setup(attempts: 3, mode: .branch, forge: forge)
+        github.enqueueFaults([.json(200, []), .json(422, ["message": "Validation Failed: base branch is protected"])])
+        let id = try await setup.post("1.4.2")
+        await setup.dispatcher.drain()
+        let event = try #require(try await setup.journal.event(id))
+        #expect(event.status == .failed)
+        #expect(event.lastError?.contains("Validation Failed: base branch is protected") == true, "\(event.lastError ?? "")")
+        #expect(event.attempts == 1)
+        #expect(github.pulls.isEmpty)
     }
 }
