@@ -6,6 +6,9 @@ import Policy
 /// imagebump's whole configuration, as read from one YAML file (`config/imagebump.yaml` is the
 /// documented example). Defaults live here and nowhere else.
 public struct Configuration: Sendable, Hashable {
+    /// What works but is probably not meant (`validate` prints them; `serve` logs them).
+    public var warnings: [ConfigProblem] = []
+
     public var log = LogSettings()
     public var scan = ScanSettings()
     /// Where imagebump keeps its repository caches (and, later, its journal); nil means

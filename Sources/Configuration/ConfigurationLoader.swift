@@ -296,6 +296,19 @@ extension ConfigurationLoader {
             let known = repoNames.isEmpty ? "add it under repos" : "known repos are \(repoNames.sorted().joined(separator: ", "))"
             report("target-repo:\(index)", "no repo is named \"\(target.repo)\"; \(known)")
         }
+        // A branch target in a repository without a forge: the update branch is pushed, and no
+        // merge request will ever be opened. Allowed (someone may open them by hand), but said.
+        for (index, target) in config.targets.enumerated() where target.mode == .branch {
+            guard let repo = config.repos.first(where: { $0.name == target.repo }), repo.forge == nil else { continue }
+            let node = nodes["target:\(index)"]
+            let mark = node?.node.mark
+            configuration.warnings.append(
+                ConfigProblem(
+                    file: reader.file, line: mark?.line ?? 1, column: mark?.column ?? 1, keyPath: node?.path ?? "targets[\(index)]",
+                    message:
+                        "target \(target.name) is in branch mode, but repo \(repo.name) has no forge: its update branches are pushed and no merge request is opened; add repos[].forge, or use mode: commit"
+                ))
+        }
         let targetNames = Set(config.targets.map(\.name))
         for (index, image) in config.images.enumerated() {
             for name in image.targets where !targetNames.contains(name) {

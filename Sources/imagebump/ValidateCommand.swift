@@ -15,6 +15,7 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         do {
             let loaded = try Configuration.load(path: config)
+            for warning in loaded.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             emit("\(config): valid (\(loaded.repos.count) repos, \(loaded.targets.count) targets, \(loaded.images.count) images)\n")
         } catch {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))

@@ -21,6 +21,23 @@ import Testing
         #expect(configuration.mergePollSeconds == 300)
     }
 
+    @Test func aBranchTargetWithoutAForgeIsAWarningThatSaysNoMergeRequestIsOpened() throws {
+        let text = """
+            receivers: [{name: ci, type: generic, secret: env:CI_TOKEN}]
+            repos: [{name: env, url: /srv/env.git}]
+            targets:
+              - {name: dev, repo: env, mode: commit}
+              - name: prd
+                repo: env
+                mode: branch
+            images: [{name: ghcr.io/acme/api, targets: [dev, prd]}]
+            """
+        let configuration = try Configuration.parse(text, file: "c.yaml")
+        #expect(configuration.warnings.count == 1)
+        #expect(configuration.warnings.first?.description.hasPrefix("c.yaml:5:") == true, "\(configuration.warnings)")
+        #expect(configuration.warnings.first?.message.contains("no merge request is opened") == true)
+    }
+
     @Test(arguments: ["invalid", "invalid-policy", "invalid-promotion"])
     func everyProblemIsReportedWithFileLineKeyAndFix(_ name: String) throws {
         let text = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).yaml"), encoding: .utf8)
