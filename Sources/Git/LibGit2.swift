@@ -6,8 +6,13 @@ public enum LibGit2 {
         git_libgit2_init()
         imagebump_git_set_user_agent("imagebump")
         imagebump_git_set_strict_hash_verification(1)
+        // Sockets with TCP_NODELAY and deadlines for every fetch and push (see shim.h).
+        imagebump_git_register_socket_stream(Int32(networkTimeoutMilliseconds))
         return true
     }()
+
+    /// The deadline of a connect and of each send or receive of a fetch or push.
+    static let networkTimeoutMilliseconds = 60_000
 
     /// Initialises libgit2 if it is not yet; every entry point of this module calls it.
     static func ensureInitialised() {

@@ -10,7 +10,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// A busy repository: an outside clone pushes to the same branch every 200 ms for a minute,
+/// A busy repository: an outside clone pushes to the same branch every 100 ms for a minute,
 /// through the same real smart-HTTP remote (`git http-backend` behind lighttpd), while events stream in. A push
 /// refused because the branch moved is redone at once on the new tip: every event ends done,
 /// and no outside commit is lost.
@@ -18,7 +18,7 @@ import Testing
     /// How long the outside writer pushes, and how often (`IMAGEBUMP_BUSY_SECONDS`,
     /// `IMAGEBUMP_BUSY_PERIOD_MS` change them for a longer or harder run by hand).
     static let duration: Duration = .seconds(Int(ProcessInfo.processInfo.environment["IMAGEBUMP_BUSY_SECONDS"] ?? "60") ?? 60)
-    static let period: Duration = .milliseconds(Int(ProcessInfo.processInfo.environment["IMAGEBUMP_BUSY_PERIOD_MS"] ?? "200") ?? 200)
+    static let period: Duration = .milliseconds(Int(ProcessInfo.processInfo.environment["IMAGEBUMP_BUSY_PERIOD_MS"] ?? "100") ?? 100)
     static let token = "glpat-Busy-R3mote-T0ken"
 
     @Test func everyEventLandsWhileAnOutsideWriterKeepsPushing() async throws {
@@ -63,17 +63,21 @@ import Testing
             return pushed
         } }
 
-        // The stream: a new tag as soon as the previous one finished.
+        // The stream: a new tag every 500 ms (or as soon as the previous one finished, when that
+        // took longer), so that no event supersedes another and each must land on its own.
         var ids: [String] = []
         let end = ContinuousClock.now + Self.duration
         var minor = 0
+        var tick = ContinuousClock.now
         while ContinuousClock.now < end {
+            tick = tick.advanced(by: .milliseconds(500))
             minor += 1
             let event = ImageEvent(registry: "ghcr.io", repository: "acme/api", tag: "2.0.\(minor)", digest: nil, source: "generic", deliveryID: nil)
             let (id, _) = try await journal.record(event)
             dispatcher.submit(id, event)
             ids.append(id)
             await dispatcher.drain()
+            if ContinuousClock.now < tick { try await Task.sleep(until: tick) }
         }
         stop.value.store(true, ordering: .relaxed)
         let outsidePushes = try await outside.value
@@ -87,7 +91,7 @@ import Testing
             attempts += event.attempts
         }
         #expect(statuses == ["done": ids.count], "\(statuses)")
-        #expect(ids.count >= 20, "a stream of events (\(ids.count))")
+        #expect(ids.count >= Int(Self.duration / .milliseconds(500)) / 2, "a stream of events (\(ids.count))")
         #expect(outsidePushes >= Int(Self.duration / Self.period) / 2, "the outside writer pushed \(outsidePushes) times")
         // No outside commit lost, and the last tag is what dev runs.
         let files = try await blocking {

@@ -40,6 +40,9 @@ import Testing
                 receivers: [
                     ReceiverSettings(name: "ci", type: .generic, secret: .init(value: IntakeEndToEndTests.token)),
                     ReceiverSettings(name: "github", type: .github, secret: .init(value: IntakeEndToEndTests.githubSecret)),
+                    ReceiverSettings(
+                        name: "registry", type: .distribution, secret: .init(value: IntakeEndToEndTests.token),
+                        context: ReceiverContext(registryHost: "ghcr.io")),
                 ], journal: journal, readiness: Readiness(journal: journal, targets: [target]), metrics: metrics,
                 mergeNotices: MergeNoticeHandler(journal: journal, dispatcher: dispatcher, promotions: nil, route: { _, _ in nil }),
                 ignoreReason: dispatcher.ignoreReason, accepted: { id, event in dispatcher.submit(id, event) })
@@ -103,6 +106,35 @@ import Testing
 
         let list = try await service.get("/v1/events?status=done&image=ghcr.io/acme/api")
         #expect((list["events"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+    }
+
+    @Test func aTwoEventEnvelopeBehindAnIngressKeepsBothEvents() async throws {
+        let service = try Service()
+        let envelope = try String(contentsOf: fixturesDirectory().appendingPathComponent("distribution-two-images.json"), encoding: .utf8)
+        func deliver(requestID: String) async throws -> [[String: Any]] {
+            let response = try await service.post(
+                "/hooks/registry", envelope,
+                headers: [("Authorization", "Bearer \(IntakeEndToEndTests.token)"), ("X-Request-Id", requestID)])
+            #expect(response.status == 202)
+            return ((try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["events"] as? [[String: Any]]) ?? []
+        }
+        // An ingress's request id is no delivery id: both events of the envelope are new.
+        let first = try await deliver(requestID: "ingress-1")
+        #expect(first.map { $0["image"] as? String } == ["ghcr.io/acme/api:1.4.2@sha256:" + String(repeating: "1", count: 64),
+                                                         "ghcr.io/acme/worker:2.0.0@sha256:" + String(repeating: "2", count: 64)])
+        #expect(first.allSatisfy { $0["duplicate"] as? Bool == false })
+        // The same envelope again (the registry retries), through another request id: the same two events.
+        let again = try await deliver(requestID: "ingress-2")
+        #expect(again.allSatisfy { $0["duplicate"] as? Bool == true })
+        #expect(again.map { $0["id"] as? String } == first.map { $0["id"] as? String })
+        // And another envelope through the same request id is new work.
+        let other = envelope.replacingOccurrences(of: "d0001", with: "d0003").replacingOccurrences(of: "1.4.2", with: "1.4.3")
+            .replacingOccurrences(of: String(repeating: "1", count: 64), with: String(repeating: "3", count: 64))
+        let response = try await service.post(
+            "/hooks/registry", other, headers: [("Authorization", "Bearer \(IntakeEndToEndTests.token)"), ("X-Request-Id", "ingress-1")])
+        let events = ((try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["events"] as? [[String: Any]]) ?? []
+        #expect(events.first?["duplicate"] as? Bool == false)
+        #expect(events.last?["duplicate"] as? Bool == true)  // the worker event of the first envelope
     }
 
     @Test func badDeliveriesGetClearAnswers() async throws {
