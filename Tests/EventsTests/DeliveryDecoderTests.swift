@@ -7,27 +7,10 @@ import Testing
 /// fixtures; see shared payloads INDEX.md) through its receiver, against `expected.jsonl`,
 /// which records INDEX.md's expected result for each: accepted images, ignore, or reject.
 @Suite struct DeliveryDecoderTests {
-    struct Expectation: Decodable, Sendable, CustomTestStringConvertible {
-        let file: String
-        let receiver: String
-        let headers: [String: String]
-        let context: ContextFields
-        let accept: [String]?
-        let outcome: String?
-
-        struct ContextFields: Decodable, Sendable {
-            let registryHost: String?
-            let nexusHosts: [String: String]?
-        }
-
-        var testDescription: String { "\(receiver) \(file)\(context.registryHost.map { " host=\($0)" } ?? "")" }
-    }
+    typealias Expectation = PayloadExpectation
 
     static let fixtures = fixturesDirectory()
-    static let expectations: [Expectation] = {
-        let text = (try? String(contentsOf: fixtures.appendingPathComponent("expected.jsonl"), encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Expectation.self, from: Data($0.utf8)) }
-    }()
+    static let expectations: [Expectation] = PayloadExpectation.all()
 
     @Test func everyPayloadHasAnExpectation() throws {
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.appendingPathComponent("payloads").path))

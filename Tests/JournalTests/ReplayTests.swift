@@ -11,36 +11,15 @@ import Testing
 /// body's own hash), so it never runs twice. CI's generic posts are the exception by design:
 /// posting a release again after the window is a request to run it again.
 @Suite struct ReplayTests {
-    struct Expectation: Decodable, Sendable, CustomTestStringConvertible {
-        let file: String
-        let receiver: String
-        let headers: [String: String]
-        let context: Context
-        let accept: [String]?
-
-        struct Context: Decodable, Sendable {
-            let registryHost: String?
-            let nexusHosts: [String: String]?
-        }
-
-        var testDescription: String { "\(receiver) \(file)" }
-    }
-
-    static let payloads = fixturesDirectory().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("EventsTests/Fixtures")
-    static let accepted: [Expectation] = {
-        let text = (try? String(contentsOf: payloads.appendingPathComponent("expected.jsonl"), encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Expectation.self, from: Data($0.utf8)) }
-            .filter { $0.accept?.isEmpty == false }
-    }()
+    static let accepted = PayloadExpectation.all().filter { $0.accept?.isEmpty == false }
 
     @Test func everyReceiverTypeIsReplayed() {
         #expect(Set(Self.accepted.map(\.receiver)).count >= 11)
     }
 
     @Test(arguments: accepted)
-    func aReplayIsTheSameDeliveryWithinTheWindowAndAWeekLater(_ expectation: Expectation) async throws {
-        let body = Array(try Data(contentsOf: Self.payloads.appendingPathComponent("payloads/\(expectation.file)")))
+    func aReplayIsTheSameDeliveryWithinTheWindowAndAWeekLater(_ expectation: PayloadExpectation) async throws {
+        let body = try expectation.body()
         let type = try #require(ReceiverType(rawValue: expectation.receiver))
         let context = ReceiverContext(registryHost: expectation.context.registryHost, nexusHosts: expectation.context.nexusHosts ?? [:])
         guard case .accepted(let events) = try DeliveryDecoder.decode(type, headers: expectation.headers, body: body, context: context) else {

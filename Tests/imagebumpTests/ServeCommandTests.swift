@@ -10,7 +10,8 @@ import Testing
         let state = try TemporaryDirectory.make("imagebump-serve")
         let config = try ServeProcess.config(remote: remote, state: state)
         let token = ServeProcess.token
-        let (process, line, port) = try await ServeProcess.start(config)
+        let log = state.appendingPathComponent("serve.log")
+        let (process, line, port) = try await ServeProcess.start(config, logLevel: "info", log: log)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         #expect(line.hasPrefix("listening on 127.0.0.1:"))
         let base = "http://127.0.0.1:\(port)"
@@ -49,5 +50,12 @@ import Testing
             return process.terminationStatus
         }
         #expect(exited == 0)
+
+        // Operators read one info line per thing that happened to the event.
+        let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        let acceptedLines = lines.filter { $0.contains("event accepted") }
+        let done = lines.filter { $0.contains("event done") }
+        #expect(acceptedLines.count == 1 && acceptedLines.first?.contains("\(id)") == true, "\(lines)")
+        #expect(done.count == 1 && done.first?.contains("commit=") == true && done.first?.contains("\(id)") == true, "\(lines)")
     }
 }

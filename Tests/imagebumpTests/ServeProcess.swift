@@ -22,18 +22,24 @@ enum ServeProcess {
 
     /// Starts the service on a free port; returns the process, its first output line
     /// (`listening on HOST:PORT`) and the port.
-    static func start(_ config: URL, environment extra: [String: String] = [:]) async throws -> (
+    /// `log` receives the service's log lines (at `logLevel`); without it they are dropped.
+    static func start(_ config: URL, environment extra: [String: String] = [:], logLevel: String = "error", log: URL? = nil) async throws -> (
         process: Process, line: String, port: Int
     ) {
         let process = Process()
         process.executableURL = CommandLineTests.binary
-        process.arguments = ["serve", "--config", config.path, "--port", "0", "--log-level", "error"]
+        process.arguments = ["serve", "--config", config.path, "--port", "0", "--log-level", logLevel]
         var environment = ProcessInfo.processInfo.environment
         environment["IMAGEBUMP_TEST_CI_TOKEN"] = token
         process.environment = environment.merging(extra) { _, new in new }
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        if let log {
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         let line = try await blocking {
             var bytes = Data()
