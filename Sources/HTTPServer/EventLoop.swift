@@ -38,6 +38,10 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
     private var connections: [Int32: LoopConnection] = [:]
     private let inbox = Mutex<[Completion]>([])
     private var nextSerial: UInt64 = 0
+    /// Connections with pipelined requests left after their turn (at most `requestsPerTurn` each).
+    private var ready: [LoopConnection] = []
+    /// Requests one connection may have answered in a row before the others get a turn.
+    static let requestsPerTurn = 64
     private var listening = true
     /// Set when the loop's thread has returned.
     let finished = Atomic<Bool>(false)
@@ -61,6 +65,11 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
         var outbox: [UInt8] = []
         var closeWhenWritten = false
         var interest: UInt32 = 0
+        /// Inside ``process(_:)`` now: an answer given from within it does not process again
+        /// (pipelined requests are taken in a loop, never by recursion).
+        var processing = false
+        /// Waiting in the loop's `ready` list for its next turn.
+        var queued = false
 
         init(socket: Int32, serial: UInt64, limits: HTTPLimits, deadline: ContinuousClock.Instant) {
             self.socket = socket
@@ -90,7 +99,7 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var lastSweep = ContinuousClock.now
         while true {
-            let count = imagebump_epoll_wait(epoll, &sockets, &flagsOf, 256, 100)
+            let count = imagebump_epoll_wait(epoll, &sockets, &flagsOf, 256, ready.isEmpty ? 100 : 0)
             if count < 0, errno != EINTR { break }
             for index in 0..<max(0, Int(count)) {
                 let socket = sockets[index]
@@ -109,6 +118,13 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
                         receive(connection, &buffer)
                     }
                 }
+            }
+            // Connections that used up their turn with requests left: their next turn.
+            let waiting = ready
+            ready.removeAll(keepingCapacity: true)
+            for connection in waiting where connections[connection.socket] === connection {
+                connection.queued = false
+                process(connection)
             }
             let now = ContinuousClock.now
             if server.stopping.load(ordering: .relaxed) {
@@ -177,7 +193,7 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
             let count = buffer.withUnsafeMutableBytes { recv(connection.socket, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 connection.parser.append(buffer[..<count])
-                if count < buffer.count { break }
+                if count < buffer.count || connection.parser.bufferedBytes > readLimit { break }
             } else if count == 0 {
                 return drop(connection)  // the peer closed
             } else if errno == EINTR {
@@ -188,24 +204,47 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
                 return drop(connection)
             }
         }
-        if connection.busy, connection.parser.bufferedBytes > server.settings.limits.maximumBodyBytes {
-            setInterest(connection, 0)  // enough pipelined bytes held; the rest waits in the kernel until the answer is out
-        }
         process(connection)
     }
 
-    /// Takes the next complete request from the buffer, unless one is being answered.
+    /// Bytes a connection may hold unparsed before reading from it pauses (one request of the
+    /// largest size fits); the rest waits in the kernel, and the peer's sends block.
+    private var readLimit: Int { server.settings.limits.maximumBodyBytes + 65_536 }
+
+    /// Reads from a connection only while it has room: nothing waits to be written to it, and
+    /// its buffer is under the limit. Back-pressure for pipelining peers.
+    private func updateReading(_ connection: LoopConnection) {
+        guard connections[connection.socket] === connection, connection.outbox.isEmpty, !connection.closeWhenWritten else { return }
+        // A connection whose answer is pending still reads ahead, up to the limit.
+        setInterest(connection, connection.parser.bufferedBytes <= readLimit ? UInt32(EPOLLIN.rawValue) : 0)
+    }
+
+    /// Takes the buffered requests one after the other, in a loop: while none is being
+    /// answered, nothing waits to be written (back-pressure: a peer that does not read its
+    /// answers stops being read), and at most ``requestsPerTurn`` before the other connections
+    /// get a turn. An answer given from within (an immediate one) does not come back in here.
     private func process(_ connection: LoopConnection) {
-        guard !connection.busy, !connection.closeWhenWritten else { return }
+        guard !connection.processing else { return }
+        connection.processing = true
+        defer { connection.processing = false }
+        var handled = 0
         do {
-            while let output = try connection.parser.next() {
+            while !connection.busy, !connection.closeWhenWritten, connection.outbox.isEmpty, connections[connection.socket] === connection {
+                guard handled < Self.requestsPerTurn else {
+                    if !connection.queued {
+                        connection.queued = true
+                        ready.append(connection)
+                    }
+                    return
+                }
+                guard let output = try connection.parser.next() else { break }
                 switch output {
                 case .continueExpected:
                     send(connection, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
                     connection.deadline = ContinuousClock.now + server.settings.bodyTimeout
                 case .request(let request):
+                    handled += 1
                     dispatch(request, on: connection)
-                    return
                 }
             }
         } catch {
@@ -213,10 +252,12 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
             send(connection, HTTPServerResponse.error(error.status, "bad request", error.message).serialized(keepAlive: false))
             return
         }
-        if !connection.parser.isIdle, !connection.inHead {
+        guard connections[connection.socket] === connection else { return }
+        if !connection.busy, !connection.parser.isIdle, !connection.inHead {
             connection.inHead = true
             connection.deadline = min(connection.deadline, ContinuousClock.now + server.settings.headerTimeout)
         }
+        updateReading(connection)
     }
 
     private func dispatch(_ request: HTTPServerRequest, on connection: LoopConnection) {
@@ -256,8 +297,7 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
         guard connections[connection.socket] === connection, keepAlive else { return }
         connection.inHead = false
         connection.deadline = ContinuousClock.now + server.settings.idleTimeout
-        if connection.outbox.isEmpty { setInterest(connection, UInt32(EPOLLIN.rawValue)) }
-        process(connection)  // a pipelined request may be buffered already
+        process(connection)  // a pipelined request may be buffered already (inside process: the loop takes it)
     }
 
     /// Sends at once what the socket takes; keeps the rest for `EPOLLOUT`.
@@ -286,7 +326,6 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
         connection.outbox.removeFirst(sent)
         guard connection.outbox.isEmpty else { return }
         if connection.closeWhenWritten { return drop(connection) }
-        setInterest(connection, UInt32(EPOLLIN.rawValue))
         process(connection)
     }
 

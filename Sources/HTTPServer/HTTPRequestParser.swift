@@ -65,7 +65,9 @@ public struct HTTPRequestParser: Sendable {
     }
 
     public let limits: HTTPLimits
-    private var buffer: [UInt8] = []
+    private var buffer = ByteQueue()
+    /// Where the search for the head's end resumes (bytes before it were searched already).
+    private var headSearched = 0
     private var phase = Phase.head
     private var method = ""
     private var target = ""
@@ -90,7 +92,8 @@ public struct HTTPRequestParser: Sendable {
         while true {
             switch phase {
             case .head:
-                guard let end = Self.find([13, 10, 13, 10], in: buffer) else {
+                guard let end = buffer.find([13, 10, 13, 10], from: max(0, headSearched - 3)) else {
+                    headSearched = buffer.count
                     if buffer.count > limits.maximumHeaderBytes {
                         throw HTTPParseError(status: 431, message: "the request head is larger than \(limits.maximumHeaderBytes) bytes")
                     }
@@ -99,29 +102,30 @@ public struct HTTPRequestParser: Sendable {
                 guard end + 4 <= limits.maximumHeaderBytes else {
                     throw HTTPParseError(status: 431, message: "the request head is larger than \(limits.maximumHeaderBytes) bytes")
                 }
-                try parseHead(Array(buffer[..<end]))
-                buffer.removeSubrange(..<(end + 4))
+                headSearched = 0
+                try parseHead(buffer.prefix(end))
+                buffer.removeFirst(end + 4)
                 if continuePending, !isBodyComplete {
                     continuePending = false
                     return .continueExpected
                 }
             case .fixedBody(let remaining):
                 guard buffer.count >= remaining else { return nil }
-                body = Array(buffer[..<remaining])
-                buffer.removeSubrange(..<remaining)
+                body = buffer.prefix(remaining)
+                buffer.removeFirst(remaining)
                 return .request(finish())
             case .chunkSize:
-                guard let end = Self.find([13, 10], in: buffer) else {
+                guard let end = buffer.find([13, 10], from: 0) else {
                     if buffer.count > 1024 { throw HTTPParseError(status: 400, message: "a chunk size line is too long") }
                     return nil
                 }
-                let line = buffer[..<end]
+                let line = buffer.prefix(end)
                 let digits = line.prefix { $0 != UInt8(ascii: ";") }
                 guard !digits.isEmpty, digits.count <= 8, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16), size >= 0
                 else {
                     throw HTTPParseError(status: 400, message: "a chunk size is not hexadecimal")
                 }
-                buffer.removeSubrange(..<(end + 2))
+                buffer.removeFirst(end + 2)
                 if size == 0 {
                     phase = .trailers
                 } else {
@@ -133,21 +137,21 @@ public struct HTTPRequestParser: Sendable {
             case .chunkData(let remaining):
                 guard !buffer.isEmpty else { return nil }
                 let take = min(remaining, buffer.count)
-                body.append(contentsOf: buffer[..<take])
-                buffer.removeSubrange(..<take)
+                body.append(contentsOf: buffer.prefix(take))
+                buffer.removeFirst(take)
                 phase = take == remaining ? .chunkEnd : .chunkData(remaining: remaining - take)
             case .chunkEnd:
                 guard buffer.count >= 2 else { return nil }
                 guard buffer[0] == 13, buffer[1] == 10 else { throw HTTPParseError(status: 400, message: "a chunk does not end with CRLF") }
-                buffer.removeSubrange(..<2)
+                buffer.removeFirst(2)
                 phase = .chunkSize
             case .trailers:
                 // Trailer fields are read and dropped; the section ends with an empty line.
-                guard let end = Self.find([13, 10], in: buffer) else {
+                guard let end = buffer.find([13, 10], from: 0) else {
                     if buffer.count > limits.maximumHeaderBytes { throw HTTPParseError(status: 431, message: "the trailers are too large") }
                     return nil
                 }
-                buffer.removeSubrange(..<(end + 2))
+                buffer.removeFirst(end + 2)
                 if end == 0 { return .request(finish()) }
             }
         }
@@ -267,12 +271,43 @@ public struct HTTPRequestParser: Sendable {
         lines.append(head[start...])
         return lines
     }
+}
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        var index = 0
-        while index <= haystack.count - needle.count {
-            if haystack[index] == needle[0], haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
+/// The parser's unread bytes: consumed from the front by moving an offset (a pipelined burst
+/// of small requests would otherwise move the whole buffer once per request), compacted when
+/// the consumed part is the larger.
+struct ByteQueue {
+    private var storage: [UInt8] = []
+    private var start = 0
+
+    var count: Int { storage.count - start }
+    var isEmpty: Bool { start == storage.count }
+
+    subscript(index: Int) -> UInt8 { storage[start + index] }
+
+    mutating func append(contentsOf bytes: some Sequence<UInt8>) { storage.append(contentsOf: bytes) }
+
+    /// The first `length` bytes.
+    func prefix(_ length: Int) -> [UInt8] { Array(storage[start..<(start + length)]) }
+
+    mutating func removeFirst(_ length: Int) {
+        start += length
+        if start == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            start = 0
+        } else if start > 4096, start * 2 > storage.count {
+            storage.removeSubrange(..<start)
+            start = 0
+        }
+    }
+
+    /// Where `needle` first starts at or after `from` (relative to the front), if it does.
+    func find(_ needle: [UInt8], from: Int) -> Int? {
+        guard count >= needle.count else { return nil }
+        var index = start + max(0, from)
+        let last = storage.count - needle.count
+        while index <= last {
+            if storage[index] == needle[0], storage[index..<(index + needle.count)].elementsEqual(needle) { return index - start }
             index += 1
         }
         return nil
