@@ -179,9 +179,12 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
                 continue
             }
             nextSerial += 1
+            // The header deadline starts at accept: a connection that never sends a byte holds a
+            // place for `headerTimeout`, not the idle timeout meant for kept-alive ones.
             let connection = LoopConnection(
                 socket: socket, serial: nextSerial, limits: server.settings.limits,
-                deadline: ContinuousClock.now + server.settings.idleTimeout)
+                deadline: ContinuousClock.now + server.settings.headerTimeout)
+            connection.inHead = true
             connections[socket] = connection
             connection.interest = UInt32(EPOLLIN.rawValue)
             register(socket, connection.interest, add: true)
