@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import Logging
 import Synchronization
 
 /// What every event loop of one server shares.
@@ -12,11 +13,14 @@ final class ServerContext: Sendable {
     let executor: HandlerExecutor
     let active = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
+    let logger: Logger
 
     init(
         listener: Int32, settings: HTTPServerSettings, immediate: ImmediateHandler?, deferred: DeferredHandler?,
-        handler: @escaping @Sendable (HTTPServerRequest) async -> HTTPServerResponse, executor: HandlerExecutor
+        handler: @escaping @Sendable (HTTPServerRequest) async -> HTTPServerResponse, executor: HandlerExecutor,
+        logger: Logger = Logger(label: "imagebump.http")
     ) {
+        self.logger = logger
         self.deferred = deferred
         self.listener = listener
         self.settings = settings
@@ -43,6 +47,10 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
     /// Requests one connection may have answered in a row before the others get a turn.
     static let requestsPerTurn = 64
     private var listening = true
+    /// Out of descriptors (EMFILE/ENFILE): accepting pauses until then, backing off from 100 ms
+    /// to 1 s, instead of waking on the pending connection again and again (both cores spun).
+    private var acceptPausedUntil: ContinuousClock.Instant?
+    private var acceptBackoff: Duration = .milliseconds(100)
     /// Set when the loop's thread has returned.
     let finished = Atomic<Bool>(false)
 
@@ -99,7 +107,7 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var lastSweep = ContinuousClock.now
         while true {
-            let count = imagebump_epoll_wait(epoll, &sockets, &flagsOf, 256, ready.isEmpty ? 100 : 0)
+            let count = imagebump_epoll_wait(epoll, &sockets, &flagsOf, 256, ready.isEmpty ? (acceptPausedUntil == nil ? 100 : 20) : 0)
             if count < 0, errno != EINTR { break }
             for index in 0..<max(0, Int(count)) {
                 let socket = sockets[index]
@@ -127,10 +135,11 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
                 process(connection)
             }
             let now = ContinuousClock.now
+            resumeAcceptingIfDue(now)
             if server.stopping.load(ordering: .relaxed) {
                 if listening {
                     listening = false
-                    imagebump_epoll_ctl(epoll, EPOLL_CTL_DEL, server.listener, 0)
+                    if acceptPausedUntil == nil { imagebump_epoll_ctl(epoll, EPOLL_CTL_DEL, server.listener, 0) }
                 }
                 for connection in connections.values where !connection.busy && connection.outbox.isEmpty && connection.parser.isIdle {
                     drop(connection)
@@ -166,8 +175,10 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
             let socket = imagebump_accept_nonblocking(server.listener)
             guard socket >= 0 else {
                 if errno == EINTR || errno == ECONNABORTED { continue }
-                return  // EAGAIN: another loop took it, or none is left; EMFILE: try again on the next event
+                if errno == EMFILE || errno == ENFILE { pauseAccepting() }
+                return  // EAGAIN: another loop took it, or none is left
             }
+            acceptBackoff = .milliseconds(100)
             var yes: Int32 = 1
             setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
             if server.active.add(1, ordering: .relaxed).newValue > server.settings.maximumConnections {
@@ -189,6 +200,22 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
             connection.interest = UInt32(EPOLLIN.rawValue)
             register(socket, connection.interest, add: true)
         }
+    }
+
+    private func pauseAccepting() {
+        guard acceptPausedUntil == nil else { return }
+        imagebump_epoll_ctl(epoll, EPOLL_CTL_DEL, server.listener, 0)
+        acceptPausedUntil = ContinuousClock.now + acceptBackoff
+        server.logger.warning(
+            "out of file descriptors; not accepting connections for a while",
+            metadata: ["pause.ms": "\(acceptBackoff.components.seconds * 1000 + acceptBackoff.components.attoseconds / 1_000_000_000_000_000)"])
+        acceptBackoff = min(acceptBackoff * 2, .seconds(1))
+    }
+
+    private func resumeAcceptingIfDue(_ now: ContinuousClock.Instant) {
+        guard let until = acceptPausedUntil, now >= until, listening else { return }
+        acceptPausedUntil = nil
+        register(server.listener, UInt32(EPOLLIN.rawValue) | UInt32(EPOLLEXCLUSIVE.rawValue), add: true)
     }
 
     private func receive(_ connection: LoopConnection, _ buffer: inout [UInt8]) {

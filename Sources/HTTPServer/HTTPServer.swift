@@ -79,7 +79,7 @@ public final class HTTPServer: Sendable {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         context = ServerContext(
             listener: socket, settings: settings, immediate: immediate, deferred: deferred, handler: handler,
-            executor: HandlerExecutor(threads: max(2, cores)))
+            executor: HandlerExecutor(threads: max(2, cores)), logger: logger)
         var loops: [EventLoop] = []
         for _ in 0..<(settings.eventLoops > 0 ? settings.eventLoops : max(1, cores)) {
             do { loops.append(try EventLoop(server: context)) } catch {

@@ -38,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let (configuration, logger) = try global.load(label: "imagebump.serve")
         for warning in configuration.warnings { logger.warning("\(warning)") }
+        if let warning = DescriptorLimit.warning(maximumConnections: configuration.server.maximumConnections) { logger.warning("\(warning)") }
         let state = RemoteTargets.stateDirectory(configuration)
         let receivers: [ReceiverSettings]
         let allRoutes: [ImageName: [Route]]

@@ -16,6 +16,9 @@ struct ValidateCommand: ParsableCommand {
         do {
             let loaded = try Configuration.load(path: config)
             for warning in loaded.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            if let warning = DescriptorLimit.warning(maximumConnections: loaded.server.maximumConnections) {
+                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            }
             emit("\(config): valid (\(loaded.repos.count) repos, \(loaded.targets.count) targets, \(loaded.images.count) images)\n")
         } catch {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
