@@ -69,6 +69,7 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
         var parser: HTTPRequestParser
         var deadline: ContinuousClock.Instant
         var inHead = false
+        var inBody = false
         var busy = false
         var outbox: [UInt8] = []
         var closeWhenWritten = false
@@ -287,6 +288,11 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
             connection.inHead = true
             connection.deadline = min(connection.deadline, ContinuousClock.now + server.settings.headerTimeout)
         }
+        // A body has `bodyTimeout` from the end of its head, with or without 100-continue.
+        if !connection.busy, connection.parser.isReadingBody, !connection.inBody {
+            connection.inBody = true
+            connection.deadline = ContinuousClock.now + server.settings.bodyTimeout
+        }
         updateReading(connection)
     }
 
@@ -326,6 +332,7 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
         send(connection, response.serialized(keepAlive: keepAlive))
         guard connections[connection.socket] === connection, keepAlive else { return }
         connection.inHead = false
+        connection.inBody = false
         connection.deadline = ContinuousClock.now + server.settings.idleTimeout
         process(connection)  // a pipelined request may be buffered already (inside process: the loop takes it)
     }

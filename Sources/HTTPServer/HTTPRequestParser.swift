@@ -82,6 +82,9 @@ public struct HTTPRequestParser: Sendable {
 
     /// Bytes received and not yet consumed (pipelined requests wait here).
     public var bufferedBytes: Int { buffer.count }
+    /// True while a request's head was read and its body is still arriving.
+    public var isReadingBody: Bool { if case .head = phase { false } else { true } }
+
     /// True between requests: nothing of a next request has arrived.
     public var isIdle: Bool { buffer.isEmpty && { if case .head = phase { return true } else { return false } }() }
 
@@ -92,7 +95,17 @@ public struct HTTPRequestParser: Sendable {
         while true {
             switch phase {
             case .head:
-                guard let end = buffer.find([13, 10, 13, 10], from: max(0, headSearched - 3)) else {
+                let from = max(0, headSearched - 3)
+                guard let end = buffer.find([13, 10, 13, 10], from: from) else {
+                    // Lines end with CRLF: a bare LF would leave the request waiting for an end
+                    // that never comes (until the header timeout), so it is refused at once.
+                    var newline = buffer.find([10], from: headSearched)
+                    while let at = newline {
+                        guard at > 0, buffer[at - 1] == 13 else {
+                            throw HTTPParseError(status: 400, message: "lines must end with CRLF (a bare LF was sent)")
+                        }
+                        newline = buffer.find([10], from: at + 1)
+                    }
                     headSearched = buffer.count
                     if buffer.count > limits.maximumHeaderBytes {
                         throw HTTPParseError(status: 431, message: "the request head is larger than \(limits.maximumHeaderBytes) bytes")
@@ -121,7 +134,8 @@ public struct HTTPRequestParser: Sendable {
                 }
                 let line = buffer.prefix(end)
                 let digits = line.prefix { $0 != UInt8(ascii: ";") }
-                guard !digits.isEmpty, digits.count <= 8, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16), size >= 0
+                guard !digits.isEmpty, digits.count <= 8, digits.allSatisfy(Self.isHexDigit),
+                    let size = Int(String(decoding: digits, as: UTF8.self), radix: 16)
                 else {
                     throw HTTPParseError(status: 400, message: "a chunk size is not hexadecimal")
                 }
@@ -216,7 +230,9 @@ public struct HTTPRequestParser: Sendable {
 
         let lengths = headers.filter { $0.name == "content-length" }.map(\.value)
         let encodings = headers.filter { $0.name == "transfer-encoding" }.map { $0.value.lowercased() }
-        if version == "HTTP/1.1", !headers.contains(where: { $0.name == "host" }) { throw bad("HTTP/1.1 requests need a Host header") }
+        let hosts = headers.filter { $0.name == "host" }.count
+        if version == "HTTP/1.1", hosts == 0 { throw bad("HTTP/1.1 requests need a Host header") }
+        guard hosts <= 1 else { throw bad("a request carries one Host header, not \(hosts)") }
         guard lengths.isEmpty || encodings.isEmpty else { throw bad("a request may not carry both Content-Length and Transfer-Encoding") }
         let connection = headers.last { $0.name == "connection" }?.value.lowercased() ?? ""
         keepAlive = version == "HTTP/1.1" ? !connection.contains("close") : connection.contains("keep-alive")
@@ -253,6 +269,10 @@ public struct HTTPRequestParser: Sendable {
     }
 
     static func isToken(_ byte: UInt8) -> Bool { tokenBytes[Int(byte)] }
+
+    static func isHexDigit(_ byte: UInt8) -> Bool {
+        (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)
+    }
 
     /// Lines separated by CRLF; a bare CR or LF inside a line is refused by the header checks.
     static func split(_ head: [UInt8]) -> [ArraySlice<UInt8>] {

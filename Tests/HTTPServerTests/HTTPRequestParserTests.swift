@@ -140,3 +140,40 @@ import Testing
         #expect(request.query == "status=done&image=ghcr.io/acme/api")
     }
 }
+
+/// What a stranger may send that must be refused at once, with its reason.
+@Suite struct HTTPRequestRefusalTests {
+    func refusal(_ text: String) -> HTTPParseError? {
+        var parser = HTTPRequestParser()
+        parser.append(Array(text.utf8))
+        do {
+            while try parser.next() != nil {}
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func aChunkSizeWithASignIsRefused() {
+        let error = refusal("POST /v1/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n+2\r\nab\r\n0\r\n\r\n")
+        #expect(error?.status == 400)
+        #expect(error?.message.contains("hexadecimal") == true)
+    }
+
+    @Test func twoHostHeadersAreRefused() {
+        let error = refusal("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+        #expect(error?.status == 400)
+        #expect(error?.message.contains("one Host header") == true)
+    }
+
+    @Test(arguments: ["GET /healthz HTTP/1.1\nHost: a\n\n", "GET /healthz HTTP/1.1\r\nHost: a\n\n", "GET / HTTP/1.1\n"])
+    func bareLineFeedsAreRefusedAtOnce(_ text: String) {
+        let error = refusal(text)
+        #expect(error?.status == 400)
+        #expect(error?.message.contains("CRLF") == true)
+    }
+
+    @Test func crlfRequestsStillParse() {
+        #expect(refusal("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n") == nil)
+    }
+}
