@@ -7,6 +7,8 @@ public struct GitError: Error, Sendable, Hashable, CustomStringConvertible {
         case authenticationFailed
         case certificateRejected
         case hostKeyUnknown
+        /// The host's key contradicts known_hosts.
+        case hostKeyChanged
         case notFound
         case nonFastForward
         case pushRejected

@@ -16,6 +16,7 @@ private final class TransferContext {
     var credentialAttempts = 0
     var authenticationFailed = false
     var unknownHostKey = false
+    var changedHostKey = false
     var pushed: [PushedReference] = []
 
     init(credentials: GitCredentials, url: String) {
@@ -134,6 +135,13 @@ extension GitRepository {
     /// password or host key) over libgit2's generic message. The URL is named without secrets.
     private static func finish(_ status: Int32, _ operation: String, _ context: TransferContext, url: String) throws(GitError) {
         guard status < 0 else { return }
+        if context.changedHostKey {
+            throw GitError(
+                .hostKeyChanged, operation: operation,
+                message:
+                    "the SSH host key of \(context.host):\(context.port) does not match the one in known_hosts: someone may be intercepting the connection, or the host was re-keyed; check the new key with its owner and replace the known_hosts line (acceptUnknownHostKeys never accepts a changed key)",
+                status: status)
+        }
         if context.unknownHostKey {
             throw GitError(
                 .hostKeyUnknown, operation: operation,
@@ -193,9 +201,19 @@ extension GitRepository {
                 return valid != 0 ? 0 : Int32(GIT_ECERTIFICATE.rawValue)
             }
             let hostKey = UnsafeRawPointer(certificate).assumingMemoryBound(to: git_cert_hostkey.self).pointee
+            var verdict = KnownHosts.Verdict.unknown
             if hostKey.type.rawValue & GIT_CERT_SSH_RAW.rawValue != 0, let raw = hostKey.hostkey {
                 let key = Array(UnsafeRawBufferPointer(start: raw, count: hostKey.hostkey_len))
-                if KnownHosts.contains(key: key, host: context.host, port: context.port, in: context.credentials.knownHosts) { return 0 }
+                verdict = KnownHosts.verdict(key: key, host: context.host, port: context.port, in: context.credentials.knownHosts)
+            }
+            switch verdict {
+            case .listed: return 0
+            case .changed:
+                // A key that contradicts known_hosts is a man in the middle until a person says
+                // otherwise: never accepted, whatever acceptUnknownHostKeys says.
+                context.changedHostKey = true
+                return Int32(GIT_ECERTIFICATE.rawValue)
+            case .unknown: break
             }
             if context.credentials.acceptUnknownHostKeys { return 0 }
             context.unknownHostKey = true

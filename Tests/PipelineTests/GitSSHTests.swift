@@ -84,6 +84,34 @@ import Testing
         #expect(accepted.outcome == .pushed)
     }
 
+    @Test func aChangedHostKeyIsRefusedEvenWhenUnknownKeysAreAccepted() throws {
+        let setup = try SSHServer()
+        let impostor = try TemporaryDirectory.make("imagebump-impostor").appendingPathComponent("key").path
+        try Command.succeed("/usr/bin/ssh-keygen", ["-q", "-N", "", "-t", "ed25519", "-f", impostor])
+        let other = try String(contentsOfFile: impostor + ".pub", encoding: .utf8).split(separator: " ")
+        let listed = "[127.0.0.1]:\(setup.server.port) \(other[0]) \(other[1])\n"
+        for accept in [false, true] {
+            do {
+                _ = try setup.writer.bump(request(), target: setup.target(knownHosts: listed, acceptUnknown: accept), eventID: "ssh-5")
+                Issue.record("a host key that contradicts known_hosts was accepted (acceptUnknown: \(accept))")
+            } catch let error as WriteBackError {
+                #expect(error.gitError?.code == .hostKeyChanged, "\(error)")
+                #expect(error.description.contains("does not match the one in known_hosts"))
+            }
+        }
+    }
+
+    @Test func hashedKnownHostsEntriesAreRead() throws {
+        let setup = try SSHServer()
+        let file = try TemporaryDirectory.make("imagebump-hashed").appendingPathComponent("known_hosts")
+        try setup.knownHosts.write(to: file, atomically: true, encoding: .utf8)
+        try Command.succeed("/usr/bin/ssh-keygen", ["-q", "-H", "-f", file.path])
+        let hashed = try String(contentsOf: file, encoding: .utf8)
+        #expect(hashed.hasPrefix("|1|"))
+        let result = try setup.writer.bump(request(), target: setup.target(knownHosts: hashed), eventID: "ssh-6")
+        #expect(result.outcome == .pushed)
+    }
+
     @Test func aWrongKeyIsAnAuthenticationFailure() throws {
         let setup = try SSHServer()
         let other = try SSHServer()  // its client key is not authorised on `setup`
