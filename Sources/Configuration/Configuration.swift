@@ -21,6 +21,9 @@ public struct Configuration: Sendable, Hashable {
     public var workerAttempts = 5
     /// Updates for one repository arriving within this many milliseconds share one commit.
     public var batchWindowMilliseconds = 2000
+    /// How long one event's retries may take in all, across every layer (the workers' tries,
+    /// HTTP retries of forge calls): past it, nothing waits to try again.
+    public var retryBudgetSeconds = 900
     /// How often the forge is asked about merge requests promotions wait for (the fallback when
     /// a merge webhook is lost); 0 turns polling off.
     public var mergePollSeconds = 300

@@ -68,10 +68,16 @@ struct ConfigurationLoader {
             for (index, item) in reader.list(node, "receivers").enumerated() { readReceiver(item, "receivers[\(index)]") }
         }
         if let node = top["workers"]?.value,
-            let workers = reader.mapping(node, "workers", known: ["attempts", "batchWindowMs", "mergePollSeconds"])
+            let workers = reader.mapping(node, "workers", known: ["attempts", "batchWindowMs", "mergePollSeconds", "retryBudgetSeconds"])
         {
-            if let attempts = workers["attempts"], let value = reader.integer(attempts.value, "workers.attempts", minimum: 1) {
+            // Capped: past 20 tries the doubling waits are all at their 5-minute cap anyway.
+            if let attempts = workers["attempts"], let value = reader.integer(attempts.value, "workers.attempts", minimum: 1, maximum: 20) {
                 configuration.workerAttempts = value
+            }
+            if let budget = workers["retryBudgetSeconds"],
+                let value = reader.integer(budget.value, "workers.retryBudgetSeconds", minimum: 10, maximum: 86_400)
+            {
+                configuration.retryBudgetSeconds = value
             }
             if let window = workers["batchWindowMs"], let value = reader.integer(window.value, "workers.batchWindowMs", minimum: 0) {
                 configuration.batchWindowMilliseconds = value

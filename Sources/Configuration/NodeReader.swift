@@ -42,10 +42,11 @@ struct NodeReader {
         return scalar.string
     }
 
-    mutating func integer(_ node: Node, _ path: String, minimum: Int) -> Int? {
-        guard case .scalar(let scalar) = node, let value = Int(scalar.string.replacingOccurrences(of: "_", with: "")), value >= minimum
+    mutating func integer(_ node: Node, _ path: String, minimum: Int, maximum: Int? = nil) -> Int? {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string.replacingOccurrences(of: "_", with: "")), value >= minimum,
+            value <= maximum ?? Int.max
         else {
-            report(node, path, "expected a whole number of at least \(minimum)")
+            report(node, path, maximum.map { "expected a whole number from \(minimum) to \($0)" } ?? "expected a whole number of at least \(minimum)")
             return nil
         }
         return value

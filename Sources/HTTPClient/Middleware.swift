@@ -63,14 +63,18 @@ public struct RetryingTransport: HTTPTransport {
             do {
                 response = try await inner.send(request)
             } catch {
-                guard request.isReplayable, attempt < policy.attempts, [.timeout, .unreachable, .other].contains(error.code) else {
+                let delay = backoff(attempt)
+                guard request.isReplayable, attempt < policy.attempts, [.timeout, .unreachable, .other].contains(error.code),
+                    RetryBudget.allows(delay)
+                else {
                     throw error
                 }
-                await wait(backoff(attempt), request, reason: error.code.rawValue)
+                await wait(delay, request, reason: error.code.rawValue)
                 continue
             }
             guard attempt < policy.attempts, Self.isRetryable(response, request) else { return response }
             let delay = serverDelay(response) ?? backoff(attempt)
+            guard RetryBudget.allows(delay) else { return response }  // the caller's budget is spent: its answer stands
             guard delay <= policy.maximumDelay else {
                 throw HTTPClientError(
                     .rateLimited, request: "\(request.method) \(CurlClient.redacted(request.url))",

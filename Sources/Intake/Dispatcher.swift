@@ -1,6 +1,7 @@
 import Events
 import Forge
 import Foundation
+import HTTPClient
 import ImageReference
 import Journal
 import Logging
@@ -50,6 +51,8 @@ public actor Dispatcher {
     let attempts: Int
     let baseDelay: Duration
     let batchWindow: Duration
+    /// How long one write-back's retries may take in all (shared with the HTTP retries inside).
+    let retryBudget: Duration
     let logger: Logger
     let metrics: ServiceMetrics
     /// One job: an event's request for one target.
@@ -82,9 +85,10 @@ public actor Dispatcher {
 
     public init(
         journal: Journal, updater: TargetUpdater, routes: @escaping @Sendable (ImageName) -> [Route], attempts: Int = 5,
-        baseDelay: Duration = .seconds(1), batchWindow: Duration = .seconds(2), metrics: ServiceMetrics = .disabled,
-        logger: Logger = Logger(label: "imagebump.dispatcher")
+        baseDelay: Duration = .seconds(1), batchWindow: Duration = .seconds(2), retryBudget: Duration = .seconds(900),
+        metrics: ServiceMetrics = .disabled, logger: Logger = Logger(label: "imagebump.dispatcher")
     ) {
+        self.retryBudget = retryBudget
         self.metrics = metrics
         self.journal = journal
         self.updater = updater
@@ -396,11 +400,14 @@ public actor Dispatcher {
         var lastError = ""
         let eventID = items.last?.eventID ?? ""
         let ids = items.map(\.eventID)
+        let deadline = ContinuousClock.now + retryBudget
         for attempt in 1...max(1, attempts) {
             do {
                 let trigger = Trigger(source: "webhook", time: timeFormatter.string(from: Date()), eventID: eventID)
-                let update = try await updater.update(
-                    items, target: route.target, forge: route.forge, options: route.options, trigger: trigger)
+                let (updater, route) = (self.updater, route)
+                let update = try await RetryBudget.$deadline.withValue(deadline) {
+                    try await updater.update(items, target: route.target, forge: route.forge, options: route.options, trigger: trigger)
+                }
                 try? await journal.countAttempt(ids)
                 let result = update.writeBack
                 var detail =
@@ -443,10 +450,15 @@ public actor Dispatcher {
                 return { _ in .failed("\(route.target.name): the forge refused the merge request: \(error)") }  // retrying cannot help
             } catch {
                 lastError = "\(route.target.name): \(error)"
-                try? await journal.countAttempt(ids, retrying: attempt < attempts ? lastError : nil)
+                let delay = Self.backoff(attempt: attempt, base: baseDelay)
+                let retrying = attempt < attempts && ContinuousClock.now + delay < deadline
+                if attempt < attempts, !retrying { lastError += " (gave up: the retry budget of \(retryBudget) is spent)" }
+                try? await journal.countAttempt(ids, retrying: retrying ? lastError : nil)
                 logger.warning(
-                    "bump failed; retrying", metadata: ["event.id": "\(eventID)", "attempt": "\(attempt)", "error": "\(error)"])
-                if attempt < attempts { try? await Task.sleep(for: Self.backoff(attempt: attempt, base: baseDelay)) }
+                    retrying ? "bump failed; retrying" : "bump failed",
+                    metadata: ["event.id": "\(eventID)", "attempt": "\(attempt)", "error": "\(error)"])
+                guard retrying else { break }
+                try? await Task.sleep(for: delay)
             }
         }
         metrics.count("imagebump_writebacks_total", [("target", route.target.name), ("outcome", "failed")])

@@ -66,7 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
             journal: journal,
             updater: TargetUpdater(writeBack: WriteBack(settings: RemoteTargets.settings(configuration), logger: logger), logger: logger),
             routes: { eventRoutes[$0] ?? [] }, attempts: configuration.workerAttempts,
-            batchWindow: .milliseconds(configuration.batchWindowMilliseconds), metrics: metrics, logger: logger)
+            batchWindow: .milliseconds(configuration.batchWindowMilliseconds), retryBudget: .seconds(configuration.retryBudgetSeconds),
+            metrics: metrics, logger: logger)
         let readiness = Readiness(journal: journal, targets: allRoutes.values.flatMap { $0.map(\.target) })
         let route: @Sendable (ImageName, String) -> Route? = { image, target in allRoutes[image]?.first { $0.target.name == target } }
         let engine = PromotionEngine(journal: journal, dispatcher: dispatcher, chains: chains, route: route, logger: logger)

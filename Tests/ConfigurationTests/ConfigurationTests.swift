@@ -21,6 +21,19 @@ import Testing
         #expect(configuration.mergePollSeconds == 300)
     }
 
+    @Test func workerAttemptsAreBounded() throws {
+        let text = """
+            receivers: [{name: ci, type: generic, secret: env:CI_TOKEN}]
+            workers: {attempts: 64}
+            """
+        do {
+            _ = try Configuration.parse(text, file: "c.yaml")
+            Issue.record("64 attempts were accepted")
+        } catch {
+            #expect(error.description.contains("c.yaml:2:") && error.description.contains("workers.attempts: expected a whole number from 1 to 20"), "\(error)")
+        }
+    }
+
     @Test func aBranchTargetWithoutAForgeIsAWarningThatSaysNoMergeRequestIsOpened() throws {
         let text = """
             receivers: [{name: ci, type: generic, secret: env:CI_TOKEN}]

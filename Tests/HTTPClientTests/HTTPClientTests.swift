@@ -105,6 +105,18 @@ import Testing
         #expect(double.requests.count == 2)
     }
 
+    @Test func aRetryBudgetSpentStopsTheRetries() async throws {
+        let double = try Self.scripted([DoubleResponse(status: 429, headers: [("Retry-After", "30")]), .json(200, ["ok": true])])
+        let waits = Waits()
+        // The caller (an event's write-back) has 5 s left: a 30 s wait is not made; its answer stands.
+        let response = try await RetryBudget.$deadline.withValue(ContinuousClock.now + .seconds(5)) {
+            try await client(waits).send(HTTPRequest(method: "POST", url: double.url + "/pulls", body: Array("{}".utf8)))
+        }
+        #expect(response.status == 429)
+        #expect(waits.all.isEmpty)
+        #expect(double.requests.count == 1)
+    }
+
     @Test func rateLimitResetIsHonoured() async throws {
         let now = Date(timeIntervalSince1970: 1_700_000_000)
         let double = try Self.scripted([

@@ -22,7 +22,8 @@ import Testing
         let dispatcher: Dispatcher
 
         init(
-            batchWindow: Duration = .zero, attempts: Int = 1, url: String? = nil, mode: GitTarget.Mode = .commit, forge: (any Forge)? = nil
+            batchWindow: Duration = .zero, attempts: Int = 1, url: String? = nil, mode: GitTarget.Mode = .commit, forge: (any Forge)? = nil,
+            baseDelay: Duration = .milliseconds(5), retryBudget: Duration = .seconds(900)
         ) throws {
             remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
             let state = try TemporaryDirectory.make("imagebump-once")
@@ -35,7 +36,8 @@ import Testing
                 forge: forge, options: MergeRequestOptions())
             dispatcher = Dispatcher(
                 journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
-                routes: { $0 == api ? [route] : [] }, attempts: attempts, baseDelay: .milliseconds(5), batchWindow: batchWindow)
+                routes: { $0 == api ? [route] : [] }, attempts: attempts, baseDelay: baseDelay, batchWindow: batchWindow,
+                retryBudget: retryBudget)
         }
 
         var route: Route { get async { await dispatcher.routes(try! ImageName(parsing: "ghcr.io/acme/api"))[0] } }
@@ -122,6 +124,22 @@ import Testing
         #expect(event.attempts == 3)
         let retrying = try await setup.journal.steps(id).filter { $0.1 == "retrying" }
         #expect(retrying.count == 2)
+    }
+
+    @Test func retriesWaitAtMostFiveMinutesAndStopWhenTheBudgetIsSpent() async throws {
+        for attempt in [1, 20, 64, 1000] {
+            let delay = Dispatcher.backoff(attempt: attempt, base: .seconds(1))
+            #expect(delay > .zero && delay <= .seconds(301), "attempt \(attempt): \(delay)")
+        }
+        // Five attempts allowed, but the next wait (1 s) would end past the budget (200 ms).
+        let setup = try Setup(
+            attempts: 5, url: "http://127.0.0.1:9/nobody-listens.git", baseDelay: .seconds(1), retryBudget: .milliseconds(200))
+        let id = try await setup.post("1.4.2")
+        await setup.dispatcher.drain()
+        let event = try #require(try await setup.journal.event(id))
+        #expect(event.status == .failed)
+        #expect(event.attempts == 1)
+        #expect(event.lastError?.contains("gave up: the retry budget") == true, "\(event.lastError ?? "")")
     }
 
     @Test func aBranchTargetWithoutAForgeSaysNoMergeRequestIsOpened() async throws {
