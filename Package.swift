@@ -110,7 +110,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["Fixtures"]),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "AppLogging", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "EventsTests", dependencies: ["Events", "ImageReference", "Crypto", "TestSupport"], exclude: ["Fixtures", "Fuzz"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz", "Fixtures"]),

@@ -10,7 +10,7 @@ extension IntakeRouter {
         do {
             return .json(200, ["promotions": try await journal.promotions(open: open).map(Self.render)])
         } catch {
-            return .error(503, "journal unavailable", error.message)
+            return journalUnavailable(error)
         }
     }
 
@@ -26,7 +26,7 @@ extension IntakeRouter {
             }
             return .json(200, object)
         } catch {
-            return .error(503, "journal unavailable", error.message)
+            return journalUnavailable(error)
         }
     }
 
@@ -52,10 +52,8 @@ extension IntakeRouter {
         Task {
             let recorded: (id: String, pending: Bool)
             do throws(SQLiteError) { recorded = try await mergeNotices.record(notice, source: receiver) } catch {
-                return respond(
-                    .error(
-                        503, "journal unavailable",
-                        "the merge notice could not be stored durably: \(error.message); the sender should retry"))
+                logger.error("the journal cannot store a merge notice", metadata: ["error": "\(error)"])
+                return respond(.error(503, "journal unavailable", "the merge notice could not be stored durably; the sender should retry"))
             }
             respond(
                 .json(

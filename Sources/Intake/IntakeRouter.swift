@@ -174,6 +174,12 @@ public struct IntakeRouter: Sendable {
         }
     }
 
+    /// 503 for a journal failure: the details (SQLite's message) go to the log, not to whoever asked.
+    func journalUnavailable(_ error: SQLiteError) -> HTTPServerResponse {
+        logger.error("the journal cannot answer", metadata: ["error": "\(error)"])
+        return .error(503, "journal unavailable", "the journal cannot be read or written right now; try again shortly")
+    }
+
     static func methodNotAllowed(_ allowed: String) -> HTTPServerResponse {
         var response = HTTPServerResponse.error(405, "method not allowed", "use \(allowed)")
         response.headers.append(("Allow", allowed))
@@ -220,8 +226,8 @@ public struct IntakeRouter: Sendable {
             switch result {
             case .success(let value): recorded = value
             case .failure(let error):
-                return respond(
-                    .error(503, "journal unavailable", "the event could not be stored durably: \(error.message); the sender should retry"))
+                logger.error("the journal cannot store a delivery", metadata: ["error": "\(error)"])
+                return respond(.error(503, "journal unavailable", "the event could not be stored durably; the sender should retry"))
             }
             // {"events":[{"duplicate":…,"id":…,"image":…,"status":…}]}, written directly: the hot path.
             var body = [UInt8]()
@@ -276,7 +282,7 @@ public struct IntakeRouter: Sendable {
             accepted(id, event.imageEvent)
             return .json(202, ["id": id, "status": "/v1/events/\(id)"])
         } catch {
-            return .error(503, "journal unavailable", error.message)
+            return journalUnavailable(error)
         }
     }
 
@@ -287,7 +293,7 @@ public struct IntakeRouter: Sendable {
             object["steps"] = try await journal.steps(id).map { ["at": $0.0, "step": $0.1, "detail": $0.2] }
             return .json(200, object)
         } catch {
-            return .error(503, "journal unavailable", error.message)
+            return journalUnavailable(error)
         }
     }
 
@@ -305,7 +311,7 @@ public struct IntakeRouter: Sendable {
             let events = try await journal.list(status: status, image: value("image"), limit: Int(value("limit") ?? "50") ?? 50)
             return .json(200, ["events": events.map(Self.render)])
         } catch {
-            return .error(503, "journal unavailable", error.message)
+            return journalUnavailable(error)
         }
     }
 

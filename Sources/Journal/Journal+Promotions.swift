@@ -79,7 +79,8 @@ extension Journal {
         chain: String, image: String, tag: String, digest: String?, eventID: String, environment: String, state: PromotionState,
         detail: String, previousTag: String? = nil, mergeRequest: MergeRequestReference? = nil, now: Date = Date()
     ) async throws(SQLiteError) -> (record: PromotionRecord, isNew: Bool) {
-        try await submit { database, _ throws(SQLiteError) in
+        let detail = redact(detail)
+        return try await submit { database, _ throws(SQLiteError) in
             let existing = try database.prepare("SELECT \(Self.promotionColumns) FROM promotions WHERE chain = ? AND image = ? AND tag = ?")
                 .run([.text(chain), .text(image), .text(tag)]).first.map(Self.promotion)
             if let existing { return (existing, false) }
@@ -106,7 +107,8 @@ extension Journal {
         _ id: String, step: Int, environment: String, state: PromotionState, detail: String, previousTag: String? = nil,
         mergeRequest: MergeRequestReference? = nil, now: Date = Date()
     ) async throws(SQLiteError) -> PromotionRecord? {
-        try await submit { database, _ throws(SQLiteError) in
+        let detail = redact(detail)
+        return try await submit { database, _ throws(SQLiteError) in
             let at = Timestamp.iso8601(now)
             try database.prepare(
                 """

@@ -72,15 +72,19 @@ public final class Journal: Sendable {
     let failingCommits = Atomic<Int>(0)
     /// A repeat of an image+tag+digest within this many seconds joins the earlier event.
     public let deduplicationWindow: TimeInterval
+    /// What every stored text (errors, step details, reasons) goes through first: the service
+    /// passes the logs' redactor, so no secret an error echoes reaches the journal or the API.
+    let redact: @Sendable (String) -> String
 
     /// Opens (creating if needed) the journal at `path`. Each run of completions (the callers
     /// of one or more commits) happens inside `completionScope`: the service passes the HTTP
     /// server's ``AnswerBatch`` there, so a run of answers wakes each event loop once.
     public init(
         path: String, deduplicationWindow: TimeInterval = 600,
-        completionScope: @escaping @Sendable (() -> Void) -> Void = { $0() }
+        completionScope: @escaping @Sendable (() -> Void) -> Void = { $0() }, redact: @escaping @Sendable (String) -> String = { $0 }
     ) throws(SQLiteError) {
         self.deduplicationWindow = deduplicationWindow
+        self.redact = redact
         let database = try SQLiteDatabase(path: path)
         // One connection, one process: its locks are taken once, not per transaction (and, set
         // before the WAL opens, the WAL index lives in its memory); checkpoints run after a
@@ -242,8 +246,9 @@ public final class Journal: Sendable {
     public func record(_ event: ImageEvent, ignoredBecause: String? = nil, now: Date = Date()) async throws(SQLiteError) -> (
         id: String, duplicate: Bool
     ) {
+        let reason = ignoredBecause.map(redact)
         return try await submit { _, statements throws(SQLiteError) in
-            try Self.insert(event, ignoredBecause: ignoredBecause, now: now, statements)
+            try Self.insert(event, ignoredBecause: reason, now: now, statements)
         }
     }
 
@@ -254,11 +259,12 @@ public final class Journal: Sendable {
         _ events: [(event: ImageEvent, ignoredBecause: String?)], now: Date = Date(),
         completion: @escaping @Sendable (Result<[(id: String, duplicate: Bool)], SQLiteError>) -> Void
     ) {
+        let redact = self.redact
         let job = Job(
             work: { _, statements throws(SQLiteError) in
                 var recorded: [(id: String, duplicate: Bool)] = []
                 for item in events {
-                    recorded.append(try Self.insert(item.event, ignoredBecause: item.ignoredBecause, now: now, statements))
+                    recorded.append(try Self.insert(item.event, ignoredBecause: item.ignoredBecause.map(redact), now: now, statements))
                 }
                 return recorded
             },
@@ -351,6 +357,7 @@ public final class Journal: Sendable {
         _ id: String, status: EventStatus, detail: String, commit: String? = nil, mergeRequestURL: String? = nil, error: String? = nil,
         attempt: Bool = false
     ) async throws(SQLiteError) {
+        let (detail, error) = (redact(detail), error.map(redact))
         _ = try await submit { _, statements throws(SQLiteError) in
             try statements.update.run([
                 .text(status.rawValue), SQLiteValue(error), SQLiteValue(commit), SQLiteValue(mergeRequestURL),
@@ -365,6 +372,7 @@ public final class Journal: Sendable {
     /// Counts one more try of these events' write-back; `retrying` records the error it will
     /// be tried again after.
     public func countAttempt(_ ids: [String], retrying error: String? = nil) async throws(SQLiteError) {
+        let error = error.map(redact)
         _ = try await submit { database, statements throws(SQLiteError) in
             let count = try database.prepare("UPDATE events SET attempts = attempts + 1, last_error = COALESCE(?, last_error) WHERE id = ?")
             for id in ids {

@@ -1,3 +1,4 @@
+import AppLogging
 import ArgumentParser
 import Configuration
 import Dispatch
@@ -48,7 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
             receivers = try Self.receivers(configuration)
             allRoutes = try Self.routes(configuration, logger: logger)
-            journal = try Journal(path: "\(state)/journal.sqlite", completionScope: AnswerBatch.run)
+            // The journal stores what the logs would print: through the same redaction.
+            let redactor = Redactor(secrets: RemoteTargets.resolvableSecrets(configuration))
+            journal = try Journal(path: "\(state)/journal.sqlite", completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)

@@ -54,3 +54,23 @@ import Testing
         #expect(Redactor.redactURLPasswords("ssh://git@host/x") == "ssh://git@host/x")
     }
 }
+
+/// Credentials an error text echoes from request headers are masked even when nobody
+/// registered them as secrets.
+@Suite struct CredentialEchoTests {
+    @Test(arguments: [
+        ("request failed: Authorization: Bearer ghp_0123456789abcdef", "Authorization: Bearer [REDACTED]"),
+        ("headers {Authorization: token ghp_0123456789abcdef}", "Authorization: token [REDACTED]}"),
+        ("sent PRIVATE-TOKEN: glpat-Xq7s3cr3t and got 401", "PRIVATE-TOKEN: [REDACTED] and got 401"),
+        ("Basic aW1hZ2VidW1wOnNlY3JldA== was refused", "Basic [REDACTED] was refused"),
+    ])
+    func headerValuesAreMasked(_ text: String, _ expected: String) {
+        let redacted = Redactor().redact(text)
+        #expect(redacted.contains(expected), "\(redacted)")
+        #expect(!redacted.contains("0123456789abcdef") && !redacted.contains("s3cr3t") && !redacted.contains("aW1hZ2Vi"))
+    }
+
+    @Test func ordinaryTextIsLeftAlone() {
+        #expect(Redactor().redact("the token expired; push rejected") == "the token expired; push rejected")
+    }
+}
