@@ -120,6 +120,8 @@ public struct GitSettings: Sendable, Hashable {
     public var subject = "Bump {image} to {tag} in {location}"
     /// A PEM file of certificate authorities for HTTPS remotes (verification is always on).
     public var caBundle: String?
+    /// The deadline of every network step of a fetch or push (connect, each send and receive).
+    public var timeoutSeconds = 60
     /// Attempts at a push refused because someone else pushed first.
     public var pushAttempts = 50
 }

@@ -128,7 +128,7 @@ struct ConfigurationLoader {
 
     private mutating func readGit(_ node: Node) {
         let section = "git"
-        guard let git = reader.mapping(node, section, known: ["author", "committer", "subject", "caBundle", "pushAttempts"]) else { return }
+        guard let git = reader.mapping(node, section, known: ["author", "committer", "subject", "caBundle", "pushAttempts", "timeoutSeconds"]) else { return }
         for role in ["author", "committer"] {
             guard let entry = git[role]?.value, let person = reader.mapping(entry, "git.\(role)", known: ["name", "email"]) else {
                 continue
@@ -155,6 +155,9 @@ struct ConfigurationLoader {
                     "the file \(value) does not exist; give the path of a PEM bundle of certificate authorities")
             }
             configuration.git.caBundle = value
+        }
+        if let timeout = git["timeoutSeconds"], let value = reader.integer(timeout.value, "git.timeoutSeconds", minimum: 1, maximum: 3600) {
+            configuration.git.timeoutSeconds = value
         }
         if let attempts = git["pushAttempts"], let value = reader.integer(attempts.value, "git.pushAttempts", minimum: 1) {
             configuration.git.pushAttempts = value

@@ -11,8 +11,17 @@ public enum LibGit2 {
         return true
     }()
 
-    /// The deadline of a connect and of each send or receive of a fetch or push.
+    /// The deadline of a connect and of each send or receive of a fetch or push (60 s until
+    /// ``setNetworkTimeout(_:)``): libgit2 1.5 has none of its own, so a server that accepts
+    /// and never answers would hold a lane forever.
     static let networkTimeoutMilliseconds = 60_000
+
+    /// Sets the deadline of every network step of later transfers (`git.timeoutSeconds`).
+    public static func setNetworkTimeout(_ timeout: Duration) {
+        ensureInitialised()
+        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        imagebump_git_register_socket_stream(Int32(clamping: max(1, milliseconds)))
+    }
 
     /// Initialises libgit2 if it is not yet; every entry point of this module calls it.
     static func ensureInitialised() {

@@ -63,6 +63,7 @@ struct BumpCommand: AsyncParsableCommand {
         var forges: [String: any Forge] = [:]
         do {
             if let bundle = configuration.git.caBundle { try LibGit2.useCertificateAuthorities(file: bundle, directory: nil) }
+            LibGit2.setNetworkTimeout(.seconds(configuration.git.timeoutSeconds))
             targets = try RemoteTargets.targets(for: request.image, only: target, in: configuration)
             for target in targets where target.mode == .branch {
                 forges[target.repository] = try RemoteTargets.forge(for: target.repository, in: configuration, logger: logger)

@@ -46,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         let journal: Journal
         do {
             if let bundle = configuration.git.caBundle { try LibGit2.useCertificateAuthorities(file: bundle, directory: nil) }
+            LibGit2.setNetworkTimeout(.seconds(configuration.git.timeoutSeconds))
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
             receivers = try Self.receivers(configuration)
             allRoutes = try Self.routes(configuration, logger: logger)

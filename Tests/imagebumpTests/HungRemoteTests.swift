@@ -1,0 +1,100 @@
+import Foundation
+import HTTPClient
+import Synchronization
+import TestSupport
+import Testing
+
+/// A Git server that accepts and never answers: the event fails with a timeout after
+/// `git.timeoutSeconds`, and the other repository's lane keeps working meanwhile.
+@Suite struct HungRemoteTests {
+    /// Listens on a loopback port, accepts every connection and never sends a byte.
+    final class SilentPeer: Sendable {
+        let port: Int
+        private let listener: Int32
+
+        init() throws {
+            let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in(
+                sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")),
+                sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, length) == 0 && listen(descriptor, 16) == 0 && getsockname(descriptor, $0, &length) == 0
+                }
+            }
+            guard bound else { throw GitFixture.Failure(description: "cannot listen") }
+            port = Int(UInt16(bigEndian: address.sin_port))
+            listener = descriptor
+            Thread.detachNewThread {
+                var held: [Int32] = []
+                while true {
+                    let connection = accept(descriptor, nil, nil)
+                    if connection < 0 { return }
+                    held.append(connection)  // kept open, never answered
+                }
+            }
+        }
+
+        deinit { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+    }
+
+    @Test func aSilentGitServerFailsItsEventAfterTheDeadlineAndOtherLanesGoOn() async throws {
+        let peer = try SilentPeer()
+        let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+        let state = try TemporaryDirectory.make("imagebump-hung")
+        let config = state.appendingPathComponent("serve.yaml")
+        try """
+        stateDir: \(state.appendingPathComponent("state").path)
+        server: {listen: 127.0.0.1}
+        workers: {batchWindowMs: 0, attempts: 1}
+        git: {timeoutSeconds: 2}
+        receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
+        repos:
+          - {name: hung, url: "http://127.0.0.1:\(peer.port)/env.git"}
+          - {name: env, url: \(remote.path)}
+        targets:
+          - {name: stuck, repo: hung, paths: ["envs/dev/**"], mode: commit}
+          - {name: dev, repo: env, paths: ["envs/dev/**"], mode: commit}
+        images:
+          - {name: ghcr.io/acme/worker, targets: [stuck]}
+          - {name: ghcr.io/acme/api, targets: [dev]}
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let (process, _, port) = try await ServeProcess.start(config)
+        defer { kill(process.processIdentifier, SIGKILL) }
+        func post(_ image: String) async throws -> String {
+            let response = try await CurlClient().send(
+                HTTPRequest(
+                    method: "POST", url: "http://127.0.0.1:\(port)/v1/events", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
+                    body: Array(#"{"image": "\#(image)"}"#.utf8)))
+            let events = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["events"] as? [[String: Any]]
+            return events?.first?["id"] as? String ?? ""
+        }
+        func event(_ id: String) async throws -> [String: Any] {
+            let response = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/v1/events/\(id)"))
+            return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:]
+        }
+        let stuck = try await post("ghcr.io/acme/worker:9.9.9")
+        let started = ContinuousClock.now
+        let other = try await post("ghcr.io/acme/api:1.4.2")
+        var otherStatus = ""
+        while ContinuousClock.now - started < .seconds(20), otherStatus != "done" {
+            otherStatus = try await event(other)["status"] as? String ?? ""
+            if otherStatus != "done" { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(otherStatus == "done")
+        // The other lane finished while the silent server still held the first event.
+        #expect(try await event(stuck)["status"] as? String == "received")
+
+        var stuckEvent: [String: Any] = [:]
+        while ContinuousClock.now - started < .seconds(30) {
+            stuckEvent = try await event(stuck)
+            if stuckEvent["status"] as? String == "failed" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(stuckEvent["status"] as? String == "failed")
+        #expect((stuckEvent["lastError"] as? String)?.contains("timed out") == true, "\(stuckEvent["lastError"] ?? "")")
+        #expect(elapsed >= .seconds(2) && elapsed < .seconds(30))
+    }
+}
