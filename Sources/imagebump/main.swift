@@ -7,6 +7,10 @@ func runAsynchronously<Command: AsyncParsableCommand>(_ command: inout Command) 
     try await command.run()
 }
 
+// A peer that closes mid-write (a Git or forge server resetting the connection, a log reader
+// that went away) must be an error on that write, never signal 13 killing the process.
+signal(SIGPIPE, SIG_IGN)
+
 // Exit codes: 0 success (changed, or already up to date), 1 failure, 2 usage or config error.
 do {
     var command = try Imagebump.parseAsRoot()
