@@ -10,6 +10,15 @@ struct ForgeHTTP: Sendable {
     func call(_ operation: String, _ method: String, _ path: String, json: Any? = nil, form: [(String, String)]? = nil)
         async throws(ForgeError) -> HTTPResponse
     {
+        // A server-given URL (a next page) is followed only on the configured API's origin: the
+        // transport adds the token to every request, and it never goes anywhere else.
+        if path.hasPrefix("http"), Self.origin(path) != Self.origin(baseURL) {
+            throw ForgeError(
+                .unexpected, operation: operation, status: nil,
+                message:
+                    "the forge pointed to \(Self.origin(path) ?? "an unreadable URL"), another origin than its API \(Self.origin(baseURL) ?? baseURL); imagebump sends credentials to the configured API only"
+            )
+        }
         var request = HTTPRequest(
             method: method, url: path.hasPrefix("http") ? path : baseURL + path, headers: [("Accept", "application/json")])
         if let json {
@@ -62,6 +71,14 @@ struct ForgeHTTP: Sendable {
             next = page["next"] as? String
         }
         return items
+    }
+
+    /// `scheme://host:port` of a URL (the port made explicit), or nil.
+    static func origin(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host?.lowercased()
+        else { return nil }
+        let port = components.port ?? (scheme == "https" ? 443 : scheme == "http" ? 80 : -1)
+        return "\(scheme)://\(host):\(port)"
     }
 
     /// The `rel="next"` target of a Link header.
