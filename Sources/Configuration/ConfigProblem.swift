@@ -16,5 +16,7 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public let problems: [ConfigProblem]
 
+    public init(problems: [ConfigProblem]) { self.problems = problems }
+
     public var description: String { problems.map(\.description).joined(separator: "\n") }
 }

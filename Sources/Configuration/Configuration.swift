@@ -8,6 +8,26 @@ import Policy
 public struct Configuration: Sendable, Hashable {
     /// What works but is probably not meant (`validate` prints them; `serve` logs them).
     public var warnings: [ConfigProblem] = []
+    /// Every secret the file names, where, and how long it must be.
+    public var secretUses: [SecretUse] = []
+
+    /// Resolves every secret (as `serve` will) and says which are unset, unreadable, empty or
+    /// too short, each at its line; never what a secret is.
+    public func secretProblems(environment: [String: String] = ProcessInfo.processInfo.environment) -> [ConfigProblem] {
+        secretUses.compactMap { use -> ConfigProblem? in
+            let message: String
+            do throws(SecretError) {
+                let value = try use.reference.resolve(environment: environment).revealed
+                let length = value.utf8.filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }.count
+                guard length < use.minimumLength else { return nil }
+                message =
+                    "\(use.reference) has \(length) non-whitespace characters; this secret needs at least \(use.minimumLength) (make one with: openssl rand -hex 32)"
+            } catch {
+                message = "\(error.reason) (or run validate --no-secrets on a machine without the secrets)"
+            }
+            return ConfigProblem(file: use.file, line: use.line, column: use.column, keyPath: use.keyPath, message: message)
+        }
+    }
 
     public var log = LogSettings()
     public var scan = ScanSettings()
@@ -78,6 +98,8 @@ public struct Receiver: Sendable, Hashable {
     ]
     /// Senders that cannot sign: their secret is a token in the receiver's URL.
     public static let pathTokenTypes: Set<String> = ["dockerhub", "quay"]
+    /// Non-whitespace bytes every receiver secret needs (URL tokens: 32, see `pathTokenWeakness`).
+    public static let minimumSecretLength = 16
 
     /// Why a URL token is too weak to stand in for a signature, or nil: it must carry at least
     /// 32 random bytes (64 hex digits, or 43 base64url characters, as `openssl rand -hex 32`
@@ -225,4 +247,15 @@ public struct ImageSettings: Sendable, Hashable {
 
     /// The policy that applies to the image in one target.
     public func policy(for target: String) -> TagPolicy { targetPolicies[target] ?? policy }
+}
+
+/// Where a secret is named in the configuration, and what it must be.
+public struct SecretUse: Sendable, Hashable {
+    public let reference: SecretReference
+    public let file: String
+    public let line: Int
+    public let column: Int
+    public let keyPath: String
+    /// Non-whitespace bytes it needs (16 for receiver secrets, 32 for URL tokens, else 1).
+    public let minimumLength: Int
 }

@@ -50,7 +50,9 @@ extension ConfigurationLoader {
                 : "every receiver needs a secret (env:NAME or file:PATH): unauthenticated receivers are refused"
             return reader.report(node, "\(path).secret", what)
         }
-        guard let secret = readSecret(secretNode, "\(path).secret") else { return }
+        // Guessable in a few tries otherwise: a 1-character bearer token was.
+        let minimum = Receiver.pathTokenTypes.contains(type) ? 32 : Receiver.minimumSecretLength
+        guard let secret = readSecret(secretNode, "\(path).secret", minimumLength: minimum) else { return }
         if Receiver.pathTokenTypes.contains(type), let value = try? secret.resolve().revealed,
             let weakness = Receiver.pathTokenWeakness(value)
         {

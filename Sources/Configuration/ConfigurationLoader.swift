@@ -209,13 +209,19 @@ struct ConfigurationLoader {
         nodes["repo:\(configuration.repos.count - 1)"] = (nameNode, "\(path).name")
     }
 
-    mutating func readSecret(_ node: Node, _ path: String) -> SecretReference? {
+    /// Reads `env:NAME`/`file:PATH` and remembers where it stood, so that ``Configuration/secretProblems()``
+    /// can say which secret is unset or too short; `minimumLength` counts non-whitespace bytes.
+    mutating func readSecret(_ node: Node, _ path: String, minimumLength: Int = 1) -> SecretReference? {
         guard let text = reader.string(node, path) else { return nil }
         guard let secret = SecretReference(text) else {
             reader.report(
                 node, path, "secrets are never written in the file; use env:NAME (an environment variable) or file:PATH (a mounted file)")
             return nil
         }
+        configuration.secretUses.append(
+            SecretUse(
+                reference: secret, file: reader.file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1, keyPath: path,
+                minimumLength: minimumLength))
         return secret
     }
 

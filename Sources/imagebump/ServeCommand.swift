@@ -38,6 +38,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, logger) = try global.load(label: "imagebump.serve")
+        // Every secret resolves, and is long enough, before anything listens.
+        let secretProblems = configuration.secretProblems()
+        guard secretProblems.isEmpty else {
+            FileHandle.standardError.write(Data((ConfigError(problems: secretProblems).description + "\n").utf8))
+            throw ExitCode(2)
+        }
         for warning in configuration.warnings { logger.warning("\(warning)") }
         if let warning = DescriptorLimit.warning(maximumConnections: configuration.server.maximumConnections) { logger.warning("\(warning)") }
         let state = RemoteTargets.stateDirectory(configuration)

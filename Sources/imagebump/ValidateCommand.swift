@@ -12,9 +12,14 @@ struct ValidateCommand: ParsableCommand {
     @Option(name: .long, help: "The configuration file to check.")
     var config: String
 
+    @Flag(name: .long, help: "Do not resolve env:/file: secrets (for CI machines that do not have them).")
+    var noSecrets = false
+
     func run() throws {
-        do {
+        do throws(ConfigError) {
             let loaded = try Configuration.load(path: config)
+            let secretProblems = noSecrets ? [] : loaded.secretProblems()
+            guard secretProblems.isEmpty else { throw ConfigError(problems: secretProblems) }
             for warning in loaded.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             if let warning = DescriptorLimit.warning(maximumConnections: loaded.server.maximumConnections) {
                 FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))

@@ -21,6 +21,28 @@ import Testing
         #expect(configuration.mergePollSeconds == 300)
     }
 
+    @Test func secretsAreResolvedAndWeakOnesNamedAtTheirLine() throws {
+        let text = """
+            receivers:
+              - {name: ci, type: generic, secret: env:CI_TOKEN}
+              - {name: hub, type: dockerhub, secret: env:HUB_TOKEN}
+              - {name: registry, type: distribution, secret: env:REGISTRY_TOKEN}
+            """
+        let configuration = try Configuration.parse(text, file: "c.yaml")
+        let problems = configuration.secretProblems(environment: ["CI_TOKEN": "x", "HUB_TOKEN": String(repeating: "a1", count: 20)])
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.first?.description.hasPrefix("c.yaml:2:") == true)
+        #expect(problems.first?.message.contains("env:CI_TOKEN has 1 non-whitespace characters; this secret needs at least 16") == true)
+        #expect(problems.last?.description.hasPrefix("c.yaml:4:") == true)
+        #expect(problems.last?.message.contains("REGISTRY_TOKEN is not set") == true)
+        #expect(problems.allSatisfy { !$0.description.contains("a1a1") })
+        let strong = String(repeating: "k", count: 16)
+        #expect(
+            configuration.secretProblems(environment: [
+                "CI_TOKEN": strong, "HUB_TOKEN": String(repeating: "a1", count: 20), "REGISTRY_TOKEN": " \(strong)\n",
+            ]).isEmpty)
+    }
+
     @Test func workerAttemptsAreBounded() throws {
         let text = """
             receivers: [{name: ci, type: generic, secret: env:CI_TOKEN}]
