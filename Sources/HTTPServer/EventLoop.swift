@@ -66,6 +66,8 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
     private final class LoopConnection {
         let socket: Int32
         let serial: UInt64
+        /// The peer's IP address.
+        var address = ""
         var parser: HTTPRequestParser
         var deadline: ContinuousClock.Instant
         var inHead = false
@@ -197,10 +199,24 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
                 socket: socket, serial: nextSerial, limits: server.settings.limits,
                 deadline: ContinuousClock.now + server.settings.headerTimeout)
             connection.inHead = true
+            connection.address = Self.peerAddress(socket)
             connections[socket] = connection
             connection.interest = UInt32(EPOLLIN.rawValue)
             register(socket, connection.interest, add: true)
         }
+    }
+
+    /// The IPv4 address of a connected socket's peer.
+    static func peerAddress(_ socket: Int32) -> String {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let found = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(socket, $0, &length) == 0 }
+        }
+        guard found else { return "" }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        _ = inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(INET_ADDRSTRLEN))
+        return String(decoding: text.prefix { $0 != 0 }.map(UInt8.init), as: UTF8.self)
     }
 
     private func pauseAccepting() {
@@ -297,6 +313,8 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
     }
 
     private func dispatch(_ request: HTTPServerRequest, on connection: LoopConnection) {
+        var request = request
+        request.remoteAddress = connection.address
         let keepAlive = request.keepAlive && !server.stopping.load(ordering: .relaxed)
         if let immediate = server.immediate, let response = immediate(request) {
             return answer(connection, response, keepAlive: keepAlive)

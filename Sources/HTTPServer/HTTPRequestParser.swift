@@ -8,6 +8,8 @@ public struct HTTPServerRequest: Sendable {
     public let body: [UInt8]
     /// Whether the connection stays open after the answer.
     public let keepAlive: Bool
+    /// The peer's IP address, as the server's socket sees it (set by the event loop).
+    public internal(set) var remoteAddress = ""
 
     public var path: String { String(Substring(target.utf8.prefix { $0 != UInt8(ascii: "?") })) }
     /// The path's segments (`/hooks/ci` → ["hooks", "ci"]), empty ones dropped.

@@ -37,6 +37,8 @@ public struct IntakeRouter: Sendable {
     /// Why an event is not for the workers (journaled as ignored at once), or nil.
     let ignoreReason: @Sendable (ImageEvent) -> String?
     let logger: Logger
+    /// Repeated failed authentications from one address get 429.
+    let limiter: AuthenticationLimiter
     let readiness: Readiness
     let metrics: ServiceMetrics
     let promotions: PromotionEngine?
@@ -53,8 +55,10 @@ public struct IntakeRouter: Sendable {
         receivers: [ReceiverSettings], journal: Journal, readiness: Readiness? = nil, metrics: ServiceMetrics = .disabled,
         promotions: PromotionEngine? = nil, mergeNotices: MergeNoticeHandler? = nil,
         ignoreReason: @escaping @Sendable (ImageEvent) -> String? = { _ in nil },
-        logger: Logger = Logger(label: "imagebump.intake"), accepted: @escaping @Sendable (String, ImageEvent) -> Void
+        logger: Logger = Logger(label: "imagebump.intake"), limiter: AuthenticationLimiter = AuthenticationLimiter(),
+        accepted: @escaping @Sendable (String, ImageEvent) -> Void
     ) {
+        self.limiter = limiter
         self.ignoreReason = ignoreReason
         self.logger = logger
         self.receivers = Dictionary(receivers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -174,6 +178,14 @@ public struct IntakeRouter: Sendable {
         }
     }
 
+    /// 429 for an address that failed to authenticate too often: when to come back.
+    static func tooManyFailures(_ seconds: Int) -> HTTPServerResponse {
+        var response = HTTPServerResponse.error(
+            429, "too many failed authentications", "this address failed to authenticate too often; retry after \(seconds) s")
+        response.headers.append(("Retry-After", "\(seconds)"))
+        return response
+    }
+
     /// 503 for a journal failure: the details (SQLite's message) go to the log, not to whoever asked.
     func journalUnavailable(_ error: SQLiteError) -> HTTPServerResponse {
         logger.error("the journal cannot answer", metadata: ["error": "\(error)"])
@@ -193,11 +205,16 @@ public struct IntakeRouter: Sendable {
         _ request: HTTPServerRequest, _ receiver: ReceiverSettings, pathToken: String?,
         respond: @escaping @Sendable (HTTPServerResponse) -> Void
     ) {
+        if let wait = limiter.retryAfter(request.remoteAddress) {
+            metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "limited")])
+            return respond(Self.tooManyFailures(wait))
+        }
         let headers = Dictionary(request.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
         guard
             ReceiverAuthentication.verify(
                 receiver.type, secret: receiver.secret, headers: headers, body: request.body, pathToken: pathToken)
         else {
+            limiter.failed(request.remoteAddress)
             metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "unauthorized")])
             return respond(.error(401, "unauthorized", "the delivery's token or signature does not match receiver \(receiver.name)"))
         }
@@ -263,8 +280,10 @@ public struct IntakeRouter: Sendable {
         guard let receiver = genericReceiver else {
             return .error(404, "no generic receiver", "configure a receiver of type generic to \(action)")
         }
+        if let wait = limiter.retryAfter(request.remoteAddress) { return Self.tooManyFailures(wait) }
         let headers = Dictionary(request.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
         guard ReceiverAuthentication.verify(.generic, secret: receiver.secret, headers: headers, body: request.body, pathToken: nil) else {
+            limiter.failed(request.remoteAddress)
             return .error(401, "unauthorized", "to \(action), send the token of receiver \(receiver.name)")
         }
         return nil
