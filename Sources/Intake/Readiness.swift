@@ -50,16 +50,34 @@ public actor Readiness {
     }
 
     /// Every check's outcome ("ok" or the reason), running them again when the last results are too old.
+    /// Single-flight: probes arriving while the checks run wait for that round, never start
+    /// their own (a probe storm against a hung repository would otherwise pile up checks).
     public func report() async -> (ready: Bool, checks: [String: String]) {
         if let last, ContinuousClock.now - last.at < maximumAge { return Self.summary(last.results) }
-        var results: [String: String?] = [:]
-        await withTaskGroup(of: (String, String?).self) { group in
-            for check in checks { group.addTask { (check.name, await check.run()) } }
-            for await (name, outcome) in group { results[name] = outcome }
+        if let running { return Self.summary(await running.value) }
+        let checks = self.checks
+        let round = Task { () -> [String: String?] in
+            var results: [String: String?] = [:]
+            await withTaskGroup(of: (String, String?).self) { group in
+                for check in checks { group.addTask { (check.name, await check.run()) } }
+                for await (name, outcome) in group { results[name] = outcome }
+            }
+            return results
         }
+        running = round
+        roundCount += 1
+        let results = await round.value
+        running = nil
         last = (ContinuousClock.now, results)
         return Self.summary(results)
     }
+
+    /// The round of checks under way, if one is.
+    private var running: Task<[String: String?], Never>?
+
+    /// How many rounds of checks have run (tests watch it).
+    var rounds: Int { roundCount }
+    private var roundCount = 0
 
     private static func summary(_ results: [String: String?]) -> (ready: Bool, checks: [String: String]) {
         (results.values.allSatisfy { $0 == nil }, results.mapValues { $0 ?? "ok" })

@@ -113,10 +113,22 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice("stopping: finishing the work in flight")
         polling?.cancel()
         await runBlocking { server.shutdown(within: .seconds(10)) }  // it waits; not on a shared thread
-        await dispatcher.drain()
+        // The work in flight gets a deadline too: what is not finished by then is in the journal
+        // and runs again at the next start.
+        let drained = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await dispatcher.drain(); return true }
+            group.addTask { try? await Task.sleep(for: .seconds(Self.drainSeconds)); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !drained { logger.warning("stopping with work unfinished after \(Self.drainSeconds) s; it resumes at the next start") }
         logger.notice("stopped", metadata: ["journal.transactions": "\(journal.commitCount)"])
         journal.close()
     }
+
+    /// How long a stop waits for the work in flight.
+    static let drainSeconds = 30
 
     /// Returns when SIGTERM or SIGINT arrives.
     static func waitForTermination() async {
@@ -195,15 +207,23 @@ final class SignalOnce: @unchecked Sendable {  // all state is behind `lock`
     private let lock = NSLock()
     private var continuation: CheckedContinuation<Void, Never>?
     private var sources: [any DispatchSourceSignal] = []
+    private var fired = false
 
     init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
 
     func keep(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
 
+    /// The first signal starts a graceful stop; a second one ends the process at once (an
+    /// operator who pressed Ctrl-C twice, or a supervisor that lost patience). Whatever was
+    /// accepted is in the journal and finished at the next start.
     func fire() {
-        let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            defer { continuation = nil }
-            return continuation
+        let (pending, again) = lock.withLock { () -> (CheckedContinuation<Void, Never>?, Bool) in
+            defer { continuation = nil; fired = true }
+            return (continuation, fired)
+        }
+        if again {
+            FileHandle.standardError.write(Data("imagebump: second signal, stopping now; accepted events resume at the next start\n".utf8))
+            _exit(130)
         }
         pending?.resume()
     }

@@ -97,4 +97,48 @@ import Testing
         #expect((stuckEvent["lastError"] as? String)?.contains("timed out") == true, "\(stuckEvent["lastError"] ?? "")")
         #expect(elapsed >= .seconds(2) && elapsed < .seconds(30))
     }
+
+    /// A stop waits for the work in flight; a second SIGTERM ends the process at once.
+    @Test func aSecondSignalStopsAtOnceWhileWorkIsStuck() async throws {
+        let peer = try SilentPeer()
+        let state = try TemporaryDirectory.make("imagebump-hung-stop")
+        let config = state.appendingPathComponent("serve.yaml")
+        try """
+        stateDir: \(state.appendingPathComponent("state").path)
+        server: {listen: 127.0.0.1}
+        workers: {batchWindowMs: 0, attempts: 1}
+        git: {timeoutSeconds: 600}
+        receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
+        repos: [{name: hung, url: "http://127.0.0.1:\(peer.port)/env.git"}]
+        targets: [{name: stuck, repo: hung, paths: ["envs/dev/**"], mode: commit}]
+        images: [{name: ghcr.io/acme/worker, targets: [stuck]}]
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let (process, _, port) = try await ServeProcess.start(config)
+        defer { kill(process.processIdentifier, SIGKILL) }
+        let response = try await CurlClient().send(
+            HTTPRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/v1/events", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
+                body: Array(#"{"image": "ghcr.io/acme/worker:9.9.9"}"#.utf8)))
+        #expect(response.status == 202)
+        // The lane is now held by the silent server; the first signal waits for it...
+        kill(process.processIdentifier, SIGTERM)
+        // Handled once the listener is closed (new connections are refused), still running.
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline,
+            (try? await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/healthz"))) != nil
+        {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect((try? await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/healthz"))) == nil)
+        #expect(process.isRunning)
+        // ...the second does not.
+        let start = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        let status = try await blocking {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(status == 130)
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
 }
