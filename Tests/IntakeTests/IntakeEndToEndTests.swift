@@ -24,7 +24,10 @@ import Testing
         let server: HTTPServer
         var url: String { "http://127.0.0.1:\(server.port)" }
 
-        init(remote: URL? = nil, journalPath: String? = nil, metrics: ServiceMetrics = .disabled) throws {
+        init(
+            remote: URL? = nil, journalPath: String? = nil, metrics: ServiceMetrics = .disabled,
+            limiter: AuthenticationLimiter = AuthenticationLimiter()
+        ) throws {
             self.remote = try remote ?? GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
             let state = try TemporaryDirectory.make("imagebump-serve")
             journal = try Journal(path: journalPath ?? state.appendingPathComponent("journal.sqlite").path)
@@ -45,7 +48,7 @@ import Testing
                         context: ReceiverContext(registryHost: "ghcr.io")),
                 ], journal: journal, readiness: Readiness(journal: journal, targets: [target]), metrics: metrics,
                 mergeNotices: MergeNoticeHandler(journal: journal, dispatcher: dispatcher, promotions: nil, route: { _, _ in nil }),
-                ignoreReason: dispatcher.ignoreReason, accepted: { id, event in dispatcher.submit(id, event) })
+                ignoreReason: dispatcher.ignoreReason, limiter: limiter, accepted: { id, event in dispatcher.submit(id, event) })
             var settings = HTTPServerSettings()
             settings.port = 0
             server = try HTTPServer(settings: settings, immediate: router.immediate, deferred: router.deliver) { await router.handle($0) }

@@ -48,7 +48,7 @@ import Testing
         stateDir: \(state.appendingPathComponent("state").path)
         server: {listen: 127.0.0.1}
         workers: {batchWindowMs: 0, attempts: 1}
-        git: {timeoutSeconds: 2}
+        git: {timeoutSeconds: 8}
         receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
         repos:
           - {name: hung, url: "http://127.0.0.1:\(peer.port)/env.git"}
@@ -74,8 +74,8 @@ import Testing
             let response = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/v1/events/\(id)"))
             return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:]
         }
-        let stuck = try await post("ghcr.io/acme/worker:9.9.9")
         let started = ContinuousClock.now
+        let stuck = try await post("ghcr.io/acme/worker:9.9.9")
         let other = try await post("ghcr.io/acme/api:1.4.2")
         var otherStatus = ""
         while ContinuousClock.now - started < .seconds(20), otherStatus != "done" {
@@ -87,7 +87,7 @@ import Testing
         #expect(try await event(stuck)["status"] as? String == "received")
 
         var stuckEvent: [String: Any] = [:]
-        while ContinuousClock.now - started < .seconds(30) {
+        while ContinuousClock.now - started < .seconds(40) {
             stuckEvent = try await event(stuck)
             if stuckEvent["status"] as? String == "failed" { break }
             try await Task.sleep(for: .milliseconds(100))
@@ -95,7 +95,7 @@ import Testing
         let elapsed = ContinuousClock.now - started
         #expect(stuckEvent["status"] as? String == "failed")
         #expect((stuckEvent["lastError"] as? String)?.contains("timed out") == true, "\(stuckEvent["lastError"] ?? "")")
-        #expect(elapsed >= .seconds(2) && elapsed < .seconds(30))
+        #expect(elapsed >= .seconds(8) && elapsed < .seconds(40))
     }
 
     /// A stop waits for the work in flight; a second SIGTERM ends the process at once.
