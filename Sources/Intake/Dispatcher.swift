@@ -64,6 +64,8 @@ public actor Dispatcher {
         var force = false
         /// The event's push time (else its arrival): an older job never replaces a newer write.
         var order: Int64
+        /// An image event's job (not a promotion's or a revert's write): only these start chains.
+        var fromEvent = false
     }
     private var pending: [String: [Job]] = [:]
     /// Update branches to delete once the jobs queued before them ran, per repository.
@@ -187,7 +189,7 @@ public actor Dispatcher {
         let order = event.pushedAtMilliseconds ?? EventID.milliseconds(id) ?? Self.now()
         for route in taking {
             let repository = route.target.repository
-            pending[repository, default: []].append(Job(id: id, request: request, route: route, order: order))
+            pending[repository, default: []].append(Job(id: id, request: request, route: route, order: order, fromEvent: true))
             startLane(repository)
         }
         recordPending()
@@ -278,6 +280,8 @@ public actor Dispatcher {
                 return
             }
             let orders = Dictionary(jobs.map { ($0.id, $0.order) }, uniquingKeysWith: { first, _ in first })
+            // Writes made by a promotion (to later environments, or reverting one) never start a chain.
+            let fromEvents = Set(jobs.filter(\.fromEvent).map(\.id))
             for batch in Self.batches(jobs) {
                 let target = batch.route.target.name
                 let winners = Set(batch.items.map(\.eventID))
@@ -309,7 +313,7 @@ public actor Dispatcher {
                             orderMilliseconds: orders[item.eventID] ?? Self.now())
                     }
                     await conclude(item.eventID, result)
-                    if case .written(let previous, let mergeRequest) = result {
+                    if case .written(let previous, let mergeRequest) = result, fromEvents.contains(item.eventID) {
                         await observer?(item.eventID, item.request, target, previous, mergeRequest)
                     }
                 }

@@ -177,6 +177,26 @@ import Testing
         journal.close()
     }
 
+    @Test func aRevertStartsNoPromotion() async throws {
+        // Smoke checks in dev, the chain's entry: its revert writes dev, and that write must not
+        // start a promotion of the tag it brought back.
+        let setup = try Setup()
+        let smoke = SmokeGate(
+            checks: [SmokeCheck(url: setup.app.url + "/version", jsonField: "version")], timeout: .seconds(2), interval: .milliseconds(50))
+        let chain = PromotionChain(
+            name: "api-release", images: ["ghcr.io/acme/api"],
+            steps: [.init(target: "dev", gate: .smoke(smoke)), .init(target: "acc", gate: .none)], revertOnSmokeFailure: true)
+        let (journal, dispatcher, engine) = try await setup.start(chains: [chain])
+        defer { withExtendedLifetime(engine) {} }
+        _ = try await setup.post("1.4.7", journal, dispatcher)
+        let failed = try await setup.promotion(journal, tag: "1.4.7", reaches: .failed)
+        #expect(failed.detail.hasSuffix("; reverted dev to 1.4.1"), "\(failed.detail)")
+        await dispatcher.drain()
+        #expect(try await setup.tag("dev") == "1.4.1")
+        #expect(try await journal.promotions(open: false).map(\.tag) == ["1.4.7"])
+        journal.close()
+    }
+
     /// acc as a `branch` target (auto-merged, then smoke-checked): its smoke failure reverts by
     /// a new merge request that brings the previous tag back.
     @Test func aFailedSmokeCheckInABranchTargetOpensARevertMergeRequest() async throws {
