@@ -310,7 +310,7 @@ public actor Dispatcher {
                     if case .written = result {
                         try? await journal.recordWrite(
                             target: target, image: item.request.image.description, eventID: item.eventID,
-                            orderMilliseconds: orders[item.eventID] ?? Self.now())
+                            orderMilliseconds: orders[item.eventID] ?? Self.now(), tag: item.request.tag)
                     }
                     await conclude(item.eventID, result)
                     if case .written(let previous, let mergeRequest) = result, fromEvents.contains(item.eventID) {

@@ -137,6 +137,18 @@ public actor PromotionEngine {
         case .passed(let attempts):
             _ = await advance(record, because: "smoke checks passed in \(record.environment) (\(attempts) attempts)")
         case .failed(_, let reason):
+            // A newer tag replaced this one in the environment meanwhile: nothing to revert (it
+            // would go below the newer tag); this promotion is superseded.
+            if let current = try? await journal.lastWrite(target: record.environment, image: record.image),
+                let tag = current.tag, tag != record.tag
+            {
+                try? await journal.updatePromotion(
+                    record.id, step: record.step, environment: record.environment, state: .superseded,
+                    detail: "superseded by \(tag) in \(record.environment) (smoke checks for \(record.tag) failed: \(reason)); not reverted")
+                logger.info(
+                    "promotion superseded", metadata: ["promotion": "\(record.id)", "tag": "\(record.tag)", "by": "\(tag)"])
+                return
+            }
             let revert = chain(record)?.revertOnSmokeFailure == true ? await revert(record) : ""
             try? await journal.updatePromotion(
                 record.id, step: record.step, environment: record.environment, state: .failed,

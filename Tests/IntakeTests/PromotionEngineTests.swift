@@ -102,10 +102,10 @@ import Testing
 
         /// Polls the journal until the promotion of `tag` reaches `state` (in `environment`, when
         /// given), or 10 s pass.
-        func promotion(_ journal: Journal, tag: String, reaches state: PromotionState, in environment: String? = nil) async throws
-            -> PromotionRecord
-        {
-            let deadline = ContinuousClock.now + .seconds(10)
+        func promotion(
+            _ journal: Journal, tag: String, reaches state: PromotionState, in environment: String? = nil, within: Duration = .seconds(10)
+        ) async throws -> PromotionRecord {
+            let deadline = ContinuousClock.now + within
             while ContinuousClock.now < deadline {
                 if let record = try await journal.promotions().first(where: { $0.tag == tag }), record.state == state,
                     environment.map({ $0 == record.environment }) ?? true
@@ -194,6 +194,31 @@ import Testing
         await dispatcher.drain()
         #expect(try await setup.tag("dev") == "1.4.1")
         #expect(try await journal.promotions(open: false).map(\.tag) == ["1.4.7"])
+        journal.close()
+    }
+
+    @Test func anOlderTagsSmokeFailureNeverRevertsBelowTheNewerTag() async throws {
+        // Two tags seconds apart; dev's app serves the newer: the older one's checks time out.
+        // (Its 8 s leave the newer one ample time to be written first, however loaded the machine.)
+        let setup = try Setup()
+        let smoke = SmokeGate(
+            checks: [SmokeCheck(url: setup.app.url + "/version", jsonField: "version")], timeout: .seconds(8), interval: .milliseconds(50))
+        let chain = PromotionChain(
+            name: "api-release", images: ["ghcr.io/acme/api"],
+            steps: [.init(target: "dev", gate: .smoke(smoke)), .init(target: "acc", gate: .none)], revertOnSmokeFailure: true)
+        let (journal, dispatcher, engine) = try await setup.start(chains: [chain])
+        defer { withExtendedLifetime(engine) {} }
+        _ = try await setup.post("1.4.11", journal, dispatcher)
+        _ = try await setup.promotion(journal, tag: "1.4.11", reaches: .gating, in: "dev")
+        _ = try await setup.post("1.4.12", journal, dispatcher)
+        _ = try await setup.promotion(journal, tag: "1.4.12", reaches: .gating, in: "dev")
+        setup.app.roll(to: "1.4.12")
+        _ = try await setup.promotion(journal, tag: "1.4.12", reaches: .done)
+        let older = try await setup.promotion(journal, tag: "1.4.11", reaches: .superseded, within: .seconds(20))
+        #expect(older.detail.contains("superseded by 1.4.12 in dev"), "\(older.detail)")
+        await dispatcher.drain()
+        #expect(try await setup.tag("dev") == "1.4.12")
+        #expect(try await setup.tag("acc") == "1.4.12")
         journal.close()
     }
 
