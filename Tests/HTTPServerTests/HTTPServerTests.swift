@@ -26,18 +26,7 @@ import Testing
     final class RawClient: @unchecked Sendable {  // used by one thread at a time inside `blocking`
         let socket: Int32
 
-        init(port: Int) throws {
-            socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in(
-                sin_family: sa_family_t(AF_INET), sin_port: UInt16(port).bigEndian, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")),
-                sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-            }
-            guard connected else { throw GitFixture.Failure(description: "cannot connect") }
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        }
+        init(port: Int) throws { socket = try LoopbackSocket.connect(port: port) }
 
         deinit { close(socket) }
 

@@ -35,7 +35,9 @@ import Testing
             forge: nil, options: MergeRequestOptions())
         let dispatcher = Dispatcher(
             journal: journal, updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(stateDirectory: state.path))),
-            routes: { $0 == api ? [route] : [] }, attempts: 3, baseDelay: .milliseconds(200), batchWindow: .zero)
+            // The service's own retry settings (5 tries, waits from 1 s): a loaded machine widens
+            // the window another writer can slip into, and a wait lets the burst pass.
+            routes: { $0 == api ? [route] : [] }, attempts: 5, baseDelay: .seconds(1), batchWindow: .zero)
 
         // The outside writer: its own clone, a commit and a push every 100 ms (rebasing when
         // imagebump pushed first), until told to stop.

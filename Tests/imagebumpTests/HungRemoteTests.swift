@@ -13,18 +13,8 @@ import Testing
         private let listener: Int32
 
         init() throws {
-            let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in(
-                sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")),
-                sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(descriptor, $0, length) == 0 && listen(descriptor, 16) == 0 && getsockname(descriptor, $0, &length) == 0
-                }
-            }
-            guard bound else { throw GitFixture.Failure(description: "cannot listen") }
-            port = Int(UInt16(bigEndian: address.sin_port))
+            let (descriptor, port) = try LoopbackSocket.listen()
+            self.port = port
             listener = descriptor
             Thread.detachNewThread {
                 var held: [Int32] = []
