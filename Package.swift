@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "Intake",
             dependencies: [
-                "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Promotion", "Policy", "Git", "ImageReference", "Manifests",
+                "HTTPServer", "HTTPClient", "Crypto", "Events", "Journal", "Pipeline", "Promotion", "Policy", "Git", "ImageReference", "Manifests",
                 .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // Domain: pure, no I/O.

@@ -89,6 +89,18 @@ public struct ServerSettings: Sendable, Hashable {
     public var maximumBodyBytes = 1 << 20
     public var maximumConnections = 512
     public var headerTimeoutSeconds = 10
+    public var admin = AdminSettings()
+}
+
+/// The admin listener: the status API, metrics and the operator actions (approve, retry),
+/// apart from the public port that registries and forges post to.
+public struct AdminSettings: Sendable, Hashable {
+    public var listen = "127.0.0.1"
+    public var port = 8081
+    /// Required for every write (approve, retry); without it those are refused.
+    public var token: SecretReference?
+    /// Also require the token for reads (when the admin port is reachable by others).
+    public var requireTokenForReads = false
 }
 
 /// A webhook receiver: `POST /hooks/NAME`.

@@ -5,8 +5,28 @@ extension ConfigurationLoader {
     mutating func readServer(_ node: Node) {
         guard
             let server = reader.mapping(
-                node, "server", known: ["listen", "port", "maxBodyBytes", "maxConnections", "headerTimeoutSeconds"])
+                node, "server", known: ["listen", "port", "maxBodyBytes", "maxConnections", "headerTimeoutSeconds", "admin"])
         else { return }
+        if let adminNode = server["admin"]?.value,
+            let admin = reader.mapping(adminNode, "server.admin", known: ["listen", "port", "token", "requireTokenForReads"])
+        {
+            if let listen = admin["listen"], let value = reader.string(listen.value, "server.admin.listen") {
+                configuration.server.admin.listen = value
+            }
+            if let port = admin["port"], let value = reader.integer(port.value, "server.admin.port", minimum: 0, maximum: 65535) {
+                configuration.server.admin.port = value
+            }
+            if let token = admin["token"] {
+                configuration.server.admin.token = readSecret(token.value, "server.admin.token", minimumLength: Receiver.minimumSecretLength)
+            }
+            if let reads = admin["requireTokenForReads"]?.value {
+                if case .scalar(let scalar) = reads, ["true", "false"].contains(scalar.string) {
+                    configuration.server.admin.requireTokenForReads = scalar.string == "true"
+                } else {
+                    reader.report(reads, "server.admin.requireTokenForReads", "expected true or false")
+                }
+            }
+        }
         if let listen = server["listen"], let value = reader.string(listen.value, "server.listen") { configuration.server.listen = value }
         if let port = server["port"], let value = reader.integer(port.value, "server.port", minimum: 0) {
             if value > 65535 {

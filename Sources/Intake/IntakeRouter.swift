@@ -1,4 +1,5 @@
 import CoreMetrics
+import Crypto
 import Events
 import Foundation
 import HTTPServer
@@ -45,8 +46,12 @@ public struct IntakeRouter: Sendable {
     /// Journals and handles "a merge request of ours was merged or closed".
     let mergeNotices: MergeNoticeHandler?
     private let healthz: Counter
-    /// The receiver behind `POST /v1/events` and retries: the first `generic` one by name.
+    /// The receiver behind `POST /v1/events`: the first `generic` one by name.
     let genericReceiver: ReceiverSettings?
+    /// The admin listener's token: required for approvals and retries (nil: they are refused),
+    /// and for reads when `requireTokenForReads`.
+    let adminToken: String?
+    let requireTokenForReads: Bool
 
     /// `readiness` defaults to checking the journal only. An event `ignoreReason` gives a reason
     /// for (no target takes it, an untagged registry push no target may take) is journaled as
@@ -56,8 +61,10 @@ public struct IntakeRouter: Sendable {
         promotions: PromotionEngine? = nil, mergeNotices: MergeNoticeHandler? = nil,
         ignoreReason: @escaping @Sendable (ImageEvent) -> String? = { _ in nil },
         logger: Logger = Logger(label: "imagebump.intake"), limiter: AuthenticationLimiter = AuthenticationLimiter(),
-        accepted: @escaping @Sendable (String, ImageEvent) -> Void
+        adminToken: String? = nil, requireTokenForReads: Bool = false, accepted: @escaping @Sendable (String, ImageEvent) -> Void
     ) {
+        self.adminToken = adminToken
+        self.requireTokenForReads = requireTokenForReads
         self.limiter = limiter
         self.ignoreReason = ignoreReason
         self.logger = logger
@@ -96,10 +103,41 @@ public struct IntakeRouter: Sendable {
         return true
     }
 
+    /// The public listener (registries, forges, CI): deliveries, `GET /healthz`, `GET /readyz`.
+    /// Everything else answers 404 here: the status API, metrics and operator actions live on
+    /// the admin listener only.
     public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
         let start = ContinuousClock.now
         let parts = request.pathSegments
-        let response = await route(request, parts)
+        let response: HTTPServerResponse
+        switch (parts.first, parts.count) {
+        case ("healthz", 1), ("readyz", 1), ("hooks", 2), ("hooks", 3): response = await route(request, parts)
+        case ("v1", 2) where parts[1] == "events" && request.method == "POST": response = await route(request, parts)
+        case ("v1", 2) where parts[1] == "events": response = Self.methodNotAllowed("POST")
+        default: response = .error(404, "not found", "no route for \(request.method) \(request.path) on this port")
+        }
+        measure(parts, response, since: start)
+        return response
+    }
+
+    /// The admin listener: the status API (`GET /v1/events[/ID]`, `/v1/promotions[/ID]`),
+    /// `GET /metrics`, health, and the operator actions (`POST …/retry`, `…/approve`), which
+    /// take the admin token only. Deliveries are not taken here.
+    public func handleAdmin(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        let start = ContinuousClock.now
+        let parts = request.pathSegments
+        let response: HTTPServerResponse
+        if case ("hooks", _) = (parts.first, parts.count) {
+            response = .error(404, "not found", "deliveries go to the public port")
+        } else if parts == ["v1", "events"], request.method == "POST" {
+            response = .error(404, "not found", "deliveries go to the public port")
+        } else if request.method == "GET", requireTokenForReads, !["healthz", "readyz"].contains(parts.first ?? ""),
+            let refusal = refusal(request, doing: "read the status API")
+        {
+            response = refusal
+        } else {
+            response = await route(request, parts)
+        }
         measure(parts, response, since: start)
         return response
     }
@@ -274,17 +312,18 @@ public struct IntakeRouter: Sendable {
         }
     }
 
-    /// Operator actions (retry, approve) carry the generic receiver's token: nil when they do,
-    /// else the answer that refuses them.
+    /// Operator actions (retry, approve) carry the admin token (`Authorization: Bearer …`), never
+    /// a receiver's credentials: a captured delivery cannot be replayed as an approval. Nil when
+    /// the token is right, else the answer that refuses.
     func refusal(_ request: HTTPServerRequest, doing action: String) -> HTTPServerResponse? {
-        guard let receiver = genericReceiver else {
-            return .error(404, "no generic receiver", "configure a receiver of type generic to \(action)")
+        guard let adminToken else {
+            return .error(403, "no admin token", "set server.admin.token to \(action)")
         }
         if let wait = limiter.retryAfter(request.remoteAddress) { return Self.tooManyFailures(wait) }
-        let headers = Dictionary(request.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
-        guard ReceiverAuthentication.verify(.generic, secret: receiver.secret, headers: headers, body: request.body, pathToken: nil) else {
+        let presented = request.header("authorization").flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+        guard HMAC.constantTimeEqual(presented, adminToken) else {
             limiter.failed(request.remoteAddress)
-            return .error(401, "unauthorized", "to \(action), send the token of receiver \(receiver.name)")
+            return .error(401, "unauthorized", "to \(action), send the admin token (server.admin.token) as Authorization: Bearer")
         }
         return nil
     }

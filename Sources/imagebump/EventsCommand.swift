@@ -11,26 +11,30 @@ struct EventsCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Retry.self]
     )
 
-    /// Where the service listens: --server, else http://127.0.0.1:<server.port of the config>.
+    /// Where the service's admin listener is: --server, else the config's `server.admin`.
     struct ServerOptions: ParsableArguments {
-        @Option(name: .long, help: "The service's base URL (default: http://127.0.0.1:<server.port>).")
+        @Option(name: .long, help: "The admin listener's base URL (default: http://<server.admin.listen>:<server.admin.port>).")
         var server: String?
 
         @OptionGroup var global: GlobalOptions
 
         func baseURL(_ configuration: Configuration) -> String {
-            var url = server ?? "http://127.0.0.1:\(configuration.server.port)"
+            let admin = configuration.server.admin
+            let host = admin.listen == "0.0.0.0" ? "127.0.0.1" : admin.listen
+            var url = server ?? "http://\(host):\(admin.port)"
             while url.hasSuffix("/") { url.removeLast() }
             return url
         }
 
-        /// POSTs with the config's generic receiver token (operator actions: retry, approve).
+        /// The admin token, when the config names one that resolves.
+        func adminToken(_ configuration: Configuration) -> String? { try? configuration.server.admin.token?.resolve().revealed }
+
+        /// POSTs with the admin token (operator actions: retry, approve).
         func post(_ path: String) async throws -> HTTPResponse {
             let (configuration, _) = try global.load(label: "imagebump.events")
-            guard let receiver = configuration.receivers.first(where: { $0.type == "generic" }),
-                let token = try? receiver.secret.resolve().revealed
-            else {
-                FileHandle.standardError.write(Data("this needs a generic receiver with a readable secret in the config\n".utf8))
+            guard let token = adminToken(configuration) else {
+                FileHandle.standardError.write(
+                    Data("this needs server.admin.token in the config, resolvable here (its env: variable set or file: readable)\n".utf8))
                 throw ExitCode(2)
             }
             do {
@@ -46,7 +50,8 @@ struct EventsCommand: AsyncParsableCommand {
         func get(_ path: String) async throws -> [String: Any] {
             let (configuration, _) = try global.load(label: "imagebump.events")
             let response: HTTPResponse
-            do { response = try await CurlClient().send(HTTPRequest(method: "GET", url: baseURL(configuration) + path)) } catch {
+            let headers = adminToken(configuration).map { [("Authorization", "Bearer \($0)")] } ?? []
+            do { response = try await CurlClient().send(HTTPRequest(method: "GET", url: baseURL(configuration) + path, headers: headers)) } catch {
                 FileHandle.standardError.write(Data("cannot reach the service: \(error)\n".utf8))
                 throw ExitCode.failure
             }

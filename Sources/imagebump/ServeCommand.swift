@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Listen on this port instead of server.port (0 picks a free one).")
     var port: Int?
 
+    @Option(name: .long, help: "The admin listener's port instead of server.admin.port (0 picks a free one).")
+    var adminPort: Int?
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -83,20 +86,30 @@ struct ServeCommand: AsyncParsableCommand {
         let engine = PromotionEngine(journal: journal, dispatcher: dispatcher, chains: chains, route: route, logger: logger)
         let mergeNotices = MergeNoticeHandler(
             journal: journal, dispatcher: dispatcher, promotions: engine, route: route, logger: logger)
+        // The admin token (resolved and checked with every other secret above).
+        let adminToken = configuration.server.admin.token.flatMap { try? $0.resolve().revealed }
         let router = IntakeRouter(
             receivers: receivers, journal: journal, readiness: readiness, metrics: metrics, promotions: engine, mergeNotices: mergeNotices,
-            ignoreReason: dispatcher.ignoreReason, logger: logger, accepted: { id, event in dispatcher.submit(id, event) })
+            ignoreReason: dispatcher.ignoreReason, logger: logger, adminToken: adminToken,
+            requireTokenForReads: configuration.server.admin.requireTokenForReads, accepted: { id, event in dispatcher.submit(id, event) })
         var settings = HTTPServerSettings()
         settings.host = configuration.server.listen
         settings.port = port ?? configuration.server.port
         settings.limits.maximumBodyBytes = configuration.server.maximumBodyBytes
         settings.maximumConnections = configuration.server.maximumConnections
         settings.headerTimeout = .seconds(configuration.server.headerTimeoutSeconds)
+        var adminSettings = settings
+        adminSettings.host = configuration.server.admin.listen
+        adminSettings.port = adminPort ?? configuration.server.admin.port
+        adminSettings.maximumConnections = 64
+        adminSettings.eventLoops = 1
         let server: HTTPServer
+        let admin: HTTPServer
         do {
             server = try HTTPServer(settings: settings, logger: logger, immediate: router.immediate, deferred: router.deliver) {
                 await router.handle($0)
             }
+            admin = try HTTPServer(settings: adminSettings, logger: logger) { await router.handleAdmin($0) }
         } catch {
             FileHandle.standardError.write(Data("cannot listen: \(error)\n".utf8))
             throw ExitCode.failure
@@ -107,12 +120,17 @@ struct ServeCommand: AsyncParsableCommand {
         let poller = MergeRequestPoller(promotions: engine, notices: mergeNotices, route: route, logger: logger)
         let polling = configuration.mergePollSeconds > 0 ? Task { await poller.run(every: .seconds(configuration.mergePollSeconds)) } : nil
         server.start()
+        admin.start()
         emit("listening on \(settings.host):\(server.port)\n")
+        emit("admin on \(adminSettings.host):\(admin.port)\n")
         logger.notice("serving", metadata: ["http.port": "\(server.port)", "receivers": "\(receivers.map(\.name).joined(separator: ","))"])
         await Self.waitForTermination()
         logger.notice("stopping: finishing the work in flight")
         polling?.cancel()
-        await runBlocking { server.shutdown(within: .seconds(10)) }  // it waits; not on a shared thread
+        await runBlocking {  // they wait; not on a shared thread
+            server.shutdown(within: .seconds(10))
+            admin.shutdown(within: .seconds(2))
+        }
         // The work in flight gets a deadline too: what is not finished by then is in the journal
         // and runs again at the next start.
         let drained = await withTaskGroup(of: Bool.self) { group in

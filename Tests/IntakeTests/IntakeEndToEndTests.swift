@@ -15,6 +15,7 @@ import Testing
 /// a real bare repository.
 @Suite struct IntakeEndToEndTests {
     static let token = "ci-token-0123456789abcdef0123456789abcdef"
+    static let adminToken = "admin-token-0123456789abcdef0123456789"
     static let githubSecret = "github-webhook-secret"
 
     struct Service {
@@ -22,7 +23,10 @@ import Testing
         let journal: Journal
         let dispatcher: Dispatcher
         let server: HTTPServer
+        /// The admin listener: status API, metrics, operator actions.
+        let admin: HTTPServer
         var url: String { "http://127.0.0.1:\(server.port)" }
+        var adminURL: String { "http://127.0.0.1:\(admin.port)" }
 
         init(
             remote: URL? = nil, journalPath: String? = nil, metrics: ServiceMetrics = .disabled,
@@ -48,11 +52,14 @@ import Testing
                         context: ReceiverContext(registryHost: "ghcr.io")),
                 ], journal: journal, readiness: Readiness(journal: journal, targets: [target]), metrics: metrics,
                 mergeNotices: MergeNoticeHandler(journal: journal, dispatcher: dispatcher, promotions: nil, route: { _, _ in nil }),
-                ignoreReason: dispatcher.ignoreReason, limiter: limiter, accepted: { id, event in dispatcher.submit(id, event) })
+                ignoreReason: dispatcher.ignoreReason, limiter: limiter, adminToken: IntakeEndToEndTests.adminToken,
+                accepted: { id, event in dispatcher.submit(id, event) })
             var settings = HTTPServerSettings()
             settings.port = 0
             server = try HTTPServer(settings: settings, immediate: router.immediate, deferred: router.deliver) { await router.handle($0) }
             server.start()
+            admin = try HTTPServer(settings: settings) { await router.handleAdmin($0) }
+            admin.start()
         }
 
         func post(
@@ -64,9 +71,17 @@ import Testing
                     method: "POST", url: url + path, headers: headers + [("Content-Type", "application/json")], body: Array(body.utf8)))
         }
 
+        /// A GET on the admin listener.
         func get(_ path: String) async throws -> [String: Any] {
-            let response = try await CurlClient().send(HTTPRequest(method: "GET", url: url + path))
+            let response = try await CurlClient().send(HTTPRequest(method: "GET", url: adminURL + path))
             return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:]
+        }
+
+        /// A POST on the admin listener, with the admin token unless `headers` say otherwise.
+        func postAdmin(
+            _ path: String, headers: [(name: String, value: String)] = [("Authorization", "Bearer \(IntakeEndToEndTests.adminToken)")]
+        ) async throws -> HTTPResponse {
+            try await CurlClient().send(HTTPRequest(method: "POST", url: adminURL + path, headers: headers, body: []))
         }
 
         /// Polls the status API until the event leaves `received`/`committed` (or 20 s pass).
@@ -225,9 +240,14 @@ import Testing
                 as? String)
         #expect(try await service.waitUntilSettled(id)["status"] as? String == "ignored")
 
-        let unauthorized = try await service.post("/v1/events/\(id)/retry", "", headers: [])
+        let unauthorized = try await service.postAdmin("/v1/events/\(id)/retry", headers: [])
         #expect(unauthorized.status == 401)
-        let retried = try await service.post("/v1/events/\(id)/retry", "")
+        // The receiver's token is no operator token.
+        let withReceiverToken = try await service.postAdmin(
+            "/v1/events/\(id)/retry", headers: [("Authorization", "Bearer \(IntakeEndToEndTests.token)")])
+        #expect(withReceiverToken.status == 401)
+        #expect(try await service.post("/v1/events/\(id)/retry", "").status == 404)  // not on the public port
+        let retried = try await service.postAdmin("/v1/events/\(id)/retry")
         #expect(retried.status == 202)
         let settled = try await service.waitUntilSettled(id)
         #expect((settled["steps"] as? [[String: String]])?.map { $0["step"] ?? "" } == ["received", "ignored", "received", "ignored"])
@@ -237,7 +257,7 @@ import Testing
             (((try JSONSerialization.jsonObject(with: Data(done.body)) as? [String: Any])?["events"] as? [[String: Any]])?.first?["id"])
                 as? String)
         #expect(try await service.waitUntilSettled(doneID)["status"] as? String == "done")
-        #expect(try await service.post("/v1/events/\(doneID)/retry", "").status == 409)
+        #expect(try await service.postAdmin("/v1/events/\(doneID)/retry").status == 409)
     }
 }
 

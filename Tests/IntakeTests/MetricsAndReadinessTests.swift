@@ -21,7 +21,7 @@ import Testing
         #expect(try await service.waitUntilSettled(id)["status"] as? String == "done")
         #expect(try await service.post("/v1/events", "{}", headers: []).status == 401)
 
-        let response = try await CurlClient().send(HTTPRequest(method: "GET", url: service.url + "/metrics"))
+        let response = try await CurlClient().send(HTTPRequest(method: "GET", url: service.adminURL + "/metrics"))
         #expect(response.status == 200)
         #expect(response.header("content-type") == "text/plain; version=0.0.4; charset=utf-8")
         let text = response.bodyText

@@ -13,9 +13,10 @@ import Testing
         let config = try ServeProcess.config(remote: remote, state: state)
         let process = Process()
         process.executableURL = CommandLineTests.binary
-        process.arguments = ["serve", "--config", config.path, "--port", "0", "--log-level", "info"]
+        process.arguments = ["serve", "--config", config.path, "--port", "0", "--admin-port", "0", "--log-level", "info"]
         var environment = ProcessInfo.processInfo.environment
         environment["IMAGEBUMP_TEST_CI_TOKEN"] = ServeProcess.token
+        environment["IMAGEBUMP_TEST_ADMIN_TOKEN"] = ServeProcess.adminToken
         process.environment = environment
         let out = Pipe()
         let err = Pipe()

@@ -14,7 +14,7 @@ import Testing
         let state = try TemporaryDirectory.make("imagebump-crash")
         let config = try ServeProcess.config(remote: remote, state: state)
 
-        let (first, _, port) = try await ServeProcess.start(config)
+        let (first, _, port, _) = try await ServeProcess.start(config)
         let accepted = Collected()
         await withTaskGroup(of: Void.self) { group in
             for index in 1...30 {
@@ -42,7 +42,7 @@ import Testing
         let ids = accepted.ids.withLock { $0 }
         #expect(ids.count == 30, "every request was answered 202 before the kill")
 
-        let (second, _, secondPort) = try await ServeProcess.start(config)
+        let (second, _, _, secondPort) = try await ServeProcess.start(config)
         defer { kill(second.processIdentifier, SIGKILL) }
         let deadline = ContinuousClock.now + .seconds(60)
         var statuses: [String: String] = [:]

@@ -16,11 +16,12 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [
-            "-c", #"ulimit -n 64 && exec "$0" "$@""#, CommandLineTests.binary.path, "serve", "--config", config.path, "--port", "0",
+            "-c", #"ulimit -n 64 && exec "$0" "$@""#, CommandLineTests.binary.path, "serve", "--config", config.path, "--port", "0", "--admin-port", "0",
             "--log-level", "warning",
         ]
         var environment = ProcessInfo.processInfo.environment
         environment["IMAGEBUMP_TEST_CI_TOKEN"] = ServeProcess.token
+        environment["IMAGEBUMP_TEST_ADMIN_TOKEN"] = ServeProcess.adminToken
         process.environment = environment
         let out = Pipe()
         process.standardOutput = out

@@ -50,7 +50,7 @@ import Testing
           - {name: ghcr.io/acme/worker, targets: [stuck]}
           - {name: ghcr.io/acme/api, targets: [dev]}
         """.write(to: config, atomically: true, encoding: .utf8)
-        let (process, _, port) = try await ServeProcess.start(config)
+        let (process, _, port, adminPort) = try await ServeProcess.start(config)
         defer { kill(process.processIdentifier, SIGKILL) }
         func post(_ image: String) async throws -> String {
             let response = try await CurlClient().send(
@@ -61,7 +61,7 @@ import Testing
             return events?.first?["id"] as? String ?? ""
         }
         func event(_ id: String) async throws -> [String: Any] {
-            let response = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/v1/events/\(id)"))
+            let response = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(adminPort)/v1/events/\(id)"))
             return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:]
         }
         let started = ContinuousClock.now
@@ -103,7 +103,7 @@ import Testing
         targets: [{name: stuck, repo: hung, paths: ["envs/dev/**"], mode: commit}]
         images: [{name: ghcr.io/acme/worker, targets: [stuck]}]
         """.write(to: config, atomically: true, encoding: .utf8)
-        let (process, _, port) = try await ServeProcess.start(config)
+        let (process, _, port, _) = try await ServeProcess.start(config)
         defer { kill(process.processIdentifier, SIGKILL) }
         let response = try await CurlClient().send(
             HTTPRequest(

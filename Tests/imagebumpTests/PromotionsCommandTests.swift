@@ -41,39 +41,55 @@ import Testing
     @Test func aReleaseWaitsForApprovalThenReachesProduction() async throws {
         let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
         let config = try configuration("promotion.yaml", remote: remote)
-        let (process, _, port) = try await ServeProcess.start(config)
+        let (process, _, port, adminPort) = try await ServeProcess.start(config)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let base = "http://127.0.0.1:\(port)"
-        let environment = ProcessInfo.processInfo.environment.merging(["IMAGEBUMP_TEST_CI_TOKEN": ServeProcess.token]) { _, new in new }
+        let admin = "http://127.0.0.1:\(adminPort)"
+        let environment = ProcessInfo.processInfo.environment.merging([
+            "IMAGEBUMP_TEST_CI_TOKEN": ServeProcess.token, "IMAGEBUMP_TEST_ADMIN_TOKEN": ServeProcess.adminToken,
+        ]) { _, new in new }
         func imagebump(_ arguments: [String]) async throws -> Command.Result {
             try await blocking { try Command.run(CommandLineTests.binary.path, arguments, environment: environment) }
         }
 
         #expect(try await post("1.4.2", base).status == 202)
-        let waiting = try await waitFor("waiting-for-approval", base)
+        let waiting = try await waitFor("waiting-for-approval", admin)
         let id = try #require(waiting["id"] as? String)
         #expect(waiting["environment"] as? String == "acc")
         #expect(
             try await blocking { try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"]) }.contains(
                 "tag: \"1.4.1\""))
 
-        let list = try await imagebump(["promotions", "list", "--open", "--server", base])
+        let list = try await imagebump(["promotions", "list", "--open", "--server", admin])
         #expect(list.stdout.contains("\(id)  waiting-for-approval ghcr.io/acme/api:1.4.2  in acc  (api-release)"), "\(list.stdout)")
-        let unauthorized = try await CurlClient().send(HTTPRequest(method: "POST", url: "\(base)/v1/promotions/\(id)/approve", body: []))
+        let unauthorized = try await CurlClient().send(HTTPRequest(method: "POST", url: "\(admin)/v1/promotions/\(id)/approve", body: []))
         #expect(unauthorized.status == 401)
+        // A captured CI delivery replayed as an approval: the receiver's token approves nothing,
+        // and the public port has no such route at all.
+        let replayed = try await CurlClient().send(
+            HTTPRequest(
+                method: "POST", url: "\(admin)/v1/promotions/\(id)/approve", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
+                body: []))
+        #expect(replayed.status == 401)
+        let onPublic = try await CurlClient().send(
+            HTTPRequest(
+                method: "POST", url: "\(base)/v1/promotions/\(id)/approve", headers: [("Authorization", "Bearer \(ServeProcess.adminToken)")],
+                body: []))
+        #expect(onPublic.status == 404)
+        #expect(try await CurlClient().send(HTTPRequest(method: "GET", url: "\(base)/v1/promotions")).status == 404)
 
-        let approve = try await imagebump(["promote", "approve", id, "--server", base, "--config", config.path])
+        let approve = try await imagebump(["promote", "approve", id, "--server", admin, "--config", config.path])
         #expect(approve.status == 0, "\(approve.stderr)")
-        let done = try await waitFor("done", base)
+        let done = try await waitFor("done", admin)
         #expect(done["environment"] as? String == "prd")
         #expect(
             try await blocking { try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"]) }.contains(
                 "tag: \"1.4.2\""))
 
-        let show = try await imagebump(["promotions", "show", id, "--server", base])
+        let show = try await imagebump(["promotions", "show", id, "--server", admin])
         #expect(show.stdout.contains("  acc  waiting-for-approval  1.4.2 is in acc; waiting for approval"), "\(show.stdout)")
         #expect(show.stdout.contains("  prd  done  "))
-        let again = try await imagebump(["promotions", "approve", id, "--server", base, "--config", config.path])
+        let again = try await imagebump(["promotions", "approve", id, "--server", admin, "--config", config.path])
         #expect(again.status == 1)
         #expect(again.stderr.contains("not approvable"))
     }
@@ -82,19 +98,21 @@ import Testing
         let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
         let github = try GitHubDouble()
         let config = try configuration("promotion-merged.yaml", remote: remote, api: github.apiURL)
-        let (process, _, port) = try await ServeProcess.start(config, environment: ["IMAGEBUMP_TEST_GITHUB_TOKEN": github.token])
+        let (process, _, port, adminPort) = try await ServeProcess.start(
+            config, environment: ["IMAGEBUMP_TEST_GITHUB_TOKEN": github.token])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let base = "http://127.0.0.1:\(port)"
+        let admin = "http://127.0.0.1:\(adminPort)"
 
         #expect(try await post("1.4.2", base).status == 202)
-        let waiting = try await waitFor("waiting-for-merge", base)
+        let waiting = try await waitFor("waiting-for-merge", admin)
         #expect(waiting["environment"] as? String == "acc")
         #expect((waiting["mergeRequest"] as? [String: Any])?["number"] as? Int == 1)
         let branch = "imagebump/acc/ghcr.io-acme-api"
         let tip = try await blocking { try GitFixture.git(["--git-dir", remote.path, "rev-parse", branch]) }
         github.store.finish(1, merged: true, headSHA: tip)  // merged on the forge; its webhook never comes
 
-        let done = try await waitFor("done", base)
+        let done = try await waitFor("done", admin)
         #expect(done["environment"] as? String == "prd")
         #expect(
             try await blocking { try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"]) }.contains(

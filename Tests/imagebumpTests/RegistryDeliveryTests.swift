@@ -15,6 +15,7 @@ import Testing
         let remote: URL
         let service: Process
         let port: Int
+        let adminPort: Int
         let registry: RealRegistry
 
         init(batchWindowMs: Int) async throws {
@@ -35,7 +36,7 @@ import Testing
               - {name: registry.test/acme/api, targets: [dev, prd]}
               - {name: registry.test/acme/worker, targets: [dev]}
             """.write(to: config, atomically: true, encoding: .utf8)
-            (service, _, port) = try await ServeProcess.start(config)
+            (service, _, port, adminPort) = try await ServeProcess.start(config)
             let notify = "http://127.0.0.1:\(port)/hooks/registry"
             registry = try await blocking {
                 try RealRegistry(
@@ -69,7 +70,7 @@ import Testing
 
         /// The journal's events, newest first.
         func events() async throws -> [[String: Any]] {
-            let list = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/v1/events?limit=500"))
+            let list = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(adminPort)/v1/events?limit=500"))
             return ((try JSONSerialization.jsonObject(with: Data(list.body)) as? [String: Any])?["events"] as? [[String: Any]]) ?? []
         }
 
@@ -97,7 +98,7 @@ import Testing
 
         /// How many deliveries the service answered as repeats.
         func duplicates() async throws -> Int {
-            let metrics = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics"))
+            let metrics = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(adminPort)/metrics"))
             let line = String(decoding: metrics.body, as: UTF8.self).split(separator: "\n").first {
                 $0.hasPrefix("imagebump_deliveries_total{") && $0.contains("outcome=\"duplicate\"") && $0.contains("receiver=\"registry\"")
             }
@@ -139,7 +140,7 @@ import Testing
         let untagged = try await setup.finished(digest: byDigest.digest)
         #expect(untagged["status"] as? String == "ignored")
         let untaggedID = try #require(untagged["id"] as? String)
-        let steps = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(setup.port)/v1/events/\(untaggedID)"))
+        let steps = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(setup.adminPort)/v1/events/\(untaggedID)"))
         #expect(String(decoding: steps.body, as: UTF8.self).contains("untagged push"))
 
         // A multi-arch push with no batch window: the children arrive first, untagged, and move

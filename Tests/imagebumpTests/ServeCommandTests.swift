@@ -11,10 +11,11 @@ import Testing
         let config = try ServeProcess.config(remote: remote, state: state)
         let token = ServeProcess.token
         let log = state.appendingPathComponent("serve.log")
-        let (process, line, port) = try await ServeProcess.start(config, logLevel: "info", log: log)
+        let (process, line, port, adminPort) = try await ServeProcess.start(config, logLevel: "info", log: log)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         #expect(line.hasPrefix("listening on 127.0.0.1:"))
         let base = "http://127.0.0.1:\(port)"
+        let admin = "http://127.0.0.1:\(adminPort)"
 
         let accepted = try await CurlClient().send(
             HTTPRequest(
@@ -24,7 +25,7 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(20)
         var status = ""
         while ContinuousClock.now < deadline, status != "done" {
-            let list = try await CurlClient().send(HTTPRequest(method: "GET", url: "\(base)/v1/events"))
+            let list = try await CurlClient().send(HTTPRequest(method: "GET", url: "\(admin)/v1/events"))
             status =
                 ((try JSONSerialization.jsonObject(with: Data(list.body)) as? [String: Any])?["events"] as? [[String: Any]])?.first?[
                     "status"] as? String ?? ""
@@ -33,14 +34,14 @@ import Testing
         #expect(status == "done")
         #expect(try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/dev/api/values.yaml"]).contains("tag: \"1.4.2\""))
 
-        let list = try Command.run(CommandLineTests.binary.path, ["events", "list", "--server", base])
+        let list = try Command.run(CommandLineTests.binary.path, ["events", "list", "--server", admin])
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stdout.contains("done      ghcr.io/acme/api:1.4.2"))
         let id = String(list.stdout.prefix { $0 != " " })
-        let show = try Command.run(CommandLineTests.binary.path, ["events", "show", id, "--server", base])
+        let show = try Command.run(CommandLineTests.binary.path, ["events", "show", id, "--server", admin])
         #expect(show.stdout.contains("  received  from generic"))
         #expect(show.stdout.contains("  done  every target is up to date"))
-        let missing = try Command.run(CommandLineTests.binary.path, ["events", "show", "no-such-id", "--server", base])
+        let missing = try Command.run(CommandLineTests.binary.path, ["events", "show", "no-such-id", "--server", admin])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("unknown event"))
 

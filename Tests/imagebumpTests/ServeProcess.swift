@@ -4,13 +4,14 @@ import TestSupport
 /// `imagebump serve` started as a process on the one-target configuration the serve tests use.
 enum ServeProcess {
     static let token = "serve-test-token-0123456789abcdef0123"
+    static let adminToken = "serve-test-admin-token-0123456789abcdef"
 
     /// Writes the configuration: receiver `ci` (generic, `token`), target dev of `remote`.
     static func config(remote: URL, state: URL) throws -> URL {
         let config = state.appendingPathComponent("serve.yaml")
         try """
         stateDir: \(state.appendingPathComponent("state").path)
-        server: {listen: 127.0.0.1}
+        server: {listen: 127.0.0.1, admin: {token: env:IMAGEBUMP_TEST_ADMIN_TOKEN}}
         workers: {batchWindowMs: 100}
         receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
         repos: [{name: env, url: \(remote.path)}]
@@ -24,13 +25,14 @@ enum ServeProcess {
     /// (`listening on HOST:PORT`) and the port.
     /// `log` receives the service's log lines (at `logLevel`); without it they are dropped.
     static func start(_ config: URL, environment extra: [String: String] = [:], logLevel: String = "error", log: URL? = nil) async throws -> (
-        process: Process, line: String, port: Int
+        process: Process, line: String, port: Int, adminPort: Int
     ) {
         let process = Process()
         process.executableURL = CommandLineTests.binary
-        process.arguments = ["serve", "--config", config.path, "--port", "0", "--log-level", logLevel]
+        process.arguments = ["serve", "--config", config.path, "--port", "0", "--admin-port", "0", "--log-level", logLevel]
         var environment = ProcessInfo.processInfo.environment
         environment["IMAGEBUMP_TEST_CI_TOKEN"] = token
+        environment["IMAGEBUMP_TEST_ADMIN_TOKEN"] = adminToken
         process.environment = environment.merging(extra) { _, new in new }
         let out = Pipe()
         process.standardOutput = out
@@ -41,15 +43,18 @@ enum ServeProcess {
             process.standardError = FileHandle.nullDevice
         }
         try process.run()
-        let line = try await blocking {
-            var bytes = Data()
-            while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { bytes += byte }
-            return String(decoding: bytes, as: UTF8.self)
+        // "listening on HOST:PORT", then "admin on HOST:PORT".
+        let lines = try await blocking { () throws -> [String] in
+            try (0..<2).map { _ in
+                var bytes = Data()
+                while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { bytes += byte }
+                return String(decoding: bytes, as: UTF8.self)
+            }
         }
-        guard let port = Int(line.split(separator: ":").last ?? "") else {
+        guard let port = Int(lines[0].split(separator: ":").last ?? ""), let adminPort = Int(lines[1].split(separator: ":").last ?? "") else {
             kill(process.processIdentifier, SIGKILL)
-            throw GitFixture.Failure(description: "imagebump serve did not report its port (got \"\(line)\")")
+            throw GitFixture.Failure(description: "imagebump serve did not report its ports (got \"\(lines)\")")
         }
-        return (process, line, port)
+        return (process, lines[0], port, adminPort)
     }
 }
