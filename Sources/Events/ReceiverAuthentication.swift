@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// How a sender proves a delivery is its own, and the check for it. Every comparison is
 /// constant-time (``HMAC/constantTimeEqual(_:_:)-(String,String)``).
@@ -18,7 +19,12 @@ public enum ReceiverAuthentication {
 
     /// Whether the request is the configured sender's. `pathToken` is the token taken from the
     /// receiver's URL (for senders that cannot sign: Docker Hub, Quay).
-    public static func verify(_ type: ReceiverType, secret: Secret, headers: [String: String], body: [UInt8], pathToken: String?) -> Bool {
+    /// For the generic receiver, `method` and `path` are what `X-Imagebump-Signature` binds
+    /// (with its time, checked against `now`).
+    public static func verify(
+        _ type: ReceiverType, secret: Secret, headers: [String: String], body: [UInt8], pathToken: String?, method: String = "POST",
+        path: String = "/v1/events", now: Double = Date().timeIntervalSince1970
+    ) -> Bool {
         func header(_ name: String) -> String? { headers[name.lowercased()] }
         func equals(_ candidate: String?) -> Bool { candidate.map { HMAC.constantTimeEqual($0, secret.value) } ?? false }
         func bearerOrPlain(_ candidate: String?) -> Bool {
@@ -52,10 +58,36 @@ public enum ReceiverAuthentication {
             let sha1 = HMAC.hex(HMAC.sha1(key: Array(secret.value.utf8), data: body))
             return header("X-Nexus-Webhook-Signature").map { HMAC.constantTimeEqual($0.lowercased(), sha1) } ?? false
         case .generic:
+            if let stamped = header("X-Imagebump-Signature") {
+                return verifyStamped(stamped, secret: secret.value, method: method, path: path, body: body, now: now)
+            }
             if let signature = header("X-Signature") { return HMAC.constantTimeEqual(signature, "sha256=\(sha256)") }
             guard let authorization = header("Authorization"), authorization.hasPrefix("Bearer ") else { return false }
             return HMAC.constantTimeEqual(String(authorization.dropFirst(7)), secret.value)
         }
+    }
+
+    /// How far a signature's time may be from now, either way.
+    public static let signatureTolerance: Double = 300
+
+    /// `X-Imagebump-Signature: t=UNIX,v1=HEX`, HEX = HMAC-SHA256(secret, `t.METHOD.PATH.body`):
+    /// the signature binds the method, the path and the time, so a captured request is no use
+    /// at another route, nor more than five minutes later.
+    static func verifyStamped(_ header: String, secret: String, method: String, path: String, body: [UInt8], now: Double) -> Bool {
+        var time: String?
+        var signatures: [String] = []
+        for part in header.split(separator: ",") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2 else { continue }
+            if pair[0] == "t" { time = pair[1] } else if pair[0] == "v1" { signatures.append(pair[1].lowercased()) }
+        }
+        guard let time, time.count <= 12, let seconds = Double(time), time.allSatisfy(\.isNumber), abs(now - seconds) <= signatureTolerance
+        else { return false }
+        let signed = Array("\(time).\(method).\(path).".utf8) + body
+        let expected = HMAC.hex(HMAC.sha256(key: Array(secret.utf8), data: signed))
+        var matched = false
+        for signature in signatures where HMAC.constantTimeEqual(signature, expected) { matched = true }
+        return matched
     }
 
     /// Senders that cannot sign or send a secret header: their receiver URL carries a random

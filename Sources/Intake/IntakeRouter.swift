@@ -250,7 +250,8 @@ public struct IntakeRouter: Sendable {
         let headers = Dictionary(request.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
         guard
             ReceiverAuthentication.verify(
-                receiver.type, secret: receiver.secret, headers: headers, body: request.body, pathToken: pathToken)
+                receiver.type, secret: receiver.secret, headers: headers, body: request.body, pathToken: pathToken,
+                method: request.method, path: request.path)
         else {
             limiter.failed(request.remoteAddress)
             metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "unauthorized")])

@@ -1,6 +1,7 @@
 import Crypto
 import Events
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct ReceiverAuthenticationTests {
@@ -80,5 +81,51 @@ import Testing
         #expect(!HMAC.constantTimeEqual(secret, ""))
         #expect(HMAC.constantTimeEqual("", ""))
         #expect(HMAC.constantTimeEqual("sha256=ä", "sha256=ä"))  // UTF-8 bytes, not characters
+    }
+}
+
+/// `X-Imagebump-Signature: t=UNIX,v1=HEX` binds method, path and time: a captured request is no
+/// use at another route or more than five minutes later.
+@Suite struct StampedSignatureTests {
+    static let secret = "generic-secret-0123456789abcdef"
+    static let body = Array(#"{"image": "ghcr.io/acme/api", "tag": "1.4.2"}"#.utf8)
+
+    /// What `openssl dgst -sha256 -hmac SECRET` prints for `t.METHOD.PATH.body`.
+    static func header(_ time: Int, method: String = "POST", path: String = "/v1/events", body: [UInt8] = body) -> String {
+        let mac = HMAC.hex(HMAC.sha256(key: Array(secret.utf8), data: Array("\(time).\(method).\(path).".utf8) + body))
+        return "t=\(time),v1=\(mac)"
+    }
+
+    func verify(_ header: String, method: String = "POST", path: String = "/v1/events", now: Int) -> Bool {
+        ReceiverAuthentication.verify(
+            .generic, secret: .init(value: Self.secret), headers: ["x-imagebump-signature": header], body: Self.body, pathToken: nil,
+            method: method, path: path, now: Double(now))
+    }
+
+    @Test func aFreshSignatureForThisRouteIsAccepted() {
+        let now = 1_767_225_600
+        #expect(verify(Self.header(now), now: now))
+        #expect(verify(Self.header(now - 299), now: now))
+        #expect(verify(Self.header(now + 299), now: now))
+    }
+
+    @Test func anotherRouteAnotherMethodOrAnOldTimeIsRefused() {
+        let now = 1_767_225_600
+        #expect(!verify(Self.header(now), path: "/v1/promotions/p-1/approve", now: now))
+        #expect(!verify(Self.header(now), method: "PUT", now: now))
+        #expect(!verify(Self.header(now - 301), now: now))
+        #expect(!verify(Self.header(now, body: Array("{}".utf8)), now: now))
+        #expect(!verify("t=\(now)", now: now))
+        #expect(!verify("v1=00", now: now))
+        #expect(!verify("t=abc,v1=00", now: now))
+    }
+
+    @Test func theOpensslRecipeInTheReadmeMakesTheSameSignature() throws {
+        let now = 1_767_225_600
+        let input = try TemporaryDirectory.make("imagebump-sign").appendingPathComponent("signed")
+        try Data(Array("\(now).POST./v1/events.".utf8) + Self.body).write(to: input)
+        let printed = try Command.succeed("/usr/bin/openssl", ["dgst", "-sha256", "-hmac", Self.secret, "-r", input.path])
+        let hex = String(printed.prefix { $0 != " " })
+        #expect(verify("t=\(now),v1=\(hex)", now: now))
     }
 }
