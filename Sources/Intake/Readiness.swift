@@ -53,6 +53,7 @@ public actor Readiness {
     /// Single-flight: probes arriving while the checks run wait for that round, never start
     /// their own (a probe storm against a hung repository would otherwise pile up checks).
     public func report() async -> (ready: Bool, checks: [String: String]) {
+        callers += 1
         if let last, ContinuousClock.now - last.at < maximumAge { return Self.summary(last.results) }
         if let running { return Self.summary(await running.value) }
         let checks = self.checks
@@ -75,9 +76,10 @@ public actor Readiness {
     /// The round of checks under way, if one is.
     private var running: Task<[String: String?], Never>?
 
-    /// How many rounds of checks have run (tests watch it).
+    /// How many rounds of checks have started, and how many calls came (tests watch them).
     var rounds: Int { roundCount }
     private var roundCount = 0
+    private(set) var callers = 0
 
     private static func summary(_ results: [String: String?]) -> (ready: Bool, checks: [String: String]) {
         (results.values.allSatisfy { $0 == nil }, results.mapValues { $0 ?? "ok" })
