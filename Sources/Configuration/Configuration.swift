@@ -134,7 +134,13 @@ public struct Receiver: Sendable, Hashable {
 
     public var name: String
     public var type: String
-    public var secret: SecretReference
+    /// Nil only for a `gcr` receiver checking Pub/Sub's OIDC tokens (`audience`).
+    public var secret: SecretReference?
+    /// `gcr` with Pub/Sub push: the OIDC token's audience, the service account it must be
+    /// signed as, and where the issuer's keys are (Google's by default).
+    public var audience: String?
+    public var serviceAccount: String?
+    public var jwksURL: String?
     /// The header carrying the secret, for senders with custom headers (acr, ecr).
     public var header: String?
     /// The registry host for payloads that do not name a public one (distribution, nexus).

@@ -49,7 +49,10 @@ extension ConfigurationLoader {
     }
 
     mutating func readReceiver(_ node: Node, _ path: String) {
-        guard let fields = reader.mapping(node, path, known: ["name", "type", "secret", "header", "registryHost", "nexusHosts"]) else {
+        guard
+            let fields = reader.mapping(
+                node, path, known: ["name", "type", "secret", "header", "registryHost", "nexusHosts", "audience", "serviceAccount", "jwksURL"])
+        else {
             return
         }
         guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
@@ -62,6 +65,27 @@ extension ConfigurationLoader {
             return reader.report(
                 typeNode, "\(path).type",
                 "\"\(type)\" is not a sender imagebump knows; use one of \(Receiver.types.joined(separator: ", "))")
+        }
+        let audience = fields["audience"].flatMap { reader.string($0.value, "\(path).audience") }
+        if audience != nil, type != "gcr" {
+            reader.report(fields["audience"]?.value, "\(path).audience", "audience (an OIDC token's) is for gcr receivers of Pub/Sub push only")
+        }
+        if type == "gcr", let audience, fields["secret"] == nil {
+            // Pub/Sub push with an OIDC token: Google signs it; there is no shared secret.
+            var receiver = Receiver(name: name, type: type, secret: nil)
+            receiver.audience = audience
+            receiver.serviceAccount = fields["serviceAccount"].flatMap { reader.string($0.value, "\(path).serviceAccount") }
+            receiver.jwksURL = fields["jwksURL"].flatMap { reader.string($0.value, "\(path).jwksURL") }
+            if receiver.serviceAccount == nil {
+                reader.report(
+                    node, "\(path).serviceAccount",
+                    "name the service account the subscription pushes as (its OIDC token's email): any Google-signed token for this audience would do otherwise")
+            }
+            if configuration.receivers.contains(where: { $0.name == name }) {
+                reader.report(nameNode, "\(path).name", "the receiver name \"\(name)\" is used twice; names must be unique")
+            }
+            configuration.receivers.append(receiver)
+            return
         }
         guard let secretNode = fields["secret"]?.value else {
             let what =

@@ -29,10 +29,14 @@ public final class RSASigner {
     /// Reads a PEM private key (PKCS#1 or PKCS#8).
     public init(pem: String) throws(CryptoError) {
         let bytes = Array(pem.utf8)
-        let bio = bytes.withUnsafeBytes { imagebump_bio_from_bytes($0.baseAddress, Int32($0.count)) }
-        guard let bio else { throw CryptoError.last("BIO_new_mem_buf") }
-        defer { BIO_free(bio) }
-        guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else {
+        // BIO_new_mem_buf does not copy: the key is read while the bytes are certainly alive.
+        let read = bytes.withUnsafeBytes { buffer -> (bio: Bool, key: OpaquePointer?) in
+            guard let bio = imagebump_bio_from_bytes(buffer.baseAddress, Int32(buffer.count)) else { return (false, nil) }
+            defer { BIO_free(bio) }
+            return (true, PEM_read_bio_PrivateKey(bio, nil, nil, nil))
+        }
+        guard read.bio else { throw CryptoError.last("BIO_new_mem_buf") }
+        guard let key = read.key else {
             throw CryptoError.last("PEM_read_bio_PrivateKey")
         }
         guard EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA else {

@@ -14,12 +14,19 @@ public struct ReceiverSettings: Sendable {
     public let type: ReceiverType
     public let secret: ReceiverAuthentication.Secret
     public let context: ReceiverContext
+    /// For `gcr` receivers of Pub/Sub push subscriptions: the Google-signed OIDC token is checked
+    /// instead of a fixed secret.
+    public let oidc: JWKS?
 
-    public init(name: String, type: ReceiverType, secret: ReceiverAuthentication.Secret, context: ReceiverContext = ReceiverContext()) {
+    public init(
+        name: String, type: ReceiverType, secret: ReceiverAuthentication.Secret, context: ReceiverContext = ReceiverContext(),
+        oidc: JWKS? = nil
+    ) {
         self.name = name
         self.type = type
         self.secret = secret
         self.context = context
+        self.oidc = oidc
     }
 }
 
@@ -248,11 +255,20 @@ public struct IntakeRouter: Sendable {
             return respond(Self.tooManyFailures(wait))
         }
         let headers = Dictionary(request.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
-        guard
-            ReceiverAuthentication.verify(
+        let authenticated: Bool
+        if let oidc = receiver.oidc {
+            switch oidc.verify(authorization: headers["authorization"]) {
+            case .success: authenticated = true
+            case .failure(let failure):
+                logger.info("delivery refused", metadata: ["receiver": "\(receiver.name)", "reason": "\(failure)"])
+                authenticated = false
+            }
+        } else {
+            authenticated = ReceiverAuthentication.verify(
                 receiver.type, secret: receiver.secret, headers: headers, body: request.body, pathToken: pathToken,
                 method: request.method, path: request.path)
-        else {
+        }
+        guard authenticated else {
             limiter.failed(request.remoteAddress)
             metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "unauthorized")])
             return respond(.error(401, "unauthorized", "the delivery's token or signature does not match receiver \(receiver.name)"))

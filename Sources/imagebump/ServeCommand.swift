@@ -114,6 +114,8 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("cannot listen: \(error)\n".utf8))
             throw ExitCode.failure
         }
+        // The OIDC receivers' signing keys, before the first delivery needs them.
+        for receiver in receivers { await receiver.oidc?.refresh() }
         try await engine.start()  // before recovery, so recovered events start their promotions
         try await dispatcher.recover()
         try await mergeNotices.resume()  // notices a previous run journaled but did not handle
@@ -167,12 +169,21 @@ struct ServeCommand: AsyncParsableCommand {
             guard let type = ReceiverType(rawValue: receiver.type) else {
                 throw RemoteTargets.Failure(description: "receiver \(receiver.name): unknown type \(receiver.type)")
             }
+            if let audience = receiver.audience {
+                var settings = OIDCSettings(audience: audience, serviceAccount: receiver.serviceAccount)
+                if let url = receiver.jwksURL { settings.jwksURL = url }
+                return ReceiverSettings(
+                    name: receiver.name, type: type, secret: .init(value: ""),
+                    context: ReceiverContext(registryHost: receiver.registryHost, nexusHosts: receiver.nexusHosts),
+                    oidc: JWKS(settings: settings))
+            }
+            guard let secret = receiver.secret else { throw RemoteTargets.Failure(description: "receiver \(receiver.name) has no secret") }
             let value: String
-            do { value = try receiver.secret.resolve().revealed } catch {
+            do { value = try secret.resolve().revealed } catch {
                 throw RemoteTargets.Failure(description: "receiver \(receiver.name): \(error)")
             }
             if ReceiverAuthentication.usesPathToken(type), let weakness = Receiver.pathTokenWeakness(value) {
-                throw RemoteTargets.Failure(description: "receiver \(receiver.name) (secret \(receiver.secret)): \(weakness)")
+                throw RemoteTargets.Failure(description: "receiver \(receiver.name) (secret \(secret)): \(weakness)")
             }
             return ReceiverSettings(
                 name: receiver.name, type: type, secret: .init(value: value, header: receiver.header),

@@ -43,6 +43,29 @@ import Testing
             ]).isEmpty)
     }
 
+    @Test func aPubSubReceiverChecksOIDCTokensInsteadOfASecret() throws {
+        let configuration = try Configuration.parse(
+            """
+            receivers:
+              - {name: gcr, type: gcr, audience: "https://imagebump.example.com/hooks/gcr", serviceAccount: push@p.iam.gserviceaccount.com}
+            """, file: "c.yaml")
+        #expect(configuration.receivers.first?.secret == nil)
+        #expect(configuration.receivers.first?.audience == "https://imagebump.example.com/hooks/gcr")
+        #expect(configuration.secretProblems(environment: [:]).isEmpty)
+        do {
+            _ = try Configuration.parse(
+                """
+                receivers:
+                  - {name: gcr, type: gcr, audience: "https://imagebump.example.com/hooks/gcr"}
+                  - {name: hub, type: harbor, secret: env:H, audience: x}
+                """, file: "c.yaml")
+            Issue.record("accepted an OIDC receiver without its service account")
+        } catch {
+            #expect(error.description.contains("c.yaml:2:") && error.description.contains("receivers[0].serviceAccount"), "\(error)")
+            #expect(error.description.contains("receivers[1].audience: audience (an OIDC token's) is for gcr receivers"))
+        }
+    }
+
     @Test func workerAttemptsAreBounded() throws {
         let text = """
             receivers: [{name: ci, type: generic, secret: env:CI_TOKEN}]
