@@ -120,7 +120,8 @@ public struct IntakeRouter: Sendable {
         switch (parts.first, parts.count) {
         case ("healthz", 1), ("readyz", 1), ("hooks", 2), ("hooks", 3): response = await route(request, parts)
         case ("v1", 2) where parts[1] == "events" && request.method == "POST": response = await route(request, parts)
-        case ("v1", 2) where parts[1] == "events": response = Self.methodNotAllowed("POST")
+        case ("v1", 2) where parts[1] == "events":  // reading events is the admin listener's
+            response = .error(404, "not found", "no route for \(request.method) \(request.path) on this port")
         default: response = .error(404, "not found", "no route for \(request.method) \(request.path) on this port")
         }
         measure(parts, response, since: start)
