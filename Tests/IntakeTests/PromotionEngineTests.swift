@@ -61,6 +61,15 @@ import Testing
                 steps: [.init(target: "dev", gate: .none), .init(target: "acc", gate: .merged), .init(target: "prd", gate: .none)])
         }
 
+        /// dev (smoke checks against the app, reverting on failure) → acc.
+        func smokeInDev(timeout: Duration) -> PromotionChain {
+            let smoke = SmokeGate(
+                checks: [SmokeCheck(url: app.url + "/version", jsonField: "version")], timeout: timeout, interval: .milliseconds(50))
+            return PromotionChain(
+                name: "api-release", images: ["ghcr.io/acme/api"],
+                steps: [.init(target: "dev", gate: .smoke(smoke)), .init(target: "acc", gate: .none)], revertOnSmokeFailure: true)
+        }
+
         /// dev (no gate) → acc (smoke checks against the app) → prd.
         func smokeInAcc(revert: Bool) -> PromotionChain {
             let smoke = SmokeGate(
@@ -181,12 +190,7 @@ import Testing
         // Smoke checks in dev, the chain's entry: its revert writes dev, and that write must not
         // start a promotion of the tag it brought back.
         let setup = try Setup()
-        let smoke = SmokeGate(
-            checks: [SmokeCheck(url: setup.app.url + "/version", jsonField: "version")], timeout: .seconds(2), interval: .milliseconds(50))
-        let chain = PromotionChain(
-            name: "api-release", images: ["ghcr.io/acme/api"],
-            steps: [.init(target: "dev", gate: .smoke(smoke)), .init(target: "acc", gate: .none)], revertOnSmokeFailure: true)
-        let (journal, dispatcher, engine) = try await setup.start(chains: [chain])
+        let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInDev(timeout: .seconds(2))])
         defer { withExtendedLifetime(engine) {} }
         _ = try await setup.post("1.4.7", journal, dispatcher)
         let failed = try await setup.promotion(journal, tag: "1.4.7", reaches: .failed)
@@ -201,12 +205,7 @@ import Testing
         // Two tags seconds apart; dev's app serves the newer: the older one's checks time out.
         // (Its 8 s leave the newer one ample time to be written first, however loaded the machine.)
         let setup = try Setup()
-        let smoke = SmokeGate(
-            checks: [SmokeCheck(url: setup.app.url + "/version", jsonField: "version")], timeout: .seconds(8), interval: .milliseconds(50))
-        let chain = PromotionChain(
-            name: "api-release", images: ["ghcr.io/acme/api"],
-            steps: [.init(target: "dev", gate: .smoke(smoke)), .init(target: "acc", gate: .none)], revertOnSmokeFailure: true)
-        let (journal, dispatcher, engine) = try await setup.start(chains: [chain])
+        let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInDev(timeout: .seconds(8))])
         defer { withExtendedLifetime(engine) {} }
         _ = try await setup.post("1.4.11", journal, dispatcher)
         _ = try await setup.promotion(journal, tag: "1.4.11", reaches: .gating, in: "dev")

@@ -32,24 +32,21 @@ import Testing
     @Test func aSilentGitServerFailsItsEventAfterTheDeadlineAndOtherLanesGoOn() async throws {
         let peer = try SilentPeer()
         let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
-        let state = try TemporaryDirectory.make("imagebump-hung")
-        let config = state.appendingPathComponent("serve.yaml")
-        try """
-        stateDir: \(state.appendingPathComponent("state").path)
-        server: {listen: 127.0.0.1}
-        workers: {batchWindowMs: 0, attempts: 1}
-        git: {timeoutSeconds: 8}
-        receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
-        repos:
-          - {name: hung, url: "http://127.0.0.1:\(peer.port)/env.git"}
-          - {name: env, url: \(remote.path)}
-        targets:
-          - {name: stuck, repo: hung, paths: ["envs/dev/**"], mode: commit}
-          - {name: dev, repo: env, paths: ["envs/dev/**"], mode: commit}
-        images:
-          - {name: ghcr.io/acme/worker, targets: [stuck]}
-          - {name: ghcr.io/acme/api, targets: [dev]}
-        """.write(to: config, atomically: true, encoding: .utf8)
+        let config = try ServeProcess.config(
+            "imagebump-hung",
+            """
+            workers: {batchWindowMs: 0, attempts: 1}
+            git: {timeoutSeconds: 8}
+            repos:
+              - {name: hung, url: "http://127.0.0.1:\(peer.port)/env.git"}
+              - {name: env, url: \(remote.path)}
+            targets:
+              - {name: stuck, repo: hung, paths: ["envs/dev/**"], mode: commit}
+              - {name: dev, repo: env, paths: ["envs/dev/**"], mode: commit}
+            images:
+              - {name: ghcr.io/acme/worker, targets: [stuck]}
+              - {name: ghcr.io/acme/api, targets: [dev]}
+            """)
         let (process, _, port, adminPort) = try await ServeProcess.start(config)
         defer { kill(process.processIdentifier, SIGKILL) }
         func post(_ image: String) async throws -> String {
@@ -91,18 +88,15 @@ import Testing
     /// A stop waits for the work in flight; a second SIGTERM ends the process at once.
     @Test func aSecondSignalStopsAtOnceWhileWorkIsStuck() async throws {
         let peer = try SilentPeer()
-        let state = try TemporaryDirectory.make("imagebump-hung-stop")
-        let config = state.appendingPathComponent("serve.yaml")
-        try """
-        stateDir: \(state.appendingPathComponent("state").path)
-        server: {listen: 127.0.0.1}
-        workers: {batchWindowMs: 0, attempts: 1}
-        git: {timeoutSeconds: 600}
-        receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
-        repos: [{name: hung, url: "http://127.0.0.1:\(peer.port)/env.git"}]
-        targets: [{name: stuck, repo: hung, paths: ["envs/dev/**"], mode: commit}]
-        images: [{name: ghcr.io/acme/worker, targets: [stuck]}]
-        """.write(to: config, atomically: true, encoding: .utf8)
+        let config = try ServeProcess.config(
+            "imagebump-hung-stop",
+            """
+            workers: {batchWindowMs: 0, attempts: 1}
+            git: {timeoutSeconds: 600}
+            repos: [{name: hung, url: "http://127.0.0.1:\(peer.port)/env.git"}]
+            targets: [{name: stuck, repo: hung, paths: ["envs/dev/**"], mode: commit}]
+            images: [{name: ghcr.io/acme/worker, targets: [stuck]}]
+            """)
         let (process, _, port, _) = try await ServeProcess.start(config)
         defer { kill(process.processIdentifier, SIGKILL) }
         let response = try await CurlClient().send(

@@ -15,18 +15,15 @@ import Testing
         let proxy = try BackgroundServer(
             executable: "/usr/bin/env",
             arguments: ["python3", fixturesDirectory().appendingPathComponent("servers/reset-on-push.py").path, "\(git.port)"])
-        let state = try TemporaryDirectory.make("imagebump-reset")
-        let config = state.appendingPathComponent("serve.yaml")
-        try """
-        stateDir: \(state.appendingPathComponent("state").path)
-        server: {listen: 127.0.0.1}
-        workers: {batchWindowMs: 0, attempts: 2}
-        receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
-        repos:
-          - {name: env, url: "http://127.0.0.1:\(proxy.port)/\(remote.lastPathComponent)", username: imagebump, password: env:RESET_GIT_TOKEN}
-        targets: [{name: dev, repo: env, paths: ["envs/dev/**"], mode: commit}]
-        images: [{name: ghcr.io/acme/api, targets: [dev]}]
-        """.write(to: config, atomically: true, encoding: .utf8)
+        let config = try ServeProcess.config(
+            "imagebump-reset",
+            """
+            workers: {batchWindowMs: 0, attempts: 2}
+            repos:
+              - {name: env, url: "http://127.0.0.1:\(proxy.port)/\(remote.lastPathComponent)", username: imagebump, password: env:RESET_GIT_TOKEN}
+            targets: [{name: dev, repo: env, paths: ["envs/dev/**"], mode: commit}]
+            images: [{name: ghcr.io/acme/api, targets: [dev]}]
+            """)
         let (process, _, port, adminPort) = try await ServeProcess.start(config, environment: ["RESET_GIT_TOKEN": Self.token])
         defer { kill(process.processIdentifier, SIGKILL) }
         let accepted = try await CurlClient().send(

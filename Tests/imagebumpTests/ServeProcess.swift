@@ -21,6 +21,20 @@ enum ServeProcess {
         return config
     }
 
+    /// Writes a configuration with the tests' receiver (`ci`, generic, `token`) in a new state
+    /// directory, `sections` (YAML: workers, git, repos, targets, images) after it.
+    static func config(_ prefix: String, _ sections: String) throws -> URL {
+        let state = try TemporaryDirectory.make(prefix)
+        let config = state.appendingPathComponent("serve.yaml")
+        try """
+        stateDir: \(state.appendingPathComponent("state").path)
+        server: {listen: 127.0.0.1}
+        receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
+        \(sections)
+        """.write(to: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
     /// Starts the service on a free port; returns the process, its first output line
     /// (`listening on HOST:PORT`) and the port.
     /// `log` receives the service's log lines (at `logLevel`); without it they are dropped.
