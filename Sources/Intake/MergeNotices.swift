@@ -35,10 +35,19 @@ public struct MergeNoticeHandler: Sendable {
         return (recorded.id, !recorded.done)
     }
 
-    /// Handles a journaled notice, then marks it done.
+    /// Handles a journaled notice, then marks it done — unless no promotion waited for its
+    /// request yet (the forge merged before imagebump journaled the request): then it stays
+    /// pending, is matched when the request is recorded, and a later notice or poll of the same
+    /// request is handled again instead of being taken for a repeat.
     public func handle(_ id: String, _ notice: MergeNotice) async {
-        await promotions?.ended(notice)
+        let matched = await promotions?.ended(notice) ?? true
         await deleteUpdateBranch(notice)
+        guard matched else {
+            logger.info(
+                "merge notice kept: no promotion waits for this request yet",
+                metadata: ["forge.mr": "\(notice.number)", "target": "\(notice.target)", "image": "\(notice.image)"])
+            return
+        }
         do { try await journal.finishMergeNotice(id) } catch {
             logger.error("cannot mark a merge notice handled", metadata: ["notice": "\(id)", "error": "\(error.message)"])
         }

@@ -52,7 +52,10 @@ public actor PromotionEngine {
                     environment: target, state: Self.waiting(chain.steps[0].gate),
                     detail: Self.waitingDetail(chain.steps[0], tag: tag, mergeRequest: mergeRequest),
                     previousTag: previousTag, mergeRequest: mergeRequest)
-                if isNew { resume(record) }
+                if isNew {
+                    resume(record)
+                    await matchPendingNotices(record)
+                }
             } catch {
                 logger.error("cannot journal a promotion", metadata: ["chain": "\(chain.name)", "error": "\(error)"])
             }
@@ -80,12 +83,17 @@ public actor PromotionEngine {
     /// its request's number heeds only a notice about that request. When several tags waited
     /// for one request (it was updated in place), it carried the last one written: that one moves
     /// on, the others are superseded by it.
-    public func ended(_ notice: MergeNotice) async {
-        guard let open = try? await journal.promotions(open: true) else { return }
+    /// Returns whether any promotion was waiting for it: a notice that matched none (the forge
+    /// merged before the request was journaled) is kept and matched when the request is
+    /// recorded (``matchPendingNotices(_:)``).
+    @discardableResult
+    public func ended(_ notice: MergeNotice) async -> Bool {
+        guard let open = try? await journal.promotions(open: true) else { return false }
         let waiting = open.filter { record in
             record.state == .waitingForMerge && record.environment == notice.target && record.image == notice.image
                 && (record.mergeRequest.map { $0.number == notice.number } ?? true)
         }.sorted { ($0.updatedAt, $0.id) > ($1.updatedAt, $1.id) }  // the last written first
+        defer { if !waiting.isEmpty { logger.info("merge seen", metadata: ["forge.mr": "\(notice.number)", "target": "\(notice.target)", "merged": "\(notice.merged)"]) } }
         for (index, record) in waiting.enumerated() {
             guard moving.insert(record.id).inserted else { continue }  // a replayed webhook: already moving
             if !notice.merged {
@@ -100,6 +108,18 @@ public actor PromotionEngine {
                     detail: "superseded by \(waiting[0].tag): merge request #\(notice.number) in \(notice.target) carried it when merged")
             }
             moving.remove(record.id)
+        }
+        return !waiting.isEmpty
+    }
+
+    /// A promotion now waits for its merge request: a notice about that request that came
+    /// earlier (kept unmatched) is applied now, and marked handled.
+    func matchPendingNotices(_ record: PromotionRecord) async {
+        guard record.state == .waitingForMerge, let number = record.mergeRequest?.number,
+            let pending = try? await journal.unfinishedMergeNotices()
+        else { return }
+        for (id, notice) in pending where notice.target == record.environment && notice.image == record.image && notice.number == number {
+            if await ended(notice) { try? await journal.finishMergeNotice(id) }
         }
     }
 
@@ -224,6 +244,7 @@ public actor PromotionEngine {
             else { return nil }
             if case .none = next.gate { return await advance(updated, because: "no gate in \(next.target)") }
             resume(updated)
+            await matchPendingNotices(updated)
             return updated
         case .skipped(let reason), .failed(let reason):
             return try? await journal.updatePromotion(

@@ -134,3 +134,28 @@ import Testing
         #expect(try await setup.tag("prd") == "1.4.6")
     }
 }
+
+/// The race of issue 19: the forge merges the request (auto-merge, a merge bot) and its webhook
+/// arrives before imagebump has journaled the request. The notice is kept, and matched once the
+/// promotion records its request.
+@Suite struct EarlyMergeNoticeTests {
+    @Test func aMergeSeenBeforeItsRequestIsJournaledStillMovesThePromotionOn() async throws {
+        let setup = try MergeNoticeTests.Setup(branchTargets: ["acc"])
+        let run = try await MergeNoticeTests.Run(setup)
+        // The webhook for acc's request #1 (the double numbers requests from 1) comes first.
+        let early = MergeNotice(target: "acc", image: "ghcr.io/acme/api", number: 1, merged: true, branch: MergeNoticeTests.branch)
+        let (id, pending) = try await run.notices.record(early, source: "github")
+        #expect(pending)
+        await run.notices.handle(id, early)
+        #expect(try await run.journal.unfinishedMergeNotices().map(\.id) == [id], "kept: nothing waited for #1 yet")
+
+        // Then the release: dev, then acc's request #1 is opened and recorded — and the early
+        // merge moves it on to prd.
+        _ = try await setup.post("1.4.6", run.journal, run.dispatcher)
+        let done = try await setup.promotion(run.journal, tag: "1.4.6", reaches: .done)
+        #expect(done.environment == "prd")
+        #expect(try await setup.tag("prd") == "1.4.6")
+        #expect(try await run.journal.unfinishedMergeNotices().isEmpty)
+        await run.stop()
+    }
+}
