@@ -26,11 +26,15 @@ public struct MergeRequestPoller: Sendable {
     }
 
     /// Polls every `interval` until the task is cancelled.
-    public func run(every interval: Duration) async {
+    /// The first round comes soon after start (within `firstRound`), so a restart catches up
+    /// with merges missed while it was down in seconds, not a whole interval later.
+    public func run(every interval: Duration, firstRound: Duration = .seconds(2)) async {
+        var wait = min(interval, firstRound)
         while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            try? await Task.sleep(for: wait)
             guard !Task.isCancelled else { return }
             _ = await pollOnce()
+            wait = interval
         }
     }
 

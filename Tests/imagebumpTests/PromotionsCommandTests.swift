@@ -127,4 +127,30 @@ import Testing
         #expect(branches.isEmpty)
         #expect(github.requests.contains { $0.method == "GET" && $0.path == "/repos/acme/env/pulls/1" })
     }
+
+    @Test func aRestartCatchesUpWithAMergeMissedMeanwhileWithinSeconds() async throws {
+        let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+        let github = try GitHubDouble()
+        // Polled every five minutes: only the first round soon after start can catch up in time.
+        let config = try configuration("promotion-merged.yaml", remote: remote, api: github.apiURL)
+        try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "mergePollSeconds: 1", with: "mergePollSeconds: 300")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let environment = ["IMAGEBUMP_TEST_GITHUB_TOKEN": github.token]
+        let (first, _, port, adminPort) = try await ServeProcess.start(config, environment: environment)
+        #expect(try await post("1.4.2", "http://127.0.0.1:\(port)").status == 202)
+        _ = try await waitFor("waiting-for-merge", "http://127.0.0.1:\(adminPort)")
+        kill(first.processIdentifier, SIGKILL)
+        _ = try await blocking {
+            first.waitUntilExit()
+            return first.terminationStatus
+        }
+        // Merged on the forge while imagebump is down; its webhook is lost.
+        let tip = try await blocking { try GitFixture.git(["--git-dir", remote.path, "rev-parse", "imagebump/acc/ghcr.io-acme-api"]) }
+        github.store.finish(1, merged: true, headSHA: tip)
+
+        let (second, _, _, secondAdmin) = try await ServeProcess.start(config, environment: environment)
+        defer { kill(second.processIdentifier, SIGKILL) }
+        let done = try await waitFor("done", "http://127.0.0.1:\(secondAdmin)")
+        #expect(done["environment"] as? String == "prd")
+    }
 }
