@@ -53,6 +53,12 @@ public actor PromotionEngine {
                     detail: Self.waitingDetail(chain.steps[0], tag: tag, mergeRequest: mergeRequest),
                     previousTag: previousTag, mergeRequest: mergeRequest)
                 if isNew {
+                    logger.info(
+                        "promotion started",
+                        metadata: [
+                            "promotion": "\(record.id)", "image": "\(record.image)", "tag": "\(tag)", "environment": "\(target)",
+                            "chain": "\(chain.name)",
+                        ])
                     resume(record)
                     await matchPendingNotices(record)
                 }
@@ -97,13 +103,13 @@ public actor PromotionEngine {
         for (index, record) in waiting.enumerated() {
             guard moving.insert(record.id).inserted else { continue }  // a replayed webhook: already moving
             if !notice.merged {
-                try? await journal.updatePromotion(
+                try? await update(
                     record.id, step: record.step, environment: record.environment, state: .failed,
                     detail: "its merge request #\(notice.number) in \(notice.target) was closed without merging; the chain stops here")
             } else if index == 0 {
                 _ = await advance(record, because: "its merge request #\(notice.number) in \(notice.target) was merged")
             } else {
-                try? await journal.updatePromotion(
+                try? await update(
                     record.id, step: record.step, environment: record.environment, state: .superseded,
                     detail: "superseded by \(waiting[0].tag): merge request #\(notice.number) in \(notice.target) carried it when merged")
             }
@@ -162,18 +168,15 @@ public actor PromotionEngine {
             if let current = try? await journal.lastWrite(target: record.environment, image: record.image),
                 let tag = current.tag, tag != record.tag
             {
-                try? await journal.updatePromotion(
+                try? await update(
                     record.id, step: record.step, environment: record.environment, state: .superseded,
                     detail: "superseded by \(tag) in \(record.environment) (smoke checks for \(record.tag) failed: \(reason)); not reverted")
-                logger.info(
-                    "promotion superseded", metadata: ["promotion": "\(record.id)", "tag": "\(record.tag)", "by": "\(tag)"])
                 return
             }
             let revert = chain(record)?.revertOnSmokeFailure == true ? await revert(record) : ""
-            try? await journal.updatePromotion(
+            try? await update(
                 record.id, step: record.step, environment: record.environment, state: .failed,
                 detail: "smoke checks failed in \(record.environment): \(reason); the chain stops here\(revert)")
-            logger.warning("promotion stopped", metadata: ["promotion": "\(record.id)", "reason": "\(reason)"])
         }
     }
 
@@ -208,13 +211,13 @@ public actor PromotionEngine {
     private func advance(_ record: PromotionRecord, because reason: String) async -> PromotionRecord? {
         guard let chain = chain(record) else { return nil }
         guard record.step + 1 < chain.steps.count else {
-            return try? await journal.updatePromotion(
+            return try? await update(
                 record.id, step: record.step, environment: record.environment, state: .done,
                 detail: "\(reason); \(record.tag) has reached \(record.environment), the end of \(chain.name)")
         }
         let next = chain.steps[record.step + 1]
         guard
-            let moving = try? await journal.updatePromotion(
+            let moving = try? await update(
                 record.id, step: record.step, environment: record.environment, state: .promoting,
                 detail: "\(reason); writing \(record.tag) to \(next.target)")
         else { return nil }
@@ -229,7 +232,7 @@ public actor PromotionEngine {
             let request = try? BumpRequest(
                 ImageReference(name: image, tag: record.tag, digest: record.digest.flatMap { try? Digest(parsing: $0) }))
         else {
-            return try? await journal.updatePromotion(
+            return try? await update(
                 record.id, step: record.step, environment: record.environment, state: .failed,
                 detail: "\(next.target) is not a target of \(record.image); fix the chain \(chain.name)")
         }
@@ -237,7 +240,7 @@ public actor PromotionEngine {
         switch await dispatcher.write(request, route: route, id: "promotion-\(record.id)-\(record.step + 1)") {
         case .written(let previous, let mergeRequest):
             guard
-                let updated = try? await journal.updatePromotion(
+                let updated = try? await update(
                     record.id, step: record.step + 1, environment: next.target, state: Self.waiting(next.gate),
                     detail: Self.waitingDetail(next, tag: record.tag, mergeRequest: mergeRequest), previousTag: previous,
                     mergeRequest: mergeRequest)
@@ -247,14 +250,32 @@ public actor PromotionEngine {
             await matchPendingNotices(updated)
             return updated
         case .skipped(let reason), .failed(let reason):
-            return try? await journal.updatePromotion(
+            return try? await update(
                 record.id, step: record.step, environment: record.environment, state: .failed,
                 detail: "not promoted to \(next.target): \(reason)")
         case .superseded(let reason):
-            return try? await journal.updatePromotion(
+            return try? await update(
                 record.id, step: record.step, environment: record.environment, state: .superseded,
                 detail: "not promoted to \(next.target): \(reason)")
         }
+    }
+
+    /// Journals a promotion's move and tells it in one `info` line (image, tag, environment,
+    /// promotion id, and why): started, gating, waiting, promoted, done, superseded, stopped.
+    @discardableResult
+    private func update(
+        _ id: String, step: Int, environment: String, state: PromotionState, detail: String, previousTag: String? = nil,
+        mergeRequest: MergeRequestReference? = nil
+    ) async throws(SQLiteError) -> PromotionRecord? {
+        let record = try await journal.updatePromotion(
+            id, step: step, environment: environment, state: state, detail: detail, previousTag: previousTag, mergeRequest: mergeRequest)
+        logger.info(
+            "promotion \(state.rawValue)",
+            metadata: [
+                "promotion": "\(id)", "image": "\(record?.image ?? "")", "tag": "\(record?.tag ?? "")", "environment": "\(environment)",
+                "detail": "\(detail)",
+            ])
+        return record
     }
 
     static func waiting(_ gate: PromotionChain.Gate) -> PromotionState {

@@ -41,7 +41,8 @@ import Testing
     @Test func aReleaseWaitsForApprovalThenReachesProduction() async throws {
         let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
         let config = try configuration("promotion.yaml", remote: remote)
-        let (process, _, port, adminPort) = try await ServeProcess.start(config)
+        let log = config.deletingLastPathComponent().appendingPathComponent("serve.log")
+        let (process, _, port, adminPort) = try await ServeProcess.start(config, logLevel: "info", log: log)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let base = "http://127.0.0.1:\(port)"
         let admin = "http://127.0.0.1:\(adminPort)"
@@ -92,6 +93,12 @@ import Testing
         let again = try await imagebump(["promotions", "approve", id, "--server", admin, "--config", config.path])
         #expect(again.status == 1)
         #expect(again.stderr.contains("not approvable"))
+
+        // The log tells the story, one info line per step, each naming the promotion.
+        let story = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("promotion=\(id)") }
+        for step in ["promotion started", "promotion waiting-for-approval", "promotion promoting", "promotion done"] {
+            #expect(story.contains { $0.contains("msg=\"\(step)\"") && $0.contains("tag=1.4.2") }, "\(step) in \(story)")
+        }
     }
 
     @Test func aMergedGateLearnsOfTheMergeFromTheForgeWhenNoWebhookCame() async throws {
