@@ -42,6 +42,18 @@ extension IntakeRouter {
         }
     }
 
+    /// `POST /v1/promotions/ID/retry|cancel`, with the admin token.
+    func operate(_ action: String, _ id: String, _ request: HTTPServerRequest) async -> HTTPServerResponse {
+        if let refusal = refusal(request, doing: "\(action) promotions") { return refusal }
+        guard let promotions else { return .error(404, "no promotions", "no promotion chain is configured; see promotions[]") }
+        do {
+            let record = action == "retry" ? try await promotions.retry(id) : try await promotions.cancel(id)
+            return .json(200, Self.render(record))
+        } catch {
+            return .error(error.status, error.status == 404 ? "unknown promotion" : "cannot \(action)", error.detail)
+        }
+    }
+
     /// A merge request of ours was merged or closed: journaled, then answered `202` (with the
     /// notice's id), then handled — promotions waiting for it move on or stop, its update branch
     /// goes. 503 when the journal cannot write (the forge redelivers).

@@ -84,6 +84,50 @@ public actor PromotionEngine {
         return moved ?? record
     }
 
+    /// `POST /v1/promotions/ID/retry`: a failed promotion runs its environment's gate again
+    /// (after a flaky smoke check, say), and moves on from there as if it had just arrived.
+    public func retry(_ id: String) async throws(PromotionError) -> PromotionRecord {
+        let record = try await operated(id)
+        guard record.state == .failed, let chain = chain(record), chain.steps.indices.contains(record.step), moving.insert(id).inserted
+        else { throw PromotionError(status: 409, detail: "promotion \(id) is \(record.state.rawValue); only failed promotions are retried") }
+        defer { moving.remove(id) }
+        let step = chain.steps[record.step]
+        guard
+            let again = try? await update(
+                id, step: record.step, environment: record.environment, state: Self.waiting(step.gate),
+                detail: "retry requested; " + Self.waitingDetail(step, tag: record.tag, mergeRequest: record.mergeRequest))
+        else { throw PromotionError(status: 503, detail: "the journal cannot be written right now; try again shortly") }
+        if case .none = step.gate { return await advance(again, because: "retried; no gate in \(record.environment)") ?? again }
+        resume(again)
+        return again
+    }
+
+    /// `POST /v1/promotions/ID/cancel`: an open promotion stops where it is; nothing more is
+    /// written for it (a smoke check under way ends without moving it on).
+    public func cancel(_ id: String) async throws(PromotionError) -> PromotionRecord {
+        let record = try await operated(id)
+        guard ![.done, .failed, .superseded, .cancelled].contains(record.state) else {
+            throw PromotionError(status: 409, detail: "promotion \(id) is \(record.state.rawValue) already")
+        }
+        guard
+            let cancelled = try? await update(
+                id, step: record.step, environment: record.environment, state: .cancelled,
+                detail: "cancelled by an operator in \(record.environment) (it was \(record.state.rawValue))")
+        else { throw PromotionError(status: 503, detail: "the journal cannot be written right now; try again shortly") }
+        return cancelled
+    }
+
+    /// The promotion an operator names, or the error to answer.
+    private func operated(_ id: String) async throws(PromotionError) -> PromotionRecord {
+        let record: PromotionRecord?
+        do { record = try await journal.promotion(id) } catch {
+            logger.error("the journal cannot answer", metadata: ["error": "\(error)"])
+            throw PromotionError(status: 503, detail: "the journal cannot be read right now; try again shortly")
+        }
+        guard let record else { throw PromotionError(status: 404, detail: "no promotion has the id \(id)") }
+        return record
+    }
+
     /// A merge request of ours ended (forge webhook or poll): the promotions waiting for it move
     /// on when it was merged, and stop when it was closed without merging. A promotion that knows
     /// its request's number heeds only a notice about that request. When several tags waited
@@ -210,6 +254,8 @@ public actor PromotionEngine {
     /// to the next environment.
     private func advance(_ record: PromotionRecord, because reason: String) async -> PromotionRecord? {
         guard let chain = chain(record) else { return nil }
+        // An operator may have cancelled it while its gate ran.
+        if let current = try? await journal.promotion(record.id), current.state == .cancelled { return current }
         guard record.step + 1 < chain.steps.count else {
             return try? await update(
                 record.id, step: record.step, environment: record.environment, state: .done,

@@ -16,6 +16,8 @@ public enum PromotionState: String, Sendable, Hashable, CaseIterable {
     case failed
     /// A newer tag took its place: the merge request it waited for carried the newer one.
     case superseded
+    /// An operator stopped it (`promotions cancel`).
+    case cancelled
 }
 
 /// A tag walking a promotion chain, as the journal keeps it.
@@ -65,7 +67,7 @@ extension Journal {
           created_at TEXT NOT NULL, updated_at TEXT NOT NULL, previous_tag TEXT, merge_request INTEGER, merge_request_url TEXT);
         CREATE UNIQUE INDEX IF NOT EXISTS promotions_tag ON promotions(chain, image, tag);
         DROP INDEX IF EXISTS promotions_open;
-        CREATE INDEX IF NOT EXISTS promotions_unfinished ON promotions(state) WHERE state NOT IN ('done','failed','superseded');
+        CREATE INDEX IF NOT EXISTS promotions_unfinished ON promotions(state) WHERE state NOT IN ('done','failed','superseded','cancelled');
         CREATE TABLE IF NOT EXISTS promotion_steps (promotion_id TEXT NOT NULL, at TEXT NOT NULL, environment TEXT NOT NULL,
           state TEXT NOT NULL, detail TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS promotion_steps_id ON promotion_steps(promotion_id);
@@ -135,7 +137,7 @@ extension Journal {
     /// The newest promotions first; `open` keeps those not done or failed.
     public func promotions(open: Bool = false, limit: Int = 100) async throws(SQLiteError) -> [PromotionRecord] {
         try await submit { database, _ throws(SQLiteError) in
-            let filter = open ? "WHERE state NOT IN ('done','failed','superseded')" : ""
+            let filter = open ? "WHERE state NOT IN ('done','failed','superseded','cancelled')" : ""
             return try database.prepare("SELECT \(Self.promotionColumns) FROM promotions \(filter) ORDER BY id DESC LIMIT ?")
                 .run([.integer(Int64(max(1, min(limit, 1000))))]).map(Self.promotion)
         }

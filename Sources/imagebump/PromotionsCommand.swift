@@ -8,9 +8,9 @@ import HTTPClient
 struct PromotionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promotions",
-        abstract: "List, show and approve the promotions of a running imagebump serve.",
+        abstract: "List, show, approve, retry and cancel the promotions of a running imagebump serve.",
         discussion: "`imagebump promote approve ID` is the same as `imagebump promotions approve ID`.",
-        subcommands: [List.self, Show.self, Approve.self],
+        subcommands: [List.self, Show.self, Approve.self, Retry.self, Cancel.self],
         aliases: ["promote"]
     )
 
@@ -49,9 +49,38 @@ struct PromotionsCommand: AsyncParsableCommand {
         }
     }
 
+    /// `promotions retry ID` and `promotions cancel ID`.
+    struct Operate: ParsableArguments {
+        @Argument(help: "The promotion id.") var id: String
+        @OptionGroup var options: EventsCommand.ServerOptions
+
+        func run(_ action: String) async throws {
+            let response = try await options.post("/v1/promotions/\(id)/\(action)")
+            guard response.status == 200 else {
+                FileHandle.standardError.write(Data("\(action) refused (HTTP \(response.status)): \(response.bodyText)\n".utf8))
+                throw ExitCode.failure
+            }
+            let promotion = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+            emit(PromotionsCommand.line(promotion))
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a failed promotion's gate again (after a flaky smoke check, say); uses server.admin.token.")
+        @OptionGroup var operate: Operate
+        func run() async throws { try await operate.run("retry") }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop an open promotion where it is; uses server.admin.token.")
+        @OptionGroup var operate: Operate
+        func run() async throws { try await operate.run("cancel") }
+    }
+
     struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Let a promotion waiting for approval move on (uses the config's generic receiver token).")
+            abstract: "Let a promotion waiting for approval move on (uses server.admin.token).")
         @Argument(help: "The promotion id.") var id: String
         @OptionGroup var options: EventsCommand.ServerOptions
 

@@ -170,6 +170,42 @@ import Testing
         journal.close()
     }
 
+    @Test func aFailedPromotionRunsItsGateAgainOnRetry() async throws {
+        let setup = try Setup()
+        let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: false)])
+        defer { withExtendedLifetime(engine) {} }
+        _ = try await setup.post("1.4.4", journal, dispatcher)
+        let failed = try await setup.promotion(journal, tag: "1.4.4", reaches: .failed)
+        #expect(failed.environment == "acc")
+        await #expect(throws: PromotionError.self) { _ = try await engine.cancel(failed.id) }  // failed already
+        // The flake is gone (acc's rollout finished): the retry checks again and moves on.
+        setup.app.roll(to: "1.4.4")
+        let again = try await engine.retry(failed.id)
+        #expect(again.state == .gating)
+        let done = try await setup.promotion(journal, tag: "1.4.4", reaches: .done)
+        #expect(done.environment == "prd")
+        #expect(try await setup.tag("prd") == "1.4.4")
+        await #expect(throws: PromotionError.self) { _ = try await engine.retry(failed.id) }  // done: nothing to retry
+        await dispatcher.drain()
+        journal.close()
+    }
+
+    @Test func aCancelledPromotionStopsWhereItIs() async throws {
+        let setup = try Setup()
+        let (journal, dispatcher, engine) = try await setup.start()
+        setup.app.roll(to: "1.4.3")
+        _ = try await setup.post("1.4.3", journal, dispatcher)
+        let waiting = try await setup.promotion(journal, tag: "1.4.3", reaches: .waitingForApproval)
+        let cancelled = try await engine.cancel(waiting.id)
+        #expect(cancelled.state == .cancelled)
+        #expect(cancelled.detail == "cancelled by an operator in acc (it was waiting-for-approval)")
+        await #expect(throws: PromotionError.self) { _ = try await engine.approve(waiting.id) }
+        #expect(try await journal.promotions(open: true).isEmpty)
+        await dispatcher.drain()
+        #expect(try await setup.tag("prd") == "1.4.1")
+        journal.close()
+    }
+
     @Test func aFailedSmokeCheckRevertsWhenConfigured() async throws {
         let setup = try Setup()
         let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: true)])

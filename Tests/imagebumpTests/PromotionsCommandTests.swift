@@ -160,4 +160,28 @@ import Testing
         let done = try await waitFor("done", "http://127.0.0.1:\(secondAdmin)")
         #expect(done["environment"] as? String == "prd")
     }
+
+    @Test func anOperatorCancelsAPromotionThroughTheAdminListener() async throws {
+        let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+        let config = try configuration("promotion.yaml", remote: remote)
+        let (process, _, port, adminPort) = try await ServeProcess.start(config)
+        defer { kill(process.processIdentifier, SIGKILL) }
+        let admin = "http://127.0.0.1:\(adminPort)"
+        let environment = ProcessInfo.processInfo.environment.merging([
+            "IMAGEBUMP_TEST_CI_TOKEN": ServeProcess.token, "IMAGEBUMP_TEST_ADMIN_TOKEN": ServeProcess.adminToken,
+        ]) { _, new in new }
+        func imagebump(_ arguments: [String]) async throws -> Command.Result {
+            try await blocking { try Command.run(CommandLineTests.binary.path, arguments, environment: environment) }
+        }
+        #expect(try await post("1.4.2", "http://127.0.0.1:\(port)").status == 202)
+        let id = try #require(try await waitFor("waiting-for-approval", admin)["id"] as? String)
+        let cancel = try await imagebump(["promotions", "cancel", id, "--server", admin, "--config", config.path])
+        #expect(cancel.status == 0, "\(cancel.stderr)")
+        #expect(cancel.stdout.contains("cancelled"))
+        let approve = try await imagebump(["promotions", "approve", id, "--server", admin, "--config", config.path])
+        #expect(approve.status == 1)
+        let retry = try await imagebump(["promotions", "retry", id, "--server", admin, "--config", config.path])
+        #expect(retry.status == 1)
+        #expect(retry.stderr.contains("only failed promotions are retried"))
+    }
 }
