@@ -1,13 +1,14 @@
 /// Whether a plain YAML scalar would be read as something other than a string.
 ///
 /// Both YAML 1.1 (what Helm's and Kubernetes' Go parsers still accept) and 1.2 core are
-/// checked, so `1.10`, `20240101`, `on`, `yes`, `null`, `1e3` and `0x1F` get quotes.
+/// checked, so `1.10`, `20240101`, `on`, `yes`, `null`, `1e3`, `0x1F` and dates such as
+/// `2024-01-15` or `2024-1-5` (timestamps to PyYAML and Go's yaml) get quotes.
 enum PlainScalarType {
     static func isString(_ text: String) -> Bool {
         if text.isEmpty { return false }
         if nullOrBool.contains(text) { return false }
         if text.wholeMatch(of: integer) != nil || text.wholeMatch(of: float) != nil
-            || text.wholeMatch(of: exponent) != nil || text.wholeMatch(of: special) != nil
+            || text.wholeMatch(of: exponent) != nil || text.wholeMatch(of: special) != nil || text.wholeMatch(of: date) != nil
         {
             return false
         }
@@ -24,4 +25,6 @@ enum PlainScalarType {
     nonisolated(unsafe) private static let float = /[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?/
     nonisolated(unsafe) private static let exponent = /[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+/
     nonisolated(unsafe) private static let special = /[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)/
+    /// YAML 1.1's timestamp, date part (a Docker tag cannot hold the time part's colons).
+    nonisolated(unsafe) private static let date = /[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}/
 }

@@ -34,7 +34,7 @@ import Testing
     static let manifest = block.array(of: 1...8).map { (blocks: [String]) -> String in
         blocks.enumerated().map { "item\($0.offset):\(["", " # top"][$0.offset % 2])\n\($0.element)" }.joined()
     }
-    static let newTag = choose(["1.4.2", "1.10", "20240102", "v2.0.0", "on", "3"])
+    static let newTag = choose(["1.4.2", "1.10", "20240102", "v2.0.0", "on", "3", "2024-01-15", "2024-1-5", "0o17", "1_000", "y"])
 
     @Test func bumpThenExtractFindsTheNewTagAndNothingElseMoved() async {
         await propertyCheck(count: 300, input: Self.manifest, Self.newTag) { text, newTag in

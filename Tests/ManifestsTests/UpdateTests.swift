@@ -14,6 +14,7 @@ import Testing
         ("1e3", false), ("1E-3", false), ("1.", false), ("on", false), ("Off", false), ("yes", false), ("N", false),
         ("null", false), ("NULL", false), ("true", false), ("v1.10", true), ("1.10-rc1", true), ("latest", true),
         ("main-abc123", true), ("1.4.2_build", true), ("0.1.2", true), ("123abc", true),
+        ("2024-01-15", false), ("2024-1-5", false), ("2024-01-15-rc1", true), ("v2024-01-15", true), ("20240115-abc", true),
     ])
     func plainScalarTypes(text: String, isString: Bool) {
         #expect(PlainScalarType.isString(text) == isString, "\(text)")
