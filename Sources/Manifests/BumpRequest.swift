@@ -49,8 +49,11 @@ public struct BumpRequest: Sendable, Hashable, CustomStringConvertible {
             } else {
                 // A tag@digest pin gets the new digest, or loses its (now stale) digest; with `pin`,
                 // a plain tag gains the digest too.
-                // (only where the reference is one `name:tag` string: a separate tag field has no room for a digest).
-                let canPin = digestHandling == .pin && reference.slots.allSatisfy { $0.shape == .referenceSuffix }
+                // (where the reference is one `name:tag` string, or has a digest field of its own, even
+                // an empty one: a lone tag field has no room for a digest).
+                let canPin =
+                    digestHandling == .pin
+                    && (reference.slots.allSatisfy { $0.shape == .referenceSuffix } || reference.slots.contains { $0.shape == .digest })
                 (newTag, newDigest) = (tag, reference.digest == nil && !canPin ? nil : digest)
             }
         } else {

@@ -139,7 +139,20 @@ public struct ManifestUpdater: Sendable {
             let hadDigest = bytes[slot.range].contains(UInt8(ascii: "@"))
             text = (tag ?? "") + (hadDigest ? digest.map { "@\($0)" } ?? "" : "")
         case .digest:
-            text = digest?.description ?? ""
+            guard let digest else {
+                // No digest asked for: an empty or null one (`digest:`, `~`, `null`) stays exactly as it is.
+                let existing = Array(bytes[slot.range])
+                if slot.style == .plain, existing.isEmpty || ["~", "null", "Null", "NULL"].contains(String(decoding: existing, as: UTF8.self)) {
+                    return existing
+                }
+                text = ""
+                break
+            }
+            // Filling `digest:` that had no value: after the colon, with a space.
+            if slot.range.isEmpty, slot.range.lowerBound > 0, bytes[slot.range.lowerBound - 1] == UInt8(ascii: ":") {
+                return Array(" \(digest)".utf8)
+            }
+            text = digest.description
         }
         if slot.style == .plain, slot.shape != .referenceSuffix, !PlainScalarType.isString(text) {
             return Array("\"\(text)\"".utf8)

@@ -145,7 +145,15 @@ struct YAMLWalker {
                 digestValue = parsed
                 if tagValue == nil { positionMark = digestScalar.mark }
             }
-            if let located = locate(digestScalar) {
+            if var located = locate(digestScalar) {
+                if digestScalar.string.isEmpty, digestScalar.style == .plain || digestScalar.style == .any {
+                    // `digest:` with nothing after it: the parser marks the next token; the value's
+                    // place is right after the colon (an edit there writes ` sha256:…`).
+                    var position = located.range.lowerBound
+                    while position > 0, SourceText.isBlankOrBreak(source.bytes[position - 1]) { position -= 1 }
+                    guard position > 0, source.bytes[position - 1] == UInt8(ascii: ":") else { return }
+                    located = LocatedScalar(value: "", range: position..<position, style: .plain)
+                }
                 slots.append(ValueSlot(shape: .digest, range: located.range, style: located.style))
                 if tagValue == nil, digestValue != nil { positionOffset = located.range.lowerBound }
             }

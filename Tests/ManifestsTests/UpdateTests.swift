@@ -128,3 +128,29 @@ import Testing
         }
     }
 }
+
+/// Empty and null digests (issue 13): left exactly as they are when the request has no digest,
+/// never blocking the edit of the tag next to them; filled in place when a pin is asked for.
+@Suite struct EmptyDigestTests {
+    let updater = ManifestUpdater()
+
+    @Test(arguments: ["  digest:\n  pullPolicy: IfNotPresent\n", "  digest: null\n", "  digest: ~\n", "  digest: \"\"\n"])
+    func anEmptyOrNullDigestStaysWhenTheRequestHasNone(_ digestLine: String) throws {
+        let text = "image:\n  repository: ghcr.io/probe/p5\n  tag: 1.0.0\n" + digestLine
+        let update = try updater.update(
+            file: "values.yaml", bytes: Array(text.utf8), request: try BumpRequest(ImageReference(parsing: "ghcr.io/probe/p5:1.0.1")))
+        let expected = text.replacingOccurrences(of: "tag: 1.0.0", with: "tag: 1.0.1")
+        #expect(String(decoding: update.updated, as: UTF8.self) == expected)
+    }
+
+    @Test func anEmptyDigestIsFilledInPlaceWhenAPinIsAskedFor() throws {
+        let text = "image:\n  repository: ghcr.io/probe/p5\n  tag: 1.0.0\n  digest:\n  pullPolicy: IfNotPresent\n"
+        let digest = "sha256:" + String(repeating: "1", count: 64)
+        var request = try BumpRequest(ImageReference(parsing: "ghcr.io/probe/p5:1.0.1@\(digest)"))
+        request.digestHandling = .pin
+        let update = try updater.update(file: "values.yaml", bytes: Array(text.utf8), request: request)
+        #expect(
+            String(decoding: update.updated, as: UTF8.self)
+                == "image:\n  repository: ghcr.io/probe/p5\n  tag: 1.0.1\n  digest: \(digest)\n  pullPolicy: IfNotPresent\n")
+    }
+}
