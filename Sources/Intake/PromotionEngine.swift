@@ -70,12 +70,7 @@ public actor PromotionEngine {
 
     /// `POST /v1/promotions/ID/approve`: moves a promotion waiting for approval on.
     public func approve(_ id: String) async throws(PromotionError) -> PromotionRecord {
-        let record: PromotionRecord?
-        do { record = try await journal.promotion(id) } catch {
-            logger.error("the journal cannot answer", metadata: ["error": "\(error)"])
-            throw PromotionError(status: 503, detail: "the journal cannot be read right now; try again shortly")
-        }
-        guard let record else { throw PromotionError(status: 404, detail: "no promotion has the id \(id)") }
+        let record = try await operated(id)
         guard record.state == .waitingForApproval, moving.insert(id).inserted else {
             throw PromotionError(status: 409, detail: "promotion \(id) is \(record.state.rawValue), not waiting for approval")
         }

@@ -81,17 +81,7 @@ struct PromotionsCommand: AsyncParsableCommand {
     struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Let a promotion waiting for approval move on (uses server.admin.token).")
-        @Argument(help: "The promotion id.") var id: String
-        @OptionGroup var options: EventsCommand.ServerOptions
-
-        func run() async throws {
-            let response = try await options.post("/v1/promotions/\(id)/approve")
-            guard response.status == 200 else {
-                FileHandle.standardError.write(Data("approval refused (HTTP \(response.status)): \(response.bodyText)\n".utf8))
-                throw ExitCode.failure
-            }
-            let promotion = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
-            emit(PromotionsCommand.line(promotion))
-        }
+        @OptionGroup var operate: Operate
+        func run() async throws { try await operate.run("approve") }
     }
 }

@@ -31,6 +31,14 @@ import Testing
         return config
     }
 
+    /// Runs the imagebump CLI with the tests' tokens in its environment.
+    func imagebump(_ arguments: [String]) async throws -> Command.Result {
+        let environment = ProcessInfo.processInfo.environment.merging([
+            "IMAGEBUMP_TEST_CI_TOKEN": ServeProcess.token, "IMAGEBUMP_TEST_ADMIN_TOKEN": ServeProcess.adminToken,
+        ]) { _, new in new }
+        return try await blocking { try Command.run(CommandLineTests.binary.path, arguments, environment: environment) }
+    }
+
     func post(_ tag: String, _ base: String) async throws -> HTTPResponse {
         try await CurlClient().send(
             HTTPRequest(
@@ -46,12 +54,6 @@ import Testing
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let base = "http://127.0.0.1:\(port)"
         let admin = "http://127.0.0.1:\(adminPort)"
-        let environment = ProcessInfo.processInfo.environment.merging([
-            "IMAGEBUMP_TEST_CI_TOKEN": ServeProcess.token, "IMAGEBUMP_TEST_ADMIN_TOKEN": ServeProcess.adminToken,
-        ]) { _, new in new }
-        func imagebump(_ arguments: [String]) async throws -> Command.Result {
-            try await blocking { try Command.run(CommandLineTests.binary.path, arguments, environment: environment) }
-        }
 
         #expect(try await post("1.4.2", base).status == 202)
         let waiting = try await waitFor("waiting-for-approval", admin)
@@ -167,12 +169,6 @@ import Testing
         let (process, _, port, adminPort) = try await ServeProcess.start(config)
         defer { kill(process.processIdentifier, SIGKILL) }
         let admin = "http://127.0.0.1:\(adminPort)"
-        let environment = ProcessInfo.processInfo.environment.merging([
-            "IMAGEBUMP_TEST_CI_TOKEN": ServeProcess.token, "IMAGEBUMP_TEST_ADMIN_TOKEN": ServeProcess.adminToken,
-        ]) { _, new in new }
-        func imagebump(_ arguments: [String]) async throws -> Command.Result {
-            try await blocking { try Command.run(CommandLineTests.binary.path, arguments, environment: environment) }
-        }
         #expect(try await post("1.4.2", "http://127.0.0.1:\(port)").status == 202)
         let id = try #require(try await waitFor("waiting-for-approval", admin)["id"] as? String)
         let cancel = try await imagebump(["promotions", "cancel", id, "--server", admin, "--config", config.path])
