@@ -18,12 +18,8 @@ public enum DeliveryDecoder {
         let delivery =
             headers["x-github-delivery"] ?? headers["x-gitea-delivery"] ?? headers["x-forgejo-delivery"] ?? headers[
                 "x-nexus-webhook-delivery"]
-            // Senders that name no delivery: the body itself identifies it (a replay is the same
-            // bytes; a new push differs in its time, tag or digest — or changes nothing). Not for
-            // CI's generic posts, where posting the same release again is a request to run it.
-            ?? (type == .generic ? nil : "sha256:" + HMAC.hex(HMAC.digest(body)))
         if let notice = try MergeNotice.decode(type, headers: headers, body: body) { return notice }
-        var builder = Builder(source: type.rawValue, deliveryID: delivery)
+        var builder = Builder(source: type.rawValue, headerDelivery: delivery, body: type == .generic ? nil : body)
         switch type {
         case .dockerhub: try dockerHub(body, &builder)
         case .harbor: try harbor(body, &builder)
@@ -49,9 +45,30 @@ public enum DeliveryDecoder {
     /// Collects accepted events and the reasons others were passed over.
     struct Builder {
         let source: String
-        let deliveryID: String?
+        /// The sender's delivery header, if it sends one.
+        let headerDelivery: String?
+        /// For senders that name no delivery, the body, whose hash identifies it (a replay is the
+        /// same bytes; a new push differs in its time, tag or digest — or changes nothing). Nil
+        /// for CI's generic posts, where posting the same release again is a request to run it.
+        let body: [UInt8]?
         var events: [ImageEvent] = []
         var ignored: [String] = []
+        private var bodyHash: String?
+
+        init(source: String, headerDelivery: String?, body: [UInt8]?) {
+            self.source = source
+            self.headerDelivery = headerDelivery
+            self.body = body
+        }
+
+        /// The delivery id of an event without one of its own: the header's, else the body's
+        /// hash — computed only when needed (an envelope's events all carry their ids).
+        mutating func deliveryID() -> String? {
+            if let headerDelivery { return headerDelivery }
+            guard let body else { return nil }
+            if bodyHash == nil { bodyHash = "sha256:" + HMAC.hex(HMAC.digest(body)) }
+            return bodyHash
+        }
 
         /// `deliveryID` names this event where the payload gives each event an id of its own
         /// (an envelope's events); `pushedAt` is the sender's push time.
@@ -66,7 +83,7 @@ public enum DeliveryDecoder {
             }
             let event = ImageEvent(
                 registry: registry, repository: repository.lowercased(), tag: tag, digest: digest, source: source,
-                deliveryID: eventID ?? deliveryID, pushedAtMilliseconds: pushedAt)
+                deliveryID: eventID ?? deliveryID(), pushedAtMilliseconds: pushedAt)
             guard event.image != nil else { return ignore("\(registry)/\(repository) is not a valid image name") }
             events.append(event)
         }
@@ -76,7 +93,7 @@ public enum DeliveryDecoder {
             let tag = Payload.tag(tag)
             let digest = Payload.digest(digest)
             guard tag != nil || digest != nil else { return ignore("\(image): no tag and no valid digest, nothing addressable") }
-            events.append(ImageEvent(image: image, tag: tag, digest: digest, source: source, deliveryID: deliveryID))
+            events.append(ImageEvent(image: image, tag: tag, digest: digest, source: source, deliveryID: deliveryID()))
         }
 
         mutating func ignore(_ reason: String) { ignored.append(reason) }

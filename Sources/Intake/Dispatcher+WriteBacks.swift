@@ -105,7 +105,8 @@ extension Dispatcher {
                     outcomes[image]
                         ?? .written(
                             previousTag: result.changes.first { $0.image == image.description }?.oldTag,
-                            mergeRequest: update.mergeRequest.map { MergeRequestReference(number: $0.number, url: $0.url) })
+                            mergeRequest: update.mergeRequest.map { MergeRequestReference(number: $0.number, url: $0.url) },
+                            commit: result.commit?.hex)
                 }
             } catch let error as WriteBackError where [.noReferences, .branchMissing, .notOurs, .edit, .storage].contains(error.code) {
                 try? await journal.countAttempt(ids)
@@ -146,7 +147,10 @@ extension Dispatcher {
         guard var state = remaining[id] else { return }
         state.count -= 1
         switch outcome {
-        case .written: state.written += 1
+        case .written(_, let mergeRequest, let commit):
+            state.written += 1
+            if let commit { state.commits.append(commit) }
+            if let mergeRequest { state.mergeRequests.append(mergeRequest.url) }
         case .skipped(let reason): state.skipped.append(reason)
         case .failed(let reason): state.failed.append(reason)
         case .superseded(let reason): state.superseded.append(reason)
@@ -166,13 +170,9 @@ extension Dispatcher {
         }
         metrics.count("imagebump_events_finished_total", [("status", status.rawValue)])
         try? await journal.update(id, status: status, detail: detail, error: status == .failed ? detail : nil)
-        let event = try? await journal.event(id)
-        var metadata: Logger.Metadata = ["event.id": "\(id)", "detail": "\(detail)"]
-        if let event {
-            metadata["image"] = "\(event.registry)/\(event.repository)\(event.tag.map { ":\($0)" } ?? "")"
-            if let commit = event.commit { metadata["commit"] = "\(commit)" }
-            if let mergeRequest = event.mergeRequestURL { metadata["merge_request"] = "\(mergeRequest)" }
-        }
+        var metadata: Logger.Metadata = ["event.id": "\(id)", "image": "\(state.image)", "detail": "\(detail)"]
+        if !state.commits.isEmpty { metadata["commit"] = "\(state.commits.joined(separator: ","))" }
+        if !state.mergeRequests.isEmpty { metadata["merge_request"] = "\(state.mergeRequests.joined(separator: ","))" }
         logger.info("event \(status.rawValue)", metadata: metadata)
     }
 }

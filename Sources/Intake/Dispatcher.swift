@@ -26,11 +26,24 @@ public struct Route: Sendable {
     }
 }
 
+/// An event's targets as they finish: how many are left, and what each did (what the one line
+/// logged at its end says).
+struct EventProgress {
+    var count: Int
+    let image: String
+    var written = 0
+    var failed: [String] = []
+    var skipped: [String] = []
+    var superseded: [String] = []
+    var commits: [String] = []
+    var mergeRequests: [String] = []
+}
+
 /// How one target's part of an event ended.
 enum TargetOutcome: Sendable {
     /// Written (or already there); the tag the target had before, when it changed, and the merge
     /// request that carries it (`branch` targets).
-    case written(previousTag: String?, mergeRequest: MergeRequestReference?)
+    case written(previousTag: String?, mergeRequest: MergeRequestReference?, commit: String? = nil)
     case skipped(String)
     case failed(String)
     /// A newer request for the same image and target took its place in the batch; never written.
@@ -82,7 +95,7 @@ public actor Dispatcher {
         ) async -> Void
     var lanes: [String: Task<Void, Never>] = [:]
     /// Per event: targets still to finish, targets written, and the reasons of the others.
-    var remaining: [String: (count: Int, written: Int, failed: [String], skipped: [String], superseded: [String])] = [:]
+    var remaining: [String: EventProgress] = [:]
     let timeFormatter = ISO8601DateFormatter()
 
     public init(
@@ -185,7 +198,7 @@ public actor Dispatcher {
             logger.info("event skipped", metadata: ["event.id": "\(id)", "image": "\(event)", "reason": "\(detail)"])
             return
         }
-        remaining[id] = (taking.count, 0, [], skipped, [])
+        remaining[id] = EventProgress(count: taking.count, image: event.description, skipped: skipped)
         let order = event.pushedAtMilliseconds ?? EventID.milliseconds(id) ?? Self.now()
         for route in taking {
             let repository = route.target.repository
@@ -313,7 +326,7 @@ public actor Dispatcher {
                             orderMilliseconds: orders[item.eventID] ?? Self.now(), tag: item.request.tag)
                     }
                     await conclude(item.eventID, result)
-                    if case .written(let previous, let mergeRequest) = result, fromEvents.contains(item.eventID) {
+                    if case .written(let previous, let mergeRequest, _) = result, fromEvents.contains(item.eventID) {
                         await observer?(item.eventID, item.request, target, previous, mergeRequest)
                     }
                 }

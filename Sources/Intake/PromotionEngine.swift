@@ -279,7 +279,7 @@ public actor PromotionEngine {
         }
         // The id makes a replay after a restart a no-op (the commit trailer carries it).
         switch await dispatcher.write(request, route: route, id: "promotion-\(record.id)-\(record.step + 1)") {
-        case .written(let previous, let mergeRequest):
+        case .written(let previous, let mergeRequest, _):
             guard
                 let updated = try? await update(
                     record.id, step: record.step + 1, environment: next.target, state: Self.waiting(next.gate),
