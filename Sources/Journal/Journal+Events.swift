@@ -179,10 +179,9 @@ extension Journal {
     /// be tried again after.
     public func countAttempt(_ ids: [String], retrying error: String? = nil) async throws(SQLiteError) {
         let error = error.map(redact)
-        _ = try await submit { database, statements throws(SQLiteError) in
-            let count = try database.prepare("UPDATE events SET attempts = attempts + 1, last_error = COALESCE(?, last_error) WHERE id = ?")
+        _ = try await submit { _, statements throws(SQLiteError) in
             for id in ids {
-                try count.run([SQLiteValue(error), .text(id)])
+                try statements.attempt.run([SQLiteValue(error), .text(id)])
                 if let error {
                     try statements.step.run([.text(id), .text(Timestamp.iso8601(Date())), .text("retrying"), .text(error)])
                 }
@@ -242,7 +241,7 @@ extension Journal {
 final class Statements {
     static let columns =
         "id, received_at, source, delivery_id, registry, repository, tag, digest, status, attempts, last_error, commit_id, merge_request_url, pushed_ms"
-    let insert, byID, update, step, steps, intakeSteps, list, unfinished, deliveryRow: SQLiteStatement
+    let insert, byID, update, attempt, step, steps, intakeSteps, list, unfinished, deliveryRow: SQLiteStatement
     /// The deduplication window's events (the writer thread's, like the statements).
     let recent: RecentEvents
 
@@ -257,6 +256,7 @@ final class Statements {
         update = try database.prepare(
             "UPDATE events SET status = ?, last_error = COALESCE(?, last_error), commit_id = COALESCE(?, commit_id), merge_request_url = COALESCE(?, merge_request_url), attempts = attempts + ? WHERE id = ?"
         )
+        attempt = try database.prepare("UPDATE events SET attempts = attempts + 1, last_error = COALESCE(?, last_error) WHERE id = ?")
         unfinished = try database.prepare(
             "SELECT \(Self.columns) FROM events WHERE status IN ('received','committed') ORDER BY received_epoch, rowid LIMIT ?")
         step = try database.prepare("INSERT INTO event_steps (event_id, at, step, detail) VALUES (?,?,?,?)")
