@@ -40,30 +40,51 @@ extension ConfigurationLoader {
     }
 
     private mutating func readStep(_ node: Node, _ path: String) -> PromotionSettings.Step? {
-        guard let fields = reader.mapping(node, path, known: ["target", "gate"]) else { return nil }
+        guard let fields = reader.mapping(node, path, known: ["target", "gate", "gates"]) else { return nil }
         guard let targetNode = fields["target"]?.value, let target = reader.string(targetNode, "\(path).target") else {
             reader.report(node, "\(path).target", "every step names a target")
             return nil
         }
         nodes["promotion-step:\(path)"] = (targetNode, "\(path).target")
-        guard let gateNode = fields["gate"]?.value else { return PromotionSettings.Step(target: target, gate: .none) }
+        if let single = fields["gate"]?.value, fields["gates"] != nil {
+            reader.report(single, "\(path).gate", "give either gate: or gates: [...], not both")
+            return nil
+        }
+        var gates: [PromotionSettings.Gate] = []
+        if let single = fields["gate"]?.value {
+            guard let gate = readGate(single, "\(path).gate") else { return nil }
+            gates = [gate]
+        } else if let list = fields["gates"]?.value {
+            for (index, item) in reader.list(list, "\(path).gates").enumerated() {
+                guard let gate = readGate(item, "\(path).gates[\(index)]") else { return nil }
+                if gates.contains(gate) || (gate.isSmoke && gates.contains(where: \.isSmoke)) {
+                    reader.report(item, "\(path).gates[\(index)]", "this gate is listed twice; list each gate once")
+                    return nil
+                }
+                gates.append(gate)
+            }
+        }
+        return PromotionSettings.Step(target: target, gates: gates.filter { $0 != .none })
+    }
+
+    /// One gate: `none`, `manual`, `merged` or `{smoke: {checks: [...]}}`.
+    private mutating func readGate(_ gateNode: Node, _ path: String) -> PromotionSettings.Gate? {
         if case .scalar(let scalar) = gateNode {
             switch scalar.string {
-            case "none": return PromotionSettings.Step(target: target, gate: .none)
-            case "manual": return PromotionSettings.Step(target: target, gate: .manual)
-            case "merged": return PromotionSettings.Step(target: target, gate: .merged)
+            case "none": return PromotionSettings.Gate.none
+            case "manual": return .manual
+            case "merged": return .merged
             default:
-                reader.report(
-                    gateNode, "\(path).gate", "\"\(scalar.string)\" is not a gate; use none, manual, merged or {smoke: {checks: [...]}}")
+                reader.report(gateNode, path, "\"\(scalar.string)\" is not a gate; use none, manual, merged or {smoke: {checks: [...]}}")
                 return nil
             }
         }
-        guard let gate = reader.mapping(gateNode, "\(path).gate", known: ["smoke"]), let smokeNode = gate["smoke"]?.value,
-            let smoke = reader.mapping(smokeNode, "\(path).gate.smoke", known: ["checks", "timeoutSeconds", "intervalSeconds"])
+        guard let gate = reader.mapping(gateNode, path, known: ["smoke"]), let smokeNode = gate["smoke"]?.value,
+            let smoke = reader.mapping(smokeNode, "\(path).smoke", known: ["checks", "timeoutSeconds", "intervalSeconds"])
         else { return nil }
         var checks: [PromotionSettings.SmokeCheck] = []
-        for (index, item) in reader.list(smoke["checks"]?.value ?? smokeNode, "\(path).gate.smoke.checks").enumerated() {
-            let checkPath = "\(path).gate.smoke.checks[\(index)]"
+        for (index, item) in reader.list(smoke["checks"]?.value ?? smokeNode, "\(path).smoke.checks").enumerated() {
+            let checkPath = "\(path).smoke.checks[\(index)]"
             guard let check = reader.mapping(item, checkPath, known: ["url", "status", "bodyContains", "jsonField", "equals"]) else {
                 continue
             }
@@ -83,14 +104,15 @@ extension ConfigurationLoader {
             if let equals = check["equals"].flatMap({ reader.string($0.value, "\(checkPath).equals") }) { entry.equals = equals }
             checks.append(entry)
         }
-        if checks.isEmpty { reader.report(smokeNode, "\(path).gate.smoke.checks", "a smoke gate needs at least one check") }
-        let timeout = smoke["timeoutSeconds"].flatMap { reader.integer($0.value, "\(path).gate.smoke.timeoutSeconds", minimum: 0) } ?? 300
-        let interval = smoke["intervalSeconds"].flatMap { reader.integer($0.value, "\(path).gate.smoke.intervalSeconds", minimum: 1) } ?? 5
-        return PromotionSettings.Step(target: target, gate: .smoke(checks: checks, timeoutSeconds: timeout, intervalSeconds: interval))
+        if checks.isEmpty { reader.report(smokeNode, "\(path).smoke.checks", "a smoke gate needs at least one check") }
+        let timeout = smoke["timeoutSeconds"].flatMap { reader.integer($0.value, "\(path).smoke.timeoutSeconds", minimum: 0) } ?? 300
+        let interval = smoke["intervalSeconds"].flatMap { reader.integer($0.value, "\(path).smoke.intervalSeconds", minimum: 1) } ?? 5
+        return .smoke(checks: checks, timeoutSeconds: timeout, intervalSeconds: interval)
     }
 
-    /// Every step names a target the chain's images go to; a merged gate needs a `branch` target;
-    /// no target is promoted to by two chains for one image.
+    /// Every step names a target the chain's images go to; a merged gate needs a `branch` target,
+    /// and a `branch` target's step gets one when it lists none (the tag is in that environment
+    /// only once its merge request is merged); no target is promoted to by two chains for one image.
     mutating func crossCheckPromotions() {
         let targets = Dictionary(configuration.targets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var promoted: [String: String] = [:]
@@ -101,8 +123,12 @@ extension ConfigurationLoader {
                     report(key, "no target is named \"\(step.target)\"; known targets are \(targets.keys.sorted().joined(separator: ", "))")
                     continue
                 }
-                if case .merged = step.gate, target.mode != .branch {
+                if step.gates.contains(.merged), target.mode != .branch {
                     report(key, "a merged gate waits for a merge request: \(step.target) must have mode: branch")
+                }
+                if target.mode == .branch, !step.gates.contains(.merged) {
+                    let at = step.gates.firstIndex(where: \.isSmoke) ?? step.gates.count
+                    configuration.promotions[chainIndex].steps[index].gates.insert(.merged, at: at)
                 }
                 for image in chain.images where !configuration.targets(for: image).contains(where: { $0.name == step.target }) {
                     report(key, "\(image) does not go to \(step.target); add it to that image's targets")

@@ -15,11 +15,16 @@ public struct PromotionSettings: Sendable, Hashable {
     public enum Gate: Sendable, Hashable {
         case none, manual, merged
         case smoke(checks: [SmokeCheck], timeoutSeconds: Int, intervalSeconds: Int)
+
+        public var isSmoke: Bool { if case .smoke = self { true } else { false } }
     }
 
+    /// One environment and its gates, checked in order (`gate: manual` is `gates: [manual]`).
+    /// On a `branch` target the tag is only there once its merge request is merged: a `merged`
+    /// gate is added when none is listed (before the first smoke gate, else last).
     public struct Step: Sendable, Hashable {
         public var target: String
-        public var gate: Gate
+        public var gates: [Gate]
     }
 
     public var name: String

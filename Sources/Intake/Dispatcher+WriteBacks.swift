@@ -28,7 +28,8 @@ extension Dispatcher {
             let key = target.mode == .commit ? target.name : "\(target.name) \(job.request.image)"
             guard let index = slots[key] else {
                 slots[key] = result.count
-                result.append((job.route, [BumpItem(job.request, eventID: job.id, policy: job.route.policy, force: job.force)]))
+                result.append(
+                    (job.route, [BumpItem(job.request, eventID: job.id, policy: job.route.policy, force: job.force, subject: job.subject)]))
                 continue
             }
             var items = result[index].items
@@ -39,14 +40,15 @@ extension Dispatcher {
                     items.append(
                         BumpItem(
                             earlier.request, eventID: earlier.eventID, superseded: earlier.superseded + [job.id], policy: policy,
-                            force: earlier.force))
+                            force: earlier.force, subject: earlier.subject))
                 } else {
                     items.append(
                         BumpItem(
-                            job.request, eventID: job.id, superseded: earlier.eventIDs.filter { $0 != job.id }, policy: policy, force: job.force))
+                            job.request, eventID: job.id, superseded: earlier.eventIDs.filter { $0 != job.id }, policy: policy, force: job.force,
+                            subject: job.subject))
                 }
             } else {
-                items.append(BumpItem(job.request, eventID: job.id, policy: policy, force: job.force))
+                items.append(BumpItem(job.request, eventID: job.id, policy: policy, force: job.force, subject: job.subject))
             }
             result[index].items = items
         }
@@ -70,7 +72,11 @@ extension Dispatcher {
         let deadline = ContinuousClock.now + retryBudget
         for attempt in 1...max(1, attempts) {
             do {
-                let trigger = Trigger(source: "webhook", time: timeFormatter.string(from: Date()), eventID: eventID)
+                // A promotion's write names the promotion and the event that started it (both known
+                // to `promotions show` and `events show`); an event's names the event.
+                let origin = origins[eventID]
+                let trigger = Trigger(
+                    source: origin?.source ?? "webhook", time: timeFormatter.string(from: Date()), eventID: origin?.eventID ?? eventID)
                 let (updater, route) = (self.updater, route)
                 let update = try await RetryBudget.$deadline.withValue(deadline) {
                     try await updater.update(items, target: route.target, forge: route.forge, options: route.options, trigger: trigger)

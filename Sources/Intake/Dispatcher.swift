@@ -79,7 +79,12 @@ public actor Dispatcher {
         var order: Int64
         /// An image event's job (not a promotion's or a revert's write): only these start chains.
         var fromEvent = false
+        /// The commit subject instead of the template's (a revert says why).
+        var subject: String?
     }
+    /// Who asked for a write that is not an image event's (a promotion, a revert): what its
+    /// merge request names as its trigger, by job id.
+    var origins: [String: (source: String, eventID: String)] = [:]
     var pending: [String: [Job]] = [:]
     /// Update branches to delete once the jobs queued before them ran, per repository.
     var cleanups: [String: [(image: ImageName, route: Route, expected: String, done: CheckedContinuation<Bool, Never>)]] = [:]
@@ -217,11 +222,16 @@ public actor Dispatcher {
     /// Writes one request to one target in the target repository's lane (batched with what else
     /// is queued there) and returns how it ended. `id` names the write in the commit's trailer, so
     /// the same id written again after a restart changes nothing.
-    func write(_ request: BumpRequest, route: Route, id: String, force: Bool = false) async -> TargetOutcome {
+    func write(
+        _ request: BumpRequest, route: Route, id: String, force: Bool = false, subject: String? = nil,
+        origin: (source: String, eventID: String)? = nil
+    ) async -> TargetOutcome {
         await withCheckedContinuation { continuation in
             waiters[id] = continuation
+            if let origin { origins[id] = origin }
             let repository = route.target.repository
-            pending[repository, default: []].append(Job(id: id, request: request, route: route, force: force, order: Self.now()))
+            pending[repository, default: []].append(
+                Job(id: id, request: request, route: route, force: force, order: Self.now(), subject: subject))
             startLane(repository)
             recordPending()
         }
@@ -320,10 +330,16 @@ public actor Dispatcher {
                 metrics.time("imagebump_writeback_duration_seconds", [("target", target)], since: start)
                 for item in items {
                     let result = outcome(item.request.image)
-                    if case .written = result {
+                    if case .written(_, _, let commit) = result {
                         try? await journal.recordWrite(
                             target: target, image: item.request.image.description, eventID: item.eventID,
                             orderMilliseconds: orders[item.eventID] ?? Self.now(), tag: item.request.tag)
+                        // A commit target runs the tag now; a branch target once its request is merged.
+                        if batch.route.target.mode == .commit, let tag = item.request.tag {
+                            try? await journal.recordDeployment(
+                                target: target, image: item.request.image.description, tag: tag,
+                                via: commit.map { "commit \($0.prefix(12))" } ?? "already on \(batch.route.target.branch)")
+                        }
                     }
                     await conclude(item.eventID, result)
                     if case .written(let previous, let mergeRequest, _) = result, fromEvents.contains(item.eventID) {
@@ -351,6 +367,7 @@ public actor Dispatcher {
     /// Records one target's outcome for an event and tells whoever waits for it.
     private func conclude(_ id: String, _ outcome: TargetOutcome) async {
         await finish(id, outcome)
+        origins[id] = nil
         waiters.removeValue(forKey: id)?.resume(returning: outcome)
     }
 

@@ -5,13 +5,44 @@ import Journal
 
 /// The promotion routes, and merge notices (which move promotions on).
 extension IntakeRouter {
-    /// `GET /v1/promotions[?open=true]`, newest first.
+    /// `GET /v1/promotions[?open=true]`: per image, what each environment runs now and the
+    /// promotions in flight (gate, merge request, age); then the promotions, newest first.
     func listPromotions(open: Bool) async -> HTTPServerResponse {
         do {
-            return .json(200, ["promotions": try await journal.promotions(open: open).map(Self.render)])
+            let now = Date()
+            let images = try await promotions?.overview() ?? []
+            return .json(
+                200,
+                [
+                    "images": images.map { view in
+                        [
+                            "image": view.image, "chain": view.chain,
+                            "environments": view.environments.map { environment in
+                                [
+                                    "name": environment.name, "runs": environment.running?.tag ?? NSNull(),
+                                    "since": environment.running?.since ?? NSNull(), "via": environment.running?.via ?? NSNull(),
+                                ] as [String: Any]
+                            },
+                            "inFlight": view.inFlight.map { flight in
+                                var object = Self.render(flight.record)
+                                object["gate"] = flight.gate
+                                object["ageSeconds"] = Self.seconds(since: flight.record.createdAt, now: now)
+                                object["waitingSeconds"] = Self.seconds(since: flight.record.updatedAt, now: now)
+                                return object
+                            },
+                        ] as [String: Any]
+                    },
+                    "promotions": try await journal.promotions(open: open).map(Self.render),
+                ])
         } catch {
             return journalUnavailable(error)
         }
+    }
+
+    /// Whole seconds from a journal timestamp (`2026-11-23T08:50:18Z`) to `now`; 0 when unreadable.
+    static func seconds(since timestamp: String, now: Date) -> Int {
+        guard let date = ISO8601DateFormatter().date(from: timestamp) else { return 0 }
+        return max(0, Int(now.timeIntervalSince(date)))
     }
 
     /// `GET /v1/promotions/{id}`: the promotion and its log.

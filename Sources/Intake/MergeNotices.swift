@@ -40,6 +40,11 @@ public struct MergeNoticeHandler: Sendable {
     /// pending, is matched when the request is recorded, and a later notice or poll of the same
     /// request is handled again instead of being taken for a repeat.
     public func handle(_ id: String, _ notice: MergeNotice) async {
+        // Merged: the environment runs what the request carried (the tag last written to its branch).
+        if notice.merged, let tag = try? await journal.lastWrite(target: notice.target, image: notice.image)?.tag {
+            try? await journal.recordDeployment(
+                target: notice.target, image: notice.image, tag: tag, via: "merge request #\(notice.number)")
+        }
         let matched = await promotions?.ended(notice) ?? true
         await deleteUpdateBranch(notice)
         guard matched else {

@@ -47,21 +47,21 @@ public actor PromotionEngine {
         guard let tag = request.tag else { return }  // digest-only updates are not promoted
         for chain in chains where chain.entry == target && chain.images.contains(request.image.description) {
             do {
-                let (record, isNew) = try await journal.startPromotion(
+                let (record, start) = try await journal.startPromotion(
                     chain: chain.name, image: request.image.description, tag: tag, digest: request.digest?.description, eventID: eventID,
-                    environment: target, state: Self.waiting(chain.steps[0].gate),
-                    detail: Self.waitingDetail(chain.steps[0], tag: tag, mergeRequest: mergeRequest),
+                    environment: target, state: Self.waiting(chain.steps[0].gate(0)),
+                    detail: Self.waitingDetail(chain.steps[0], gate: 0, tag: tag, mergeRequest: mergeRequest),
                     previousTag: previousTag, mergeRequest: mergeRequest)
-                if isNew {
-                    logger.info(
-                        "promotion started",
-                        metadata: [
-                            "promotion": "\(record.id)", "image": "\(record.image)", "tag": "\(tag)", "environment": "\(target)",
-                            "chain": "\(chain.name)",
-                        ])
-                    resume(record)
-                    await matchPendingNotices(record)
-                }
+                guard start != .existing else { continue }
+                var metadata: Logger.Metadata = [
+                    "promotion": "\(record.id)", "image": "\(record.image)", "tag": "\(tag)", "environment": "\(target)",
+                    "chain": "\(chain.name)", "event.id": "\(eventID)",
+                ]
+                if case .restarted(let was) = start { metadata["was"] = "\(was.rawValue)" }
+                logger.info(start == .new ? "promotion started" : "promotion started again", metadata: metadata)
+                // In a task of its own (resume): the dispatcher's lane that told us waits for this call.
+                resume(record)
+                await matchPendingNotices(record)
             } catch {
                 logger.error("cannot journal a promotion", metadata: ["chain": "\(chain.name)", "error": "\(error)"])
             }
@@ -74,8 +74,8 @@ public actor PromotionEngine {
         guard record.state == .waitingForApproval, moving.insert(id).inserted else {
             throw PromotionError(status: 409, detail: "promotion \(id) is \(record.state.rawValue), not waiting for approval")
         }
-        defer { moving.remove(id) }
-        let moved = await advance(record, because: "approved")
+        let moved = await passed(record, because: "approved in \(record.environment)")
+        await release(id)
         return moved ?? record
     }
 
@@ -85,15 +85,18 @@ public actor PromotionEngine {
         let record = try await operated(id)
         guard record.state == .failed, let chain = chain(record), chain.steps.indices.contains(record.step), moving.insert(id).inserted
         else { throw PromotionError(status: 409, detail: "promotion \(id) is \(record.state.rawValue); only failed promotions are retried") }
-        defer { moving.remove(id) }
         let step = chain.steps[record.step]
-        guard
-            let again = try? await update(
-                id, step: record.step, environment: record.environment, state: Self.waiting(step.gate),
-                detail: "retry requested; " + Self.waitingDetail(step, tag: record.tag, mergeRequest: record.mergeRequest))
-        else { throw PromotionError(status: 503, detail: "the journal cannot be written right now; try again shortly") }
-        if case .none = step.gate { return await advance(again, because: "retried; no gate in \(record.environment)") ?? again }
+        let again: PromotionRecord?
+        do {
+            defer { moving.remove(id) }
+            again = try? await update(
+                id, step: record.step, gate: record.gate, environment: record.environment, state: Self.waiting(step.gate(record.gate)),
+                detail: "retry requested; " + Self.waitingDetail(step, gate: record.gate, tag: record.tag, mergeRequest: record.mergeRequest))
+        }
+        guard let again else { throw PromotionError(status: 503, detail: "the journal cannot be written right now; try again shortly") }
+        if case .none = step.gate(record.gate) { return await advance(again, because: "retried; no gate in \(record.environment)") ?? again }
         resume(again)
+        await matchPendingNotices(again)
         return again
     }
 
@@ -128,9 +131,9 @@ public actor PromotionEngine {
     /// its request's number heeds only a notice about that request. When several tags waited
     /// for one request (it was updated in place), it carried the last one written: that one moves
     /// on, the others are superseded by it.
-    /// Returns whether any promotion was waiting for it: a notice that matched none (the forge
-    /// merged before the request was journaled) is kept and matched when the request is
-    /// recorded (``matchPendingNotices(_:)``).
+    /// Returns whether it moved any promotion: a notice that matched none (the forge merged
+    /// before the request was journaled, or before an earlier gate of the step passed) is kept
+    /// and matched when the promotion waits for that request (``matchPendingNotices(_:)``).
     @discardableResult
     public func ended(_ notice: MergeNotice) async -> Bool {
         guard let open = try? await journal.promotions(open: true) else { return false }
@@ -139,22 +142,33 @@ public actor PromotionEngine {
                 && (record.mergeRequest.map { $0.number == notice.number } ?? true)
         }.sorted { ($0.updatedAt, $0.id) > ($1.updatedAt, $1.id) }  // the last written first
         defer { if !waiting.isEmpty { logger.info("merge seen", metadata: ["forge.mr": "\(notice.number)", "target": "\(notice.target)", "merged": "\(notice.merged)"]) } }
+        var applied = false
         for (index, record) in waiting.enumerated() {
-            guard moving.insert(record.id).inserted else { continue }  // a replayed webhook: already moving
+            // Being moved on right now (an approval, a replayed webhook): not this notice's to apply;
+            // it stays pending and is matched once that move is over.
+            guard moving.insert(record.id).inserted else { continue }
+            applied = true
             if !notice.merged {
                 try? await update(
                     record.id, step: record.step, environment: record.environment, state: .failed,
                     detail: "its merge request #\(notice.number) in \(notice.target) was closed without merging; the chain stops here")
             } else if index == 0 {
-                _ = await advance(record, because: "its merge request #\(notice.number) in \(notice.target) was merged")
+                _ = await passed(record, because: "its merge request #\(notice.number) in \(notice.target) was merged")
             } else {
                 try? await update(
                     record.id, step: record.step, environment: record.environment, state: .superseded,
                     detail: "superseded by \(waiting[0].tag): merge request #\(notice.number) in \(notice.target) carried it when merged")
             }
-            moving.remove(record.id)
+            await release(record.id)
         }
-        return !waiting.isEmpty
+        return applied
+    }
+
+    /// A move of a promotion is over: a notice that came for it meanwhile (kept pending) is
+    /// applied now.
+    private func release(_ id: String) async {
+        moving.remove(id)
+        if let record = try? await journal.promotion(id) { await matchPendingNotices(record) }
     }
 
     /// A promotion now waits for its merge request: a notice about that request that came
@@ -166,6 +180,50 @@ public actor PromotionEngine {
         for (id, notice) in pending where notice.target == record.environment && notice.image == record.image && notice.number == number {
             if await ended(notice) { try? await journal.finishMergeNotice(id) }
         }
+    }
+
+    /// What one image's chain looks like now: each environment in order with what it runs
+    /// (from the journal's record of commits and merges, not from where a promotion stopped),
+    /// and the promotions in flight, newest first.
+    public struct Overview: Sendable {
+        public struct Environment: Sendable {
+            public let name: String
+            /// Nil until imagebump wrote (or saw merged) a tag there.
+            public let running: Journal.Deployment?
+        }
+
+        public struct InFlight: Sendable {
+            public let record: PromotionRecord
+            /// The gate it waits for: smoke, merged, manual (none while it is being written).
+            public let gate: String
+        }
+
+        public let image: String
+        public let chain: String
+        public let environments: [Environment]
+        public let inFlight: [InFlight]
+    }
+
+    /// Every chain's images, as ``Overview``s.
+    public func overview() async throws(SQLiteError) -> [Overview] {
+        let deployments = try await journal.deployments()
+        let open = try await journal.promotions(open: true, limit: 1000)
+        var views: [Overview] = []
+        for chain in chains {
+            for image in chain.images {
+                let environments = chain.steps.map { step in
+                    Overview.Environment(name: step.target, running: deployments.first { $0.target == step.target && $0.image == image })
+                }
+                let inFlight = open.filter { $0.chain == chain.name && $0.image == image }.map { record in
+                    Overview.InFlight(
+                        record: record,
+                        gate: record.state == .promoting
+                            ? "none" : chain.steps.indices.contains(record.step) ? chain.steps[record.step].gate(record.gate).name : "none")
+                }
+                views.append(Overview(image: image, chain: chain.name, environments: environments, inFlight: inFlight))
+            }
+        }
+        return views
     }
 
     /// The promotions waiting for a merge request to be merged, oldest first.
@@ -182,7 +240,7 @@ public actor PromotionEngine {
     /// interrupted write; merges and approvals are waited for.
     private func resume(_ record: PromotionRecord) {
         guard let chain = chain(record), chain.steps.indices.contains(record.step) else { return }
-        switch (record.state, chain.steps[record.step].gate) {
+        switch (record.state, chain.steps[record.step].gate(record.gate)) {
         case (.gating, .smoke(let gate)):
             guard smoking.insert(record.id).inserted else { return }
             Task { await self.smoke(record, gate) }
@@ -200,7 +258,7 @@ public actor PromotionEngine {
         smoking.remove(record.id)
         switch outcome {
         case .passed(let attempts):
-            _ = await advance(record, because: "smoke checks passed in \(record.environment) (\(attempts) attempts)")
+            _ = await passed(record, because: "smoke checks passed in \(record.environment) (\(attempts) attempts)")
         case .failed(_, let reason):
             // A newer tag replaced this one in the environment meanwhile: nothing to revert (it
             // would go below the newer tag); this promotion is superseded.
@@ -238,14 +296,40 @@ public actor PromotionEngine {
             if let head = status.headCommit { _ = await dispatcher.cleanUp(image: image, route: route, expected: head) }
             return "; closed merge request #\(number) unmerged: \(record.environment) never ran \(record.tag)"
         }
-        switch await dispatcher.write(request, route: route, id: "revert-\(record.id)-\(record.step)", force: true) {
+        let subject = "Revert \(record.image) to \(previous) in \(record.environment) (smoke failed for \(record.tag))"
+        switch await dispatcher.write(
+            request, route: route, id: "revert-\(record.id)-\(record.step)", force: true, subject: subject, origin: origin(record))
+        {
         case .written: return "; reverted \(record.environment) to \(previous)"
         case .skipped(let reason), .failed(let reason): return "; the revert to \(previous) failed: \(reason)"
         case .superseded(let reason): return "; the revert to \(previous) was not written: \(reason)"
         }
     }
 
-    /// The gate of the current environment passed: done if it is the last, else write the tag
+    /// What a promotion's commits and merge requests name as their trigger.
+    private func origin(_ record: PromotionRecord) -> (source: String, eventID: String) {
+        ("promotion \(record.id) of \(record.chain) (`imagebump promotions show \(record.id)`)", record.eventID)
+    }
+
+    /// One gate of the current environment passed: wait for the step's next gate, or, after
+    /// the last, move on.
+    private func passed(_ record: PromotionRecord, because reason: String) async -> PromotionRecord? {
+        guard let chain = chain(record), chain.steps.indices.contains(record.step) else { return nil }
+        let step = chain.steps[record.step]
+        let next = record.gate + 1
+        guard next < step.gates.count else { return await advance(record, because: reason) }
+        if let current = try? await journal.promotion(record.id), current.state == .cancelled { return current }
+        guard
+            let waiting = try? await update(
+                record.id, step: record.step, gate: next, environment: record.environment, state: Self.waiting(step.gate(next)),
+                detail: "\(reason); " + Self.waitingDetail(step, gate: next, tag: record.tag, mergeRequest: record.mergeRequest))
+        else { return nil }
+        resume(waiting)
+        await matchPendingNotices(waiting)
+        return waiting
+    }
+
+    /// Every gate of the current environment passed: done if it is the last, else write the tag
     /// to the next environment.
     private func advance(_ record: PromotionRecord, because reason: String) async -> PromotionRecord? {
         guard let chain = chain(record) else { return nil }
@@ -278,15 +362,15 @@ public actor PromotionEngine {
                 detail: "\(next.target) is not a target of \(record.image); fix the chain \(chain.name)")
         }
         // The id makes a replay after a restart a no-op (the commit trailer carries it).
-        switch await dispatcher.write(request, route: route, id: "promotion-\(record.id)-\(record.step + 1)") {
+        switch await dispatcher.write(request, route: route, id: "promotion-\(record.id)-\(record.step + 1)", origin: origin(record)) {
         case .written(let previous, let mergeRequest, _):
             guard
                 let updated = try? await update(
-                    record.id, step: record.step + 1, environment: next.target, state: Self.waiting(next.gate),
-                    detail: Self.waitingDetail(next, tag: record.tag, mergeRequest: mergeRequest), previousTag: previous,
+                    record.id, step: record.step + 1, gate: 0, environment: next.target, state: Self.waiting(next.gate(0)),
+                    detail: Self.waitingDetail(next, gate: 0, tag: record.tag, mergeRequest: mergeRequest), previousTag: previous,
                     mergeRequest: mergeRequest)
             else { return nil }
-            if case .none = next.gate { return await advance(updated, because: "no gate in \(next.target)") }
+            if next.gates.isEmpty { return await advance(updated, because: "no gate in \(next.target)") }
             resume(updated)
             await matchPendingNotices(updated)
             return updated
@@ -305,11 +389,12 @@ public actor PromotionEngine {
     /// promotion id, and why): started, gating, waiting, promoted, done, superseded, stopped.
     @discardableResult
     private func update(
-        _ id: String, step: Int, environment: String, state: PromotionState, detail: String, previousTag: String? = nil,
+        _ id: String, step: Int, gate: Int? = nil, environment: String, state: PromotionState, detail: String, previousTag: String? = nil,
         mergeRequest: MergeRequestReference? = nil
     ) async throws(SQLiteError) -> PromotionRecord? {
         let record = try await journal.updatePromotion(
-            id, step: step, environment: environment, state: state, detail: detail, previousTag: previousTag, mergeRequest: mergeRequest)
+            id, step: step, gate: gate, environment: environment, state: state, detail: detail, previousTag: previousTag,
+            mergeRequest: mergeRequest)
         logger.info(
             "promotion \(state.rawValue)",
             metadata: [
@@ -327,8 +412,8 @@ public actor PromotionEngine {
         }
     }
 
-    static func waitingDetail(_ step: PromotionChain.Step, tag: String, mergeRequest: MergeRequestReference? = nil) -> String {
-        switch step.gate {
+    static func waitingDetail(_ step: PromotionChain.Step, gate: Int, tag: String, mergeRequest: MergeRequestReference? = nil) -> String {
+        switch step.gate(gate) {
         case .none: "\(tag) is in \(step.target)"
         case .smoke: "\(tag) is in \(step.target); smoke checks running"
         case .merged:

@@ -144,6 +144,12 @@ extension Journal {
                 delivery: row[3].text.map { .init(source: row[2].text ?? "", delivery: $0, image: image) },
                 status: EventStatus(rawValue: row[8].text ?? "") ?? .failed)
         }
+        // Tags whose promotion failed or was cancelled may be sent again to start over.
+        for row in try database.prepare("SELECT event_id FROM promotions WHERE state IN ('failed','cancelled') AND updated_at >= ?")
+            .run([.text(Timestamp.iso8601(Date(timeIntervalSince1970: TimeInterval(since))))])
+        {
+            recent.restoreReleased(row[0].text ?? "")
+        }
         // Deliveries of the last 30 days, oldest first, by rowid (rowids grow with time).
         let delivered = try database.prepare(
             "SELECT rowid, received_epoch, source, delivery_id, registry, repository, tag, digest FROM events WHERE delivery_id IS NOT NULL AND received_epoch >= ? ORDER BY rowid"

@@ -32,6 +32,8 @@ public struct PromotionRecord: Sendable, Hashable {
     public let eventID: String
     /// Index in the chain of the environment the tag is in now.
     public let step: Int
+    /// Index in that step's gates of the one it waits for (earlier ones passed).
+    public let gate: Int
     public let environment: String
     public let state: PromotionState
     public let detail: String
@@ -45,7 +47,9 @@ public struct PromotionRecord: Sendable, Hashable {
 
     public var isFinished: Bool { Self.finished.contains(state) }
 
-    static let finished: Set<PromotionState> = [.done, .failed, .superseded]
+    static let finished: Set<PromotionState> = [.done, .failed, .superseded, .cancelled]
+    /// A promotion in one of these states starts over when its tag is sent again.
+    static let restartable: Set<PromotionState> = [.failed, .cancelled]
 }
 
 /// A merge request as a promotion remembers it: its number on the forge and its address.
@@ -64,7 +68,8 @@ extension Journal {
         CREATE TABLE IF NOT EXISTS promotions (
           id TEXT PRIMARY KEY, chain TEXT NOT NULL, image TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT, event_id TEXT NOT NULL,
           step INTEGER NOT NULL, environment TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,
-          created_at TEXT NOT NULL, updated_at TEXT NOT NULL, previous_tag TEXT, merge_request INTEGER, merge_request_url TEXT);
+          created_at TEXT NOT NULL, updated_at TEXT NOT NULL, previous_tag TEXT, merge_request INTEGER, merge_request_url TEXT,
+          gate INTEGER NOT NULL DEFAULT 0);
         CREATE UNIQUE INDEX IF NOT EXISTS promotions_tag ON promotions(chain, image, tag);
         DROP INDEX IF EXISTS promotions_open;
         CREATE INDEX IF NOT EXISTS promotions_unfinished ON promotions(state) WHERE state NOT IN ('done','failed','superseded','cancelled');
@@ -73,58 +78,92 @@ extension Journal {
         CREATE INDEX IF NOT EXISTS promotion_steps_id ON promotion_steps(promotion_id);
         """
     static let promotionColumns =
-        "id, chain, image, tag, digest, event_id, step, environment, state, detail, created_at, updated_at, previous_tag, merge_request, merge_request_url"
+        "id, chain, image, tag, digest, event_id, step, environment, state, detail, created_at, updated_at, previous_tag, merge_request, merge_request_url, gate"
+
+    /// How ``startPromotion`` found the chain's promotion of a tag.
+    public enum Start: Sendable, Equatable {
+        /// None existed: this one is new.
+        case new
+        /// It had failed or been cancelled (in that state): the tag was sent again, so it starts over.
+        case restarted(PromotionState)
+        /// It runs, or ran to its end: a replayed event starts nothing.
+        case existing
+    }
 
     /// Starts a promotion of `tag` in `environment` (step 0), unless this chain already
-    /// promotes this image's tag: then that one is returned (a replayed event starts nothing new).
+    /// promotes this image's tag: then that one is returned (a replayed event starts nothing
+    /// new) — or, when it failed or was cancelled, it starts over from the first step for this event.
     public func startPromotion(
         chain: String, image: String, tag: String, digest: String?, eventID: String, environment: String, state: PromotionState,
         detail: String, previousTag: String? = nil, mergeRequest: MergeRequestReference? = nil, now: Date = Date()
-    ) async throws(SQLiteError) -> (record: PromotionRecord, isNew: Bool) {
+    ) async throws(SQLiteError) -> (record: PromotionRecord, start: Start) {
         let detail = redact(detail)
         return try await submit { database, _ throws(SQLiteError) in
             let existing = try database.prepare("SELECT \(Self.promotionColumns) FROM promotions WHERE chain = ? AND image = ? AND tag = ?")
                 .run([.text(chain), .text(image), .text(tag)]).first.map(Self.promotion)
-            if let existing { return (existing, false) }
-            let id = EventID.make(now)
             let at = Timestamp.iso8601(now)
-            try database.prepare("INSERT INTO promotions (\(Self.promotionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").run([
+            if let existing {
+                guard PromotionRecord.restartable.contains(existing.state), existing.eventID != eventID else { return (existing, .existing) }
+                try database.prepare(
+                    """
+                    UPDATE promotions SET event_id = ?, digest = ?, step = 0, gate = 0, environment = ?, state = ?, detail = ?, updated_at = ?,
+                      previous_tag = coalesce(?, CASE WHEN step = 0 THEN previous_tag END), merge_request = ?, merge_request_url = ? WHERE id = ?
+                    """
+                ).run([
+                    .text(eventID), SQLiteValue(digest), .text(environment), .text(state.rawValue), .text(detail), .text(at),
+                    SQLiteValue(previousTag), mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLiteValue(mergeRequest?.url),
+                    .text(existing.id),
+                ])
+                try Self.logPromotionStep(
+                    database, id: existing.id, at: at, environment: environment, state: state,
+                    detail: "started again by event \(eventID) (it was \(existing.state.rawValue) in \(existing.environment)); \(detail)")
+                return (try Self.promotion(existing.id, in: database) ?? existing, .restarted(existing.state))
+            }
+            let id = EventID.make(now)
+            try database.prepare("INSERT INTO promotions (\(Self.promotionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").run([
                 .text(id), .text(chain), .text(image), .text(tag), SQLiteValue(digest), .text(eventID), .integer(0), .text(environment),
                 .text(state.rawValue), .text(detail), .text(at), .text(at), SQLiteValue(previousTag),
-                mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLiteValue(mergeRequest?.url),
+                mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLiteValue(mergeRequest?.url), .integer(0),
             ])
             try Self.logPromotionStep(database, id: id, at: at, environment: environment, state: state, detail: detail)
             let record = PromotionRecord(
-                id: id, chain: chain, image: image, tag: tag, digest: digest, eventID: eventID, step: 0, environment: environment,
+                id: id, chain: chain, image: image, tag: tag, digest: digest, eventID: eventID, step: 0, gate: 0, environment: environment,
                 state: state, detail: detail, createdAt: at, updatedAt: at, previousTag: previousTag, mergeRequest: mergeRequest)
-            return (record, true)
+            return (record, .new)
         }
     }
 
     /// Moves a promotion on, logging the step. `previousTag` and `mergeRequest` are kept for a
     /// move to another step (what that environment ran before, the request that carries the tag
-    /// there); within a step, `previousTag` is ignored and a `mergeRequest` given replaces the one kept.
+    /// there); within a step, `previousTag` is ignored and a `mergeRequest` given replaces the one
+    /// kept. `gate` is the step's gate it waits for now: kept within a step unless given, 0 in a new step.
+    /// A promotion that failed or was cancelled releases its event from the deduplication window:
+    /// sending the tag again starts it over.
     @discardableResult
     public func updatePromotion(
-        _ id: String, step: Int, environment: String, state: PromotionState, detail: String, previousTag: String? = nil,
-        mergeRequest: MergeRequestReference? = nil, now: Date = Date()
+        _ id: String, step: Int, gate: Int? = nil, environment: String, state: PromotionState, detail: String,
+        previousTag: String? = nil, mergeRequest: MergeRequestReference? = nil, now: Date = Date()
     ) async throws(SQLiteError) -> PromotionRecord? {
         let detail = redact(detail)
-        return try await submit { database, _ throws(SQLiteError) in
+        return try await submit { database, statements throws(SQLiteError) in
             let at = Timestamp.iso8601(now)
             try database.prepare(
                 """
                 UPDATE promotions SET previous_tag = CASE WHEN step = ?1 THEN previous_tag ELSE ?2 END,
                   merge_request = CASE WHEN step = ?1 THEN coalesce(?8, merge_request) ELSE ?8 END,
                   merge_request_url = CASE WHEN step = ?1 THEN coalesce(?9, merge_request_url) ELSE ?9 END,
+                  gate = CASE WHEN ?10 IS NOT NULL THEN ?10 WHEN step = ?1 THEN gate ELSE 0 END,
                   step = ?1, environment = ?3, state = ?4, detail = ?5, updated_at = ?6 WHERE id = ?7
                 """
             ).run([
                 .integer(Int64(step)), SQLiteValue(previousTag), .text(environment), .text(state.rawValue), .text(detail), .text(at),
                 .text(id), mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLiteValue(mergeRequest?.url),
+                gate.map { .integer(Int64($0)) } ?? .null,
             ])
             try Self.logPromotionStep(database, id: id, at: at, environment: environment, state: state, detail: detail)
-            return try Self.promotion(id, in: database)
+            let record = try Self.promotion(id, in: database)
+            if let record, PromotionRecord.restartable.contains(state) { statements.recent.release(record.eventID) }
+            return record
         }
     }
 
@@ -169,7 +208,7 @@ extension Journal {
     static func promotion(_ row: [SQLiteValue]) -> PromotionRecord {
         PromotionRecord(
             id: row[0].text ?? "", chain: row[1].text ?? "", image: row[2].text ?? "", tag: row[3].text ?? "", digest: row[4].text,
-            eventID: row[5].text ?? "", step: Int(row[6].integer ?? 0), environment: row[7].text ?? "",
+            eventID: row[5].text ?? "", step: Int(row[6].integer ?? 0), gate: Int(row[15].integer ?? 0), environment: row[7].text ?? "",
             state: PromotionState(rawValue: row[8].text ?? "") ?? .failed, detail: row[9].text ?? "", createdAt: row[10].text ?? "",
             updatedAt: row[11].text ?? "", previousTag: row[12].text,
             mergeRequest: row[13].integer.map { MergeRequestReference(number: Int($0), url: row[14].text ?? "") })

@@ -8,6 +8,8 @@ extension Journal {
         CREATE TABLE IF NOT EXISTS target_writes (
           target TEXT NOT NULL, image TEXT NOT NULL, event_id TEXT NOT NULL, order_ms INTEGER NOT NULL, written_at TEXT NOT NULL,
           tag TEXT, PRIMARY KEY (target, image));
+        CREATE TABLE IF NOT EXISTS deployments (
+          target TEXT NOT NULL, image TEXT NOT NULL, tag TEXT NOT NULL, since TEXT NOT NULL, via TEXT NOT NULL, PRIMARY KEY (target, image));
         """
 
     /// The last write of `image` to `target`: the event and its order.
@@ -34,6 +36,41 @@ extension Journal {
                 """
             ).run([.text(target), .text(image), .text(eventID), .integer(orderMilliseconds), .text(Timestamp.iso8601(now)), SQLiteValue(tag)])
             return true
+        }
+    }
+
+    /// What an environment runs now: the tag on its branch, since when, and how it got there
+    /// (a commit, or a merged merge request). A `commit` target runs a tag once it is pushed; a
+    /// `branch` target once the request carrying it is merged.
+    public struct Deployment: Sendable, Hashable {
+        public let target: String
+        public let image: String
+        public let tag: String
+        public let since: String
+        public let via: String
+    }
+
+    /// Notes that `target` runs `image:tag` now.
+    public func recordDeployment(target: String, image: String, tag: String, via: String, now: Date = Date()) async throws(SQLiteError) {
+        _ = try await submit { database, _ throws(SQLiteError) in
+            try database.prepare(
+                """
+                INSERT INTO deployments (target, image, tag, since, via) VALUES (?,?,?,?,?)
+                ON CONFLICT (target, image) DO UPDATE SET since = CASE WHEN tag = excluded.tag THEN since ELSE excluded.since END,
+                  via = CASE WHEN tag = excluded.tag THEN via ELSE excluded.via END, tag = excluded.tag
+                """
+            ).run([.text(target), .text(image), .text(tag), .text(Timestamp.iso8601(now)), .text(via)])
+            return true
+        }
+    }
+
+    /// Every environment's running tag of `image` (all images when nil).
+    public func deployments(image: String? = nil) async throws(SQLiteError) -> [Deployment] {
+        try await submit { database, _ throws(SQLiteError) in
+            try database.prepare("SELECT target, image, tag, since, via FROM deployments WHERE ?1 IS NULL OR image = ?1 ORDER BY image, target")
+                .run([SQLiteValue(image)]).map {
+                    Deployment(target: $0[0].text ?? "", image: $0[1].text ?? "", tag: $0[2].text ?? "", since: $0[3].text ?? "", via: $0[4].text ?? "")
+                }
         }
     }
 }

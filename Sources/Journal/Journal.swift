@@ -72,7 +72,7 @@ public final class Journal: Sendable {
         // reason in its row).
         for (table, column) in [
             ("events", "ignored_reason TEXT"), ("promotions", "previous_tag TEXT"), ("promotions", "merge_request INTEGER"),
-            ("promotions", "merge_request_url TEXT"), ("events", "pushed_ms INTEGER"),
+            ("promotions", "merge_request_url TEXT"), ("events", "pushed_ms INTEGER"), ("promotions", "gate INTEGER NOT NULL DEFAULT 0"),
         ] {
             let name = String(column.prefix { $0 != " " })
             if try database.prepare("SELECT 1 FROM pragma_table_info('\(table)') WHERE name = '\(name)'").run([]).isEmpty {

@@ -117,6 +117,11 @@ final class RecentEvents {
         stagedJoinable[id] = Self.joins(status)
     }
 
+    /// The event's image and tag may be sent again as a new event (its promotion failed or was
+    /// cancelled: sending the tag again is how a release starts over); its delivery id still
+    /// recognises a replay of that very delivery.
+    func release(_ id: String) { update(id, status: .failed) }
+
     private func stage(_ entry: Entry, status: EventStatus) {
         stagedImage[entry.image] = entry.id
         if let delivery = entry.delivery { stagedDelivery[delivery] = entry.id }
@@ -163,6 +168,9 @@ final class RecentEvents {
     func restore(id: String, epoch: Int64, image: ImageKey, delivery: DeliveryKey?, status: EventStatus) {
         apply(Entry(id: id, epoch: epoch, image: image, delivery: delivery), status: status)
     }
+
+    /// As the journal opens: an event ``release(_:)`` let go of before the restart stays let go.
+    func restoreReleased(_ id: String) { if joinable[id] != nil { joinable[id] = false } }
 
     private func apply(_ entry: Entry, status: EventStatus) {
         if count == limit { dropOldest() }

@@ -1,13 +1,15 @@
 import Foundation
 import Manifests
 
-/// The commit message of a bump: a subject from the template (or, for several images at once,
-/// a count), every changed line, and trailers that identify the change (`Imagebump-Event`
+/// The commit message of a bump: a subject from the template (or the item's own, for a revert;
+/// or, for several images at once, a count), every changed line, and trailers that identify the change (`Imagebump-Event`
 /// makes replays recognisable; a batch carries one per event it answers).
 enum CommitMessage {
     static func render(template: String, items: [BumpItem], target: GitTarget, changes: [Change]) -> String {
         let subject: String
-        if items.count == 1, let request = items.first?.request {
+        if items.count == 1, let subjectGiven = items.first?.subject {
+            subject = subjectGiven
+        } else if items.count == 1, let request = items.first?.request {
             subject = render(template: template, request: request, target: target)
         } else {
             subject = "Bump \(items.count) images in \(target.location)"

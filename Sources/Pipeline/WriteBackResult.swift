@@ -42,13 +42,20 @@ public struct BumpItem: Sendable, Hashable {
 
     /// A revert: the reference may move to a tag ranking below its current one.
     public let force: Bool
+    /// The commit's subject instead of the template's, when this item is written alone (a
+    /// revert says why: "Revert … to 1.4.1 in dev (smoke failed for 1.4.2)").
+    public let subject: String?
 
-    public init(_ request: BumpRequest, eventID: String, superseded: [String] = [], policy: TagPolicy = .any, force: Bool = false) {
+    public init(
+        _ request: BumpRequest, eventID: String, superseded: [String] = [], policy: TagPolicy = .any, force: Bool = false,
+        subject: String? = nil
+    ) {
         self.request = request
         self.eventID = eventID
         self.superseded = superseded
         self.policy = policy
         self.force = force
+        self.subject = subject
     }
 
     /// Every event this item answers, oldest first.

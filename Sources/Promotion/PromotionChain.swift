@@ -23,15 +23,23 @@ public struct PromotionChain: Sendable {
         }
     }
 
+    /// One environment of the chain and what must hold there, in order: a tag moves on once
+    /// every gate passed (`gates: [merged, manual]`: merged first, then approved). No gate: it
+    /// moves on as soon as it is written.
     public struct Step: Sendable {
         /// The target (environment) name.
         public let target: String
-        public let gate: Gate
+        public let gates: [Gate]
 
-        public init(target: String, gate: Gate) {
+        public init(target: String, gates: [Gate]) {
             self.target = target
-            self.gate = gate
+            self.gates = gates.filter { if case .none = $0 { false } else { true } }
         }
+
+        public init(target: String, gate: Gate) { self.init(target: target, gates: [gate]) }
+
+        /// The gate at `index`, `.none` past the last.
+        public func gate(_ index: Int) -> Gate { gates.indices.contains(index) ? gates[index] : .none }
     }
 
     public let name: String

@@ -20,6 +20,33 @@ struct PromotionsCommand: AsyncParsableCommand {
             "\(text("id"))  \(text("state").padding(toLength: 20, withPad: " ", startingAt: 0)) \(text("image")):\(text("tag"))  in \(text("environment"))  (\(text("chain")))\n"
     }
 
+    /// One image's chain: what each environment runs, and what is on its way there.
+    ///
+    ///     ghcr.io/acme/api (api-release)
+    ///       dev  runs 1.4.12  since 2026-11-30T10:02:11Z (commit 3f2a9c1d0b7e)
+    ///       acc  runs 1.4.10  since 2026-11-28T16:40:00Z (merge request #7)
+    ///            ← 1.4.12  waiting-for-merge (gate merged, merge request #9), 2m 10s
+    ///       prd  runs -
+    static func overview(_ image: [String: Any]) -> String {
+        var text = "\(image["image"] as? String ?? "-") (\(image["chain"] as? String ?? "-"))\n"
+        let flights = (image["inFlight"] as? [[String: Any]]) ?? []
+        let environments = (image["environments"] as? [[String: Any]]) ?? []
+        let width = environments.map { ($0["name"] as? String ?? "").count }.max() ?? 0
+        for environment in environments {
+            let name = environment["name"] as? String ?? "-"
+            text += "  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  runs \(environment["runs"] as? String ?? "-")"
+            if let since = environment["since"] as? String { text += "  since \(since) (\(environment["via"] as? String ?? ""))" }
+            text += "\n"
+            for flight in flights where flight["environment"] as? String == name {
+                var waits = "gate \(flight["gate"] as? String ?? "none")"
+                if let number = (flight["mergeRequest"] as? [String: Any])?["number"] as? Int { waits += ", merge request #\(number)" }
+                let age = flight["waitingSeconds"] as? Int ?? 0
+                text += "  \(String(repeating: " ", count: width))  ← \(flight["tag"] as? String ?? "-")  \(flight["state"] as? String ?? "-") (\(waits)), \(age / 60)m \(age % 60)s  [\(flight["id"] as? String ?? "")]\n"
+            }
+        }
+        return text
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The newest promotions first: which tag is where, what it waits for.")
         @Flag(name: .long, help: "Only promotions not done or failed.") var open = false
@@ -27,6 +54,7 @@ struct PromotionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let answer = try await options.get("/v1/promotions" + (open ? "?open=true" : ""))
+            for image in (answer["images"] as? [[String: Any]]) ?? [] { emit(PromotionsCommand.overview(image)) }
             emit(((answer["promotions"] as? [[String: Any]]) ?? []).map(PromotionsCommand.line).joined())
         }
     }

@@ -197,21 +197,23 @@ struct ServeCommand: AsyncParsableCommand {
             PromotionChain(
                 name: chain.name, images: chain.images.map(\.description),
                 steps: chain.steps.map { step in
-                    let gate: PromotionChain.Gate
-                    switch step.gate {
-                    case .none: gate = .none
-                    case .manual: gate = .manual
-                    case .merged: gate = .merged
-                    case .smoke(let checks, let timeout, let interval):
-                        gate = .smoke(
-                            SmokeGate(
-                                checks: checks.map {
-                                    SmokeCheck(
-                                        url: $0.url, status: $0.status, bodyContains: $0.bodyContains, jsonField: $0.jsonField,
-                                        equals: $0.equals)
-                                }, timeout: .seconds(timeout), interval: .seconds(interval)))
-                    }
-                    return PromotionChain.Step(target: step.target, gate: gate)
+                    PromotionChain.Step(
+                        target: step.target,
+                        gates: step.gates.map { gate -> PromotionChain.Gate in
+                            switch gate {
+                            case .none: .none
+                            case .manual: .manual
+                            case .merged: .merged
+                            case .smoke(let checks, let timeout, let interval):
+                                .smoke(
+                                    SmokeGate(
+                                        checks: checks.map {
+                                            SmokeCheck(
+                                                url: $0.url, status: $0.status, bodyContains: $0.bodyContains, jsonField: $0.jsonField,
+                                                equals: $0.equals)
+                                        }, timeout: .seconds(timeout), interval: .seconds(interval)))
+                            }
+                        })
                 }, revertOnSmokeFailure: chain.revertOnSmokeFailure)
         }
     }

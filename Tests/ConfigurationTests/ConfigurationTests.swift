@@ -113,6 +113,21 @@ import Testing
         }
     }
 
+    @Test func aStepsGatesKeepTheirOrderAndABranchTargetAlwaysWaitsForItsMerge() throws {
+        let configuration = try Configuration.load(path: Self.fixtures.appendingPathComponent("promotion-gates.yaml").path)
+        let names = configuration.promotions[0].steps.map { step in
+            step.gates.map { gate -> String in
+                switch gate {
+                case .none: "none"
+                case .manual: "manual"
+                case .merged: "merged"
+                case .smoke: "smoke"
+                }
+            }
+        }
+        #expect(names == [[], ["merged", "smoke", "manual"], ["merged", "manual"], ["manual", "merged"]])
+    }
+
     @Test func invalidYAMLIsLocated() {
         do {
             _ = try Configuration.parse("repos:\n  - name: [unclosed\n", file: "c.yaml")

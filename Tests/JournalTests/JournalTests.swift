@@ -120,14 +120,14 @@ import Testing
     @Test func promotionsAreDurableDeduplicatedAndLogged() async throws {
         let path = try JournalTests.path()
         let journal = try Journal(path: path)
-        let (started, isNew) = try await journal.startPromotion(
+        let (started, start) = try await journal.startPromotion(
             chain: "api", image: "ghcr.io/acme/api", tag: "1.4.3", digest: nil, eventID: "e1", environment: "dev", state: .gating,
             detail: "smoke tests running in dev")
-        #expect(isNew)
-        let (again, againNew) = try await journal.startPromotion(
+        #expect(start == .new)
+        let (again, againStart) = try await journal.startPromotion(
             chain: "api", image: "ghcr.io/acme/api", tag: "1.4.3", digest: nil, eventID: "e2", environment: "dev", state: .gating,
             detail: "replayed")
-        #expect(!againNew)
+        #expect(againStart == .existing)
         #expect(again.id == started.id)
         try await journal.updatePromotion(started.id, step: 1, environment: "acc", state: .waitingForApproval, detail: "approve to go on")
         journal.close()
