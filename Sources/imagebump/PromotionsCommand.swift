@@ -26,7 +26,7 @@ struct PromotionsCommand: AsyncParsableCommand {
     ///       dev  runs 1.4.12  since 2026-11-30T10:02:11Z (commit 3f2a9c1d0b7e)
     ///       acc  runs 1.4.10  since 2026-11-28T16:40:00Z (merge request #7)
     ///            ← 1.4.12  waiting-for-merge (gate merged, merge request #9), 2m 10s
-    ///       prd  runs -
+    ///       prd  runs ? (imagebump has written no tag there yet)
     static func overview(_ image: [String: Any]) -> String {
         var text = "\(image["image"] as? String ?? "-") (\(image["chain"] as? String ?? "-"))\n"
         let flights = (image["inFlight"] as? [[String: Any]]) ?? []
@@ -34,8 +34,12 @@ struct PromotionsCommand: AsyncParsableCommand {
         let width = environments.map { ($0["name"] as? String ?? "").count }.max() ?? 0
         for environment in environments {
             let name = environment["name"] as? String ?? "-"
-            text += "  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  runs \(environment["runs"] as? String ?? "-")"
-            if let since = environment["since"] as? String { text += "  since \(since) (\(environment["via"] as? String ?? ""))" }
+            text += "  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  "
+            if let tag = environment["runs"] as? String {
+                text += "runs \(tag)  since \(environment["since"] as? String ?? "?") (\(environment["via"] as? String ?? ""))"
+            } else {
+                text += "runs ? (imagebump has written no tag there yet)"
+            }
             text += "\n"
             for flight in flights where flight["environment"] as? String == name {
                 var waits = "gate \(flight["gate"] as? String ?? "none")"

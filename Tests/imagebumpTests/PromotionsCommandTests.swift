@@ -65,6 +65,13 @@ import Testing
 
         let list = try await imagebump(["promotions", "list", "--open", "--server", admin])
         #expect(list.stdout.contains("\(id)  waiting-for-approval ghcr.io/acme/api:1.4.2  in acc  (api-release)"), "\(list.stdout)")
+        // Per image: what each environment runs now, and what waits where.
+        let lines = list.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "ghcr.io/acme/api (api-release)", "\(list.stdout)")
+        #expect(lines.contains { $0.hasPrefix("  dev  runs 1.4.2  since ") && $0.contains("(commit ") }, "\(list.stdout)")
+        #expect(lines.contains { $0.hasPrefix("  acc  runs 1.4.2  since ") }, "\(list.stdout)")
+        #expect(lines.contains { $0.hasPrefix("       ← 1.4.2  waiting-for-approval (gate manual), ") && $0.hasSuffix("[\(id)]") }, "\(list.stdout)")
+        #expect(lines.contains("  prd  runs ? (imagebump has written no tag there yet)"), "\(list.stdout)")
         let unauthorized = try await CurlClient().send(HTTPRequest(method: "POST", url: "\(admin)/v1/promotions/\(id)/approve", body: []))
         #expect(unauthorized.status == 401)
         // A captured CI delivery replayed as an approval: the receiver's token approves nothing,
@@ -117,6 +124,9 @@ import Testing
         let waiting = try await waitFor("waiting-for-merge", admin)
         #expect(waiting["environment"] as? String == "acc")
         #expect((waiting["mergeRequest"] as? [String: Any])?["number"] as? Int == 1)
+        let before = try await imagebump(["promotions", "list", "--server", admin])
+        #expect(before.stdout.contains("  acc  runs ? (imagebump has written no tag there yet)"), "\(before.stdout)")
+        #expect(before.stdout.contains("← 1.4.2  waiting-for-merge (gate merged, merge request #1), "), "\(before.stdout)")
         let branch = "imagebump/acc/ghcr.io-acme-api"
         let tip = try await blocking { try GitFixture.git(["--git-dir", remote.path, "rev-parse", branch]) }
         github.store.finish(1, merged: true, headSHA: tip)  // merged on the forge; its webhook never comes
@@ -126,6 +136,10 @@ import Testing
         #expect(
             try await blocking { try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"]) }.contains(
                 "tag: \"1.4.2\""))
+        // acc runs the tag since the merge the poller saw.
+        let list = try await imagebump(["promotions", "list", "--server", admin])
+        #expect(list.stdout.contains("  acc  runs 1.4.2  since "), "\(list.stdout)")
+        #expect(list.stdout.contains("(merge request #1)"), "\(list.stdout)")
         // The branch goes right after the promotion moved on.
         let deadline = ContinuousClock.now + .seconds(10)
         var branches = "?"
