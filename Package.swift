@@ -127,7 +127,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         // Helpers shared by tests only: golden-directory comparison, temp directories.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["ForgeContracts"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -131,12 +131,12 @@ struct GitHubRoutes: Sendable {
         case ("POST", 3, "issues") where rest[2] == "labels":
             return store.mutate(rest[1], missing: Self.notFound) { pull in
                 pull.labels += (json["labels"] as? [String] ?? []).filter { !pull.labels.contains($0) }
-                return .json(200, pull.labels.map { ["name": $0] }, headers: Self.rateHeaders)
+                return .json(200, pull.labels.map(Self.label), headers: Self.rateHeaders)
             }
         case ("POST", 3, "issues") where rest[2] == "comments":
             return store.mutate(rest[1], missing: Self.notFound) { pull in
                 pull.comments.append(json["body"] as? String ?? "")
-                return .json(201, ["body": json["body"] as? String ?? ""], headers: Self.rateHeaders)
+                return .json(201, comment(json["body"] as? String ?? "", on: pull.number, id: pull.comments.count), headers: Self.rateHeaders)
             }
         case ("POST", 3, "pulls") where rest[2] == "requested_reviewers":
             return store.mutate(rest[1], missing: Self.notFound) { pull in
@@ -148,14 +148,73 @@ struct GitHubRoutes: Sendable {
         }
     }
 
+    /// A pull request as GitHub answers it: the vendor's published example (from the API
+    /// description in `ForgeContracts/`), with what the test cares about written over it.
     func render(_ pull: DoublePull) -> [String: Any] {
+        var object = GitHubExamples.pullRequest
+        let api = "https://api.github.com/repos/\(owner)/\(repository)"
+        let now = "2026-11-23T10:00:00Z"
+        for (key, value) in [
+            "number": pull.number, "id": 1000 + pull.number, "node_id": "PR_\(pull.number)", "state": pull.state, "title": pull.title,
+            "body": pull.body, "html_url": "https://github.com/\(owner)/\(repository)/pull/\(pull.number)",
+            "url": "\(api)/pulls/\(pull.number)", "merged": pull.merged, "merged_at": pull.merged ? now : NSNull(),
+            "closed_at": pull.state == "closed" ? now : NSNull(), "labels": pull.labels.map(Self.label), "requested_teams": [Any](),
+            "requested_reviewers": pull.reviewers.map { GitHubExamples.user(login: $0) }, "draft": false,
+            "merge_commit_sha": pull.merged ? pull.headSHA : NSNull(), "auto_merge": NSNull(),
+        ] as [String: Any] {
+            object[key] = value
+        }
+        var head = object["head"] as? [String: Any] ?? [:]
+        head["ref"] = pull.head
+        head["label"] = "\(owner):\(pull.head)"
+        head["sha"] = pull.headSHA
+        var base = object["base"] as? [String: Any] ?? [:]
+        base["ref"] = pull.base
+        base["label"] = "\(owner):\(pull.base)"
+        object["head"] = head
+        object["base"] = base
+        return object
+    }
+
+    /// A label as GitHub answers it.
+    static func label(_ name: String) -> [String: Any] {
         [
-            "number": pull.number, "node_id": "PR_\(pull.number)", "state": pull.state, "title": pull.title, "body": pull.body,
-            "html_url": "https://github.com/\(owner)/\(repository)/pull/\(pull.number)", "merged": pull.merged,
-            "merged_at": pull.merged ? "2026-11-23T10:00:00Z" : NSNull(),
-            "head": ["ref": pull.head, "label": "\(owner):\(pull.head)", "sha": pull.headSHA],
-            "base": ["ref": pull.base, "label": "\(owner):\(pull.base)"],
+            "id": abs(name.hashValue % 1_000_000), "node_id": "LA_\(name)", "url": "https://api.github.com/repos/acme/env/labels/\(name)",
+            "name": name, "description": NSNull(), "color": "ededed", "default": false,
         ]
+    }
+
+    /// An issue comment as GitHub answers it.
+    func comment(_ body: String, on number: Int, id: Int) -> [String: Any] {
+        [
+            "id": id, "node_id": "IC_\(id)", "url": "https://api.github.com/repos/\(owner)/\(repository)/issues/comments/\(id)",
+            "html_url": "https://github.com/\(owner)/\(repository)/pull/\(number)#issuecomment-\(id)",
+            "issue_url": "https://api.github.com/repos/\(owner)/\(repository)/issues/\(number)", "body": body,
+            "user": GitHubExamples.user(login: "imagebump[bot]"), "created_at": "2026-11-23T10:00:00Z", "updated_at": "2026-11-23T10:00:00Z",
+            "author_association": "NONE",
+        ]
+    }
+}
+
+/// GitHub's published examples, read once from its API description.
+enum GitHubExamples {
+    nonisolated(unsafe) static let contract: [String: Any] = {  // a let, never mutated: [String: Any] only is not Sendable
+        let data = (try? Data(contentsOf: ForgeContract.github.file)) ?? Data()
+        return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }()
+
+    static var examples: [String: Any] { (contract["components"] as? [String: Any])?["examples"] as? [String: Any] ?? [:] }
+
+    /// `components.examples.pull-request`.
+    // A let, never mutated: only [String: Any] is not Sendable.
+    nonisolated(unsafe) static let pullRequest: [String: Any] =
+        (examples["pull-request"] as? [String: Any])?["value"] as? [String: Any] ?? [:]
+
+    /// The example's `user`, with another login.
+    static func user(login: String) -> [String: Any] {
+        var user = pullRequest["user"] as? [String: Any] ?? [:]
+        user["login"] = login
+        return user
     }
 }
 

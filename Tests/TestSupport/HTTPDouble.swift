@@ -53,6 +53,7 @@ public final class HTTPDouble: Sendable {
     public let port: Int
     private let listener: Int32
     private let recorded = Mutex<[RecordedRequest]>([])
+    private let answered = Mutex<[(request: RecordedRequest, response: DoubleResponse)]>([])
     private let handler: @Sendable (RecordedRequest) -> DoubleResponse
 
     public init(handler: @escaping @Sendable (RecordedRequest) -> DoubleResponse) throws {
@@ -91,12 +92,16 @@ public final class HTTPDouble: Sendable {
 
     public var requests: [RecordedRequest] { recorded.withLock { $0 } }
 
+    /// Every request with the answer it got, in order (what ``ForgeContract`` checks).
+    public var exchanges: [(request: RecordedRequest, response: DoubleResponse)] { answered.withLock { $0 } }
+
     private func serve(_ connection: Int32) {
         defer { close(connection) }
         var buffer: [UInt8] = []
         while let request = readRequest(connection, &buffer) {
             recorded.withLock { $0.append(request) }
             let response = handler(request)
+            answered.withLock { $0.append((request, response)) }
             if response.delay > .zero {
                 Thread.sleep(
                     forTimeInterval: Double(response.delay.components.seconds) + Double(response.delay.components.attoseconds) / 1e18)

@@ -149,6 +149,9 @@ import Testing
         }
         #expect(branches.isEmpty)
         #expect(github.requests.contains { $0.method == "GET" && $0.path == "/repos/acme/env/pulls/1" })
+        // Every request imagebump sent and every reply it got is as GitHub documents it.
+        let problems = try await blocking { try ForgeContract.github.problems(github.server.exchanges) }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     @Test func aRestartCatchesUpWithAMergeMissedMeanwhileWithinSeconds() async throws {
