@@ -33,7 +33,13 @@ let package = Package(
         .target(
             name: "Intake",
             dependencies: [
-                "HTTPServer", "HTTPClient", "Crypto", "Events", "Journal", "Pipeline", "Promotion", "Policy", "Git", "ImageReference", "Manifests",
+                "HTTPServer", "HTTPClient", "Crypto", "Events", "Journal", "Pipeline", "Promotion", "Workers", "Policy", "Git", "ImageReference",
+                "Manifests", .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]),
+        .target(
+            name: "Workers",
+            dependencies: [
+                "Events", "Forge", "HTTPClient", "ImageReference", "Journal", "Manifests", "Pipeline", "Policy",
                 .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // Domain: pure, no I/O.
@@ -47,7 +53,12 @@ let package = Package(
         .target(name: "Workspace", dependencies: ["Manifests", "ImageReference"]),
         .target(name: "Forge", dependencies: ["HTTPClient", "Crypto"]),
         .target(name: "Events", dependencies: ["ImageReference", "Crypto"]),
-        .target(name: "Promotion", dependencies: ["HTTPClient"]),
+        .target(
+            name: "Promotion",
+            dependencies: [
+                "Events", "Forge", "HTTPClient", "ImageReference", "Journal", "Manifests", "Pipeline", "Workers",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "Pipeline",
             dependencies: ["Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", .product(name: "Logging", package: "swift-log")]),
@@ -62,7 +73,7 @@ let package = Package(
             dependencies: [
                 "ImageReference", "Manifests", "Policy", "Promotion", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git", "Forge",
                 "HTTPClient",
-                "HTTPServer", "Intake", "Journal", "Events",
+                "HTTPServer", "Intake", "Journal", "Events", "Workers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -71,7 +82,17 @@ let package = Package(
         ),
 
         // Tests mirror Sources/.
-        .testTarget(name: "PromotionTests", dependencies: ["Promotion", "TestSupport"]),
+        .testTarget(
+            name: "PromotionTests",
+            dependencies: [
+                "Promotion", "Workers", "Journal", "Events", "Forge", "Git", "HTTPClient", "ImageReference", "Manifests", "Pipeline", "Policy", "TestSupport",
+            ]),
+        .testTarget(
+            name: "WorkersTests",
+            dependencies: [
+                "Workers", "Journal", "Events", "Forge", "Git", "HTTPClient", "ImageReference", "Manifests", "Pipeline", "Policy", "TestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
         .testTarget(
             name: "PolicyTests", dependencies: ["Policy", .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Fixtures"]),
@@ -106,7 +127,8 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
-                "Intake", "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Policy", "Promotion", "Manifests", "Crypto", "TestSupport",
+                "Intake", "Workers", "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Policy", "Promotion", "Manifests", "Crypto",
+                "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["Fixtures"]),
@@ -127,7 +149,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         // Helpers shared by tests only: golden-directory comparison, temp directories.
-        .target(name: "TestSupport", path: "Tests/TestSupport", exclude: ["ForgeContracts"]),
+        .target(name: "TestSupport", dependencies: ["Events", "Journal", "Workers"], path: "Tests/TestSupport", exclude: ["ForgeContracts", "Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

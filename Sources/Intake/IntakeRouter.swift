@@ -6,6 +6,8 @@ import HTTPServer
 import ImageReference
 import Journal
 import Logging
+import Promotion
+import Workers
 
 /// One configured receiver: where senders post, how they prove who they are, and what the
 /// decoder needs to know.

@@ -14,6 +14,7 @@ import Logging
 import Pipeline
 import Prometheus
 import Promotion
+import Workers
 
 /// `imagebump serve`: the webhook service.
 struct ServeCommand: AsyncParsableCommand {

@@ -9,6 +9,7 @@ import Manifests
 import Pipeline
 import TestSupport
 import Testing
+import Workers
 
 /// A burst through the whole service: 500 events for 20 images across 3 repositories (two
 /// `commit` targets, one `branch` target with merge requests on the GitHub double), posted over

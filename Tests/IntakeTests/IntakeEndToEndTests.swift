@@ -8,8 +8,10 @@ import Intake
 import Journal
 import Manifests
 import Pipeline
+import Promotion
 import TestSupport
 import Testing
+import Workers
 
 /// Intake to Git in one process: HTTP on a real socket, the SQLite journal, the dispatcher and
 /// a real bare repository.
@@ -32,7 +34,7 @@ import Testing
             remote: URL? = nil, journalPath: String? = nil, metrics: ServiceMetrics = .disabled,
             limiter: AuthenticationLimiter = AuthenticationLimiter()
         ) throws {
-            self.remote = try remote ?? GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+            self.remote = try remote ?? GitFixture.bareRepository(from: APIRelease.environmentRepository)
             let state = try TemporaryDirectory.make("imagebump-serve")
             journal = try Journal(path: journalPath ?? state.appendingPathComponent("journal.sqlite").path)
             let target = GitTarget(
@@ -208,7 +210,7 @@ import Testing
     @Test func eventsAcceptedBeforeACrashAreFinishedAfterARestart() async throws {
         let state = try TemporaryDirectory.make("imagebump-crash")
         let journalPath = state.appendingPathComponent("journal.sqlite").path
-        let remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+        let remote = try GitFixture.bareRepository(from: APIRelease.environmentRepository)
         // A previous run journaled the event and stopped before working on it.
         let previous = try Journal(path: journalPath)
         guard

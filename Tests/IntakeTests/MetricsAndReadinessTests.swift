@@ -6,6 +6,7 @@ import Pipeline
 import Prometheus
 import TestSupport
 import Testing
+import Workers
 
 /// `GET /metrics` in Prometheus's text format and `GET /readyz` with its checks.
 @Suite struct MetricsAndReadinessTests {

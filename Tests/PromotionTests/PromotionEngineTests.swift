@@ -3,7 +3,7 @@ import Forge
 import Foundation
 import HTTPClient
 import ImageReference
-import Intake
+import Workers
 import Journal
 import Manifests
 import Pipeline
@@ -27,7 +27,7 @@ import Testing
         let branchTargets: Set<String>
 
         init(branchTargets: Set<String> = []) throws {
-            remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+            remote = try GitFixture.bareRepository(from: APIRelease.environmentRepository)
             state = try TemporaryDirectory.make("imagebump-promotion")
             journalPath = state.appendingPathComponent("journal.sqlite").path
             app = try DeployedApp(running: "1.4.1")

@@ -1,8 +1,11 @@
 import Events
+import Forge
 import Foundation
 import ImageReference
 import Journal
 import Logging
+import Pipeline
+import Workers
 
 /// What happens when a merge request of ours ends, whether a forge's webhook said so or the
 /// poller read it back: the notice is journaled first (so a crash replays it at the next start),

@@ -1,7 +1,8 @@
 import Events
+import Promotion
 import Foundation
 import ImageReference
-import Intake
+import Workers
 import Journal
 import TestSupport
 import Testing

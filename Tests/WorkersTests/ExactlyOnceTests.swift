@@ -10,7 +10,7 @@ import Policy
 import TestSupport
 import Testing
 
-@testable import Intake
+@testable import Workers
 
 /// The workers' side of "every release lands exactly once": a late delivery never moves a
 /// target back, coalescing keeps what each job meant (a revert stays a revert, superseded stays
@@ -25,7 +25,7 @@ import Testing
             batchWindow: Duration = .zero, attempts: Int = 1, url: String? = nil, mode: GitTarget.Mode = .commit, forge: (any Forge)? = nil,
             baseDelay: Duration = .milliseconds(5), retryBudget: Duration = .seconds(900)
         ) throws {
-            remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+            remote = try GitFixture.bareRepository(from: APIRelease.environmentRepository)
             let state = try TemporaryDirectory.make("imagebump-once")
             journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
             let api = try ImageName(parsing: "ghcr.io/acme/api")

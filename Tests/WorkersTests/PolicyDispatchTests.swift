@@ -1,7 +1,7 @@
 import Events
 import Foundation
 import ImageReference
-import Intake
+import Workers
 import Journal
 import Manifests
 import Pipeline
@@ -18,7 +18,7 @@ import Testing
         let dispatcher: Dispatcher
 
         init(batchWindow: Duration = .zero) throws {
-            remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+            remote = try GitFixture.bareRepository(from: APIRelease.environmentRepository)
             let state = try TemporaryDirectory.make("imagebump-policy")
             journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
             let api = try ImageName(parsing: "ghcr.io/acme/api")
@@ -103,7 +103,7 @@ import Testing
 
 @Suite struct CleanupDispatchTests {
     @Test func theLaneDeletesAFinishedRequestsBranch() async throws {
-        let remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+        let remote = try GitFixture.bareRepository(from: APIRelease.environmentRepository)
         let state = try TemporaryDirectory.make("imagebump-cleanup")
         let journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
         defer { journal.close() }

@@ -40,7 +40,7 @@ struct EventProgress {
 }
 
 /// How one target's part of an event ended.
-enum TargetOutcome: Sendable {
+package enum TargetOutcome: Sendable {
     /// Written (or already there); the tag the target had before, when it changed, and the merge
     /// request that carries it (`branch` targets).
     case written(previousTag: String?, mergeRequest: MergeRequestReference?, commit: String? = nil)
@@ -94,7 +94,7 @@ public actor Dispatcher {
     var observer: Observer?
     /// Hears of every event written to a target: the event, what was written, where, the tag the
     /// target had before, and the merge request that carries it.
-    typealias Observer =
+    package typealias Observer =
         @Sendable (
             _ eventID: String, _ request: BumpRequest, _ target: String, _ previousTag: String?, _ mergeRequest: MergeRequestReference?
         ) async -> Void
@@ -222,7 +222,7 @@ public actor Dispatcher {
     /// Writes one request to one target in the target repository's lane (batched with what else
     /// is queued there) and returns how it ended. `id` names the write in the commit's trailer, so
     /// the same id written again after a restart changes nothing.
-    func write(
+    package func write(
         _ request: BumpRequest, route: Route, id: String, force: Bool = false, subject: String? = nil,
         origin: (source: String, eventID: String)? = nil
     ) async -> TargetOutcome {
@@ -249,7 +249,7 @@ public actor Dispatcher {
     }
 
     /// Sets who hears of every event written to a target.
-    func observe(_ observer: @escaping Observer) {
+    package func observe(_ observer: @escaping Observer) {
         self.observer = observer
     }
 

@@ -5,6 +5,7 @@ import ImageReference
 import Journal
 import Logging
 import Pipeline
+import Workers
 
 /// The fallback for `merged` gates when a forge's webhook is lost or not configured: asks the
 /// forge, for every promotion waiting for a merge, whether its merge request was merged or

@@ -1,10 +1,13 @@
 import Events
+import Forge
 import Foundation
 import ImageReference
 import Journal
 import Logging
 import Manifests
+import Pipeline
 import Promotion
+import Workers
 
 /// Walks tags through promotion chains. A tag written by an image event to a chain's first
 /// environment starts a promotion; each environment's gate (smoke checks, a merged merge

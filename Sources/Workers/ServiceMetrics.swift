@@ -10,9 +10,9 @@ import Synchronization
 /// - `imagebump_writebacks_total{target,outcome}`: pushed, up_to_date, failed; `imagebump_writeback_duration_seconds{target}`
 /// - `imagebump_batch_events`: events per write-back; `imagebump_pending_jobs`: jobs waiting in the lanes
 public struct ServiceMetrics: Sendable {
-    let factory: any MetricsFactory
+    package let factory: any MetricsFactory
     /// The metrics in the Prometheus text exposition format.
-    let exposition: @Sendable () -> [UInt8]
+    package let exposition: @Sendable () -> [UInt8]
 
     /// Counters and timers made once per label and dimensions (making one costs a registry lookup).
     private final class Cache: Sendable {
@@ -47,12 +47,12 @@ public struct ServiceMetrics: Sendable {
     /// Records nothing, renders nothing.
     public static let disabled = ServiceMetrics(factory: NOOPMetricsHandler.instance, exposition: { [] })
 
-    func count(_ label: String, _ dimensions: [(String, String)] = []) {
+    package func count(_ label: String, _ dimensions: [(String, String)] = []) {
         Self.handle(cache.counters, Key(label, dimensions)) { Counter(label: label, dimensions: dimensions, factory: factory) }
             .increment()
     }
 
-    func time(_ label: String, _ dimensions: [(String, String)], since start: ContinuousClock.Instant) {
+    package func time(_ label: String, _ dimensions: [(String, String)], since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
         Self.handle(cache.timers, Key(label, dimensions)) { Timer(label: label, dimensions: dimensions, factory: factory) }
             .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
@@ -68,7 +68,7 @@ public struct ServiceMetrics: Sendable {
         }
     }
 
-    func record(_ label: String, _ value: Int, aggregate: Bool = true) {
+    package func record(_ label: String, _ value: Int, aggregate: Bool = true) {
         Recorder(label: label, dimensions: [], aggregate: aggregate, factory: factory).record(value)
     }
 }

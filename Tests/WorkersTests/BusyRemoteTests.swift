@@ -2,7 +2,7 @@ import Events
 import Foundation
 import Git
 import ImageReference
-import Intake
+import Workers
 import Journal
 import Manifests
 import Pipeline
@@ -22,7 +22,7 @@ import Testing
     static let token = "glpat-Busy-R3mote-T0ken"
 
     @Test func everyEventLandsWhileAnOutsideWriterKeepsPushing() async throws {
-        let remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
+        let remote = try GitFixture.bareRepository(from: APIRelease.environmentRepository)
         let server = try await blocking { try GitHTTPBackend(root: remote.deletingLastPathComponent(), user: "imagebump", password: Self.token) }
         let state = try TemporaryDirectory.make("imagebump-busy")
         let journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
