@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "Workers",
             dependencies: [
-                "Events", "Forge", "HTTPClient", "ImageReference", "Journal", "Manifests", "Pipeline", "Policy",
+                "Events", "Forge", "Git", "HTTPClient", "ImageReference", "Journal", "Manifests", "Pipeline", "Policy",
                 .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // Domain: pure, no I/O.
@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConfigurationTests",
-            dependencies: ["Configuration", "TestSupport"],
+            dependencies: ["Configuration", "ImageReference", "Manifests", "TestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
@@ -128,7 +128,7 @@ let package = Package(
             name: "IntakeTests",
             dependencies: [
                 "Intake", "Workers", "HTTPServer", "HTTPClient", "Events", "Journal", "Pipeline", "Policy", "Promotion", "Manifests", "Crypto",
-                "TestSupport",
+                "Forge", "ImageReference", "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["Fixtures"]),
@@ -145,7 +145,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "imagebumpTests",
-            dependencies: ["imagebump", "TestSupport"],
+            dependencies: ["imagebump", "HTTPClient", "TestSupport"],
             exclude: ["Fixtures"]
         ),
         // Helpers shared by tests only: golden-directory comparison, temp directories.
@@ -153,3 +153,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Every target: a member used from a module the file does not import fails to build (no
+// transitive imports leaking through), on top of Swift 6's complete concurrency checking.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

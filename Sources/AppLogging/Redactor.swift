@@ -1,3 +1,4 @@
+import Foundation
 /// Removes secrets from log text: values under secret-sounding keys, every registered secret
 /// value wherever it appears, and passwords in URLs (`https://user:pw@host`).
 public struct Redactor: Sendable {

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Reads typed values out of a YAML node tree, collecting a located problem for every value

@@ -1,3 +1,4 @@
+import Foundation
 /// "A merge request imagebump opened was merged (or closed)": what forges' merge request
 /// webhooks are reduced to. imagebump's requests carry a hidden marker
 /// `<!-- imagebump:target=T image=I -->` in their body, which names the environment and image.

@@ -49,7 +49,7 @@ public struct RetryingTransport: HTTPTransport {
     let policy: RetryPolicy
     let logger: Logger
 
-    public init(_ inner: any HTTPTransport, policy: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "imagebump.http")) {
+    public init(_ inner: any HTTPTransport, policy: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "imagebump.http", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.inner = inner
         self.policy = policy
         self.logger = logger

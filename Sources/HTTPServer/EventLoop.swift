@@ -18,7 +18,7 @@ final class ServerContext: Sendable {
     init(
         listener: Int32, settings: HTTPServerSettings, immediate: ImmediateHandler?, deferred: DeferredHandler?,
         handler: @escaping @Sendable (HTTPServerRequest) async -> HTTPServerResponse, executor: HandlerExecutor,
-        logger: Logger = Logger(label: "imagebump.http")
+        logger: Logger = Logger(label: "imagebump.http", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.logger = logger
         self.deferred = deferred

@@ -49,7 +49,7 @@ public final class HTTPServer: Sendable {
 
     /// Binds and listens; call ``start()`` to accept.
     public init(
-        settings: HTTPServerSettings, logger: Logger = Logger(label: "imagebump.http"), immediate: ImmediateHandler? = nil,
+        settings: HTTPServerSettings, logger: Logger = Logger(label: "imagebump.http", factory: { _ in SwiftLogNoOpLogHandler() }), immediate: ImmediateHandler? = nil,
         deferred: DeferredHandler? = nil, handler: @escaping HTTPHandler
     ) throws(HTTPServerError) {
         self.logger = logger

@@ -1,3 +1,5 @@
+import Promotion
+import Logging
 import Events
 import Foundation
 import HTTPServer

@@ -69,7 +69,7 @@ public struct IntakeRouter: Sendable {
         receivers: [ReceiverSettings], journal: Journal, readiness: Readiness? = nil, metrics: ServiceMetrics = .disabled,
         promotions: PromotionEngine? = nil, mergeNotices: MergeNoticeHandler? = nil,
         ignoreReason: @escaping @Sendable (ImageEvent) -> String? = { _ in nil },
-        logger: Logger = Logger(label: "imagebump.intake"), limiter: AuthenticationLimiter = AuthenticationLimiter(),
+        logger: Logger = Logger(label: "imagebump.intake", factory: { _ in SwiftLogNoOpLogHandler() }), limiter: AuthenticationLimiter = AuthenticationLimiter(),
         adminToken: String? = nil, requireTokenForReads: Bool = false, accepted: @escaping @Sendable (String, ImageEvent) -> Void
     ) {
         self.adminToken = adminToken

@@ -16,7 +16,7 @@ public final class JWKS: Sendable {
     let logger: Logger
     private let state = Mutex<(keys: [String: RSAVerifier], fetched: ContinuousClock.Instant?, refreshing: Bool)>(([:], nil, false))
 
-    public init(settings: OIDCSettings, transport: any HTTPTransport = CurlClient(), logger: Logger = Logger(label: "imagebump.oidc")) {
+    public init(settings: OIDCSettings, transport: any HTTPTransport = CurlClient(), logger: Logger = Logger(label: "imagebump.oidc", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.settings = settings
         self.transport = transport
         self.logger = logger

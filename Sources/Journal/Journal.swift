@@ -10,8 +10,8 @@ import Synchronization
 /// queued, runs it in one transaction and commits once — so concurrent requests share one
 /// fsync (group commit), and `record` returns only after its event is on disk.
 public final class Journal: Sendable {
-    private struct Job: @unchecked Sendable {  // the closure runs only on the writer thread, which owns the database
-        let work: (SQLiteDatabase, Statements) throws(SQLiteError) -> any Sendable
+    private struct Job: Sendable {
+        let work: @Sendable (SQLiteDatabase, Statements) throws(SQLiteError) -> any Sendable
         let done: @Sendable (Result<any Sendable, SQLiteError>) -> Void
     }
 
@@ -181,14 +181,14 @@ public final class Journal: Sendable {
 
     /// Queues work for the writer thread; `done` is called on the completion thread with its result.
     func enqueue(
-        _ work: @escaping (SQLiteDatabase, Statements) throws(SQLiteError) -> any Sendable,
+        _ work: @escaping @Sendable (SQLiteDatabase, Statements) throws(SQLiteError) -> any Sendable,
         done: @escaping @Sendable (Result<any Sendable, SQLiteError>) -> Void
     ) {
         queue.withLock { $0.append(Job(work: work, done: done)) }
         wake.signal()
     }
 
-    func submit<T: Sendable>(_ work: @escaping (SQLiteDatabase, Statements) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
+    func submit<T: Sendable>(_ work: @escaping @Sendable (SQLiteDatabase, Statements) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
         let result: Result<any Sendable, SQLiteError> = await withCheckedContinuation { continuation in
             enqueue({ database, statements throws(SQLiteError) in try work(database, statements) }, done: { continuation.resume(returning: $0) })
         }

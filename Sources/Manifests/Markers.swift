@@ -1,3 +1,4 @@
+import Foundation
 import ImageReference
 
 /// An `# imagebump: IMAGE[:tag|:name]` or `# {"$imagepolicy": "ns:policy[:tag|:name]"}` comment.

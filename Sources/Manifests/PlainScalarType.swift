@@ -21,10 +21,10 @@ enum PlainScalarType {
         "true", "True", "TRUE", "false", "False", "FALSE",
         "on", "On", "ON", "off", "Off", "OFF",
     ]
-    nonisolated(unsafe) private static let integer = /[-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)/
-    nonisolated(unsafe) private static let float = /[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?/
-    nonisolated(unsafe) private static let exponent = /[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+/
-    nonisolated(unsafe) private static let special = /[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)/
+    nonisolated(unsafe) private static let integer = /[-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)/  // a Regex literal is immutable; only not yet Sendable
+    nonisolated(unsafe) private static let float = /[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?/  // a Regex literal is immutable; only not yet Sendable
+    nonisolated(unsafe) private static let exponent = /[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+/  // a Regex literal is immutable; only not yet Sendable
+    nonisolated(unsafe) private static let special = /[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)/  // a Regex literal is immutable; only not yet Sendable
     /// YAML 1.1's timestamp, date part (a Docker tag cannot hold the time part's colons).
-    nonisolated(unsafe) private static let date = /[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}/
+    nonisolated(unsafe) private static let date = /[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}/  // a Regex literal is immutable; only not yet Sendable
 }

@@ -1,3 +1,4 @@
+import ImageReference
 import Forge
 import Manifests
 

@@ -18,7 +18,7 @@ public struct TargetUpdater: Sendable {
     let writeBack: WriteBack
     let logger: Logger
 
-    public init(writeBack: WriteBack, logger: Logger = Logger(label: "imagebump.pipeline")) {
+    public init(writeBack: WriteBack, logger: Logger = Logger(label: "imagebump.pipeline", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.writeBack = writeBack
         self.logger = logger
     }

@@ -14,11 +14,11 @@ public struct WriteBack: Sendable {
     /// Runs before each push attempt (attempt number from 1); tests use it to race a push.
     let beforePush: (@Sendable (Int) throws -> Void)?
 
-    public init(settings: WriteBackSettings, logger: Logger = Logger(label: "imagebump.writeback")) {
+    public init(settings: WriteBackSettings, logger: Logger = Logger(label: "imagebump.writeback", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.init(settings: settings, logger: logger, beforePush: nil)
     }
 
-    init(settings: WriteBackSettings, logger: Logger = Logger(label: "imagebump.writeback"), beforePush: (@Sendable (Int) throws -> Void)?)
+    init(settings: WriteBackSettings, logger: Logger = Logger(label: "imagebump.writeback", factory: { _ in SwiftLogNoOpLogHandler() }), beforePush: (@Sendable (Int) throws -> Void)?)
     {
         self.settings = settings
         self.logger = logger

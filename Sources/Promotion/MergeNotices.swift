@@ -22,7 +22,7 @@ public struct MergeNoticeHandler: Sendable {
 
     public init(
         journal: Journal, dispatcher: Dispatcher, promotions: PromotionEngine?, route: @escaping @Sendable (ImageName, String) -> Route?,
-        logger: Logger = Logger(label: "imagebump.merge-notices")
+        logger: Logger = Logger(label: "imagebump.merge-notices", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.journal = journal
         self.dispatcher = dispatcher

@@ -18,7 +18,7 @@ public struct MergeRequestPoller: Sendable {
 
     public init(
         promotions: PromotionEngine, notices: MergeNoticeHandler, route: @escaping @Sendable (ImageName, String) -> Route?,
-        logger: Logger = Logger(label: "imagebump.merge-poll")
+        logger: Logger = Logger(label: "imagebump.merge-poll", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.promotions = promotions
         self.notices = notices

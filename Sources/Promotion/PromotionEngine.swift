@@ -28,7 +28,7 @@ public actor PromotionEngine {
 
     public init(
         journal: Journal, dispatcher: Dispatcher, chains: [PromotionChain], route: @escaping @Sendable (ImageName, String) -> Route?,
-        logger: Logger = Logger(label: "imagebump.promotion")
+        logger: Logger = Logger(label: "imagebump.promotion", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.journal = journal
         self.dispatcher = dispatcher
@@ -183,50 +183,6 @@ public actor PromotionEngine {
         for (id, notice) in pending where notice.target == record.environment && notice.image == record.image && notice.number == number {
             if await ended(notice) { try? await journal.finishMergeNotice(id) }
         }
-    }
-
-    /// What one image's chain looks like now: each environment in order with what it runs
-    /// (from the journal's record of commits and merges, not from where a promotion stopped),
-    /// and the promotions in flight, newest first.
-    public struct Overview: Sendable {
-        public struct Environment: Sendable {
-            public let name: String
-            /// Nil until imagebump wrote (or saw merged) a tag there.
-            public let running: Journal.Deployment?
-        }
-
-        public struct InFlight: Sendable {
-            public let record: PromotionRecord
-            /// The gate it waits for: smoke, merged, manual (none while it is being written).
-            public let gate: String
-        }
-
-        public let image: String
-        public let chain: String
-        public let environments: [Environment]
-        public let inFlight: [InFlight]
-    }
-
-    /// Every chain's images, as ``Overview``s.
-    public func overview() async throws(SQLiteError) -> [Overview] {
-        let deployments = try await journal.deployments()
-        let open = try await journal.promotions(open: true, limit: 1000)
-        var views: [Overview] = []
-        for chain in chains {
-            for image in chain.images {
-                let environments = chain.steps.map { step in
-                    Overview.Environment(name: step.target, running: deployments.first { $0.target == step.target && $0.image == image })
-                }
-                let inFlight = open.filter { $0.chain == chain.name && $0.image == image }.map { record in
-                    Overview.InFlight(
-                        record: record,
-                        gate: record.state == .promoting
-                            ? "none" : chain.steps.indices.contains(record.step) ? chain.steps[record.step].gate(record.gate).name : "none")
-                }
-                views.append(Overview(image: image, chain: chain.name, environments: environments, inFlight: inFlight))
-            }
-        }
-        return views
     }
 
     /// The promotions waiting for a merge request to be merged, oldest first.
@@ -428,11 +384,4 @@ public actor PromotionEngine {
         case .manual: "\(tag) is in \(step.target); waiting for approval"
         }
     }
-}
-
-/// Why a promotion request was refused, with the HTTP status to answer.
-public struct PromotionError: Error, Sendable, CustomStringConvertible {
-    public let status: Int
-    public let detail: String
-    public var description: String { detail }
 }

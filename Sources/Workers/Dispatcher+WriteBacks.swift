@@ -1,3 +1,4 @@
+import Git
 import Events
 import Forge
 import Foundation

@@ -106,7 +106,7 @@ public actor Dispatcher {
     public init(
         journal: Journal, updater: TargetUpdater, routes: @escaping @Sendable (ImageName) -> [Route], attempts: Int = 5,
         baseDelay: Duration = .seconds(1), batchWindow: Duration = .seconds(2), retryBudget: Duration = .seconds(900),
-        metrics: ServiceMetrics = .disabled, logger: Logger = Logger(label: "imagebump.dispatcher")
+        metrics: ServiceMetrics = .disabled, logger: Logger = Logger(label: "imagebump.dispatcher", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.retryBudget = retryBudget
         self.metrics = metrics

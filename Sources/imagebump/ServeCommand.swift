@@ -58,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let bundle = configuration.git.caBundle { try LibGit2.useCertificateAuthorities(file: bundle, directory: nil) }
             LibGit2.setNetworkTimeout(.seconds(configuration.git.timeoutSeconds))
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-            receivers = try Self.receivers(configuration)
+            receivers = try Self.receivers(configuration, logger: logger)
             allRoutes = try Self.routes(configuration, logger: logger)
             // The journal stores what the logs would print: through the same redaction.
             let redactor = Redactor(secrets: RemoteTargets.resolvableSecrets(configuration))
@@ -165,7 +165,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    static func receivers(_ configuration: Configuration) throws -> [ReceiverSettings] {
+    static func receivers(_ configuration: Configuration, logger: Logger) throws -> [ReceiverSettings] {
         try configuration.receivers.map { receiver in
             guard let type = ReceiverType(rawValue: receiver.type) else {
                 throw RemoteTargets.Failure(description: "receiver \(receiver.name): unknown type \(receiver.type)")
@@ -176,7 +176,7 @@ struct ServeCommand: AsyncParsableCommand {
                 return ReceiverSettings(
                     name: receiver.name, type: type, secret: .init(value: ""),
                     context: ReceiverContext(registryHost: receiver.registryHost, nexusHosts: receiver.nexusHosts),
-                    oidc: JWKS(settings: settings))
+                    oidc: JWKS(settings: settings, logger: logger))
             }
             guard let secret = receiver.secret else { throw RemoteTargets.Failure(description: "receiver \(receiver.name) has no secret") }
             let value: String

@@ -1,4 +1,6 @@
+import ImageReference
 import Configuration
+import Manifests
 import Foundation
 import TestSupport
 import Testing

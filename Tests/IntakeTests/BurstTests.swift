@@ -1,3 +1,4 @@
+import Events
 import Forge
 import Foundation
 import HTTPClient

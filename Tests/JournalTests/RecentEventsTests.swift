@@ -1,3 +1,4 @@
+import Synchronization
 import Events
 import Foundation
 import TestSupport

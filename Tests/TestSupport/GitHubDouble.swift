@@ -206,8 +206,7 @@ enum GitHubExamples {
     static var examples: [String: Any] { (contract["components"] as? [String: Any])?["examples"] as? [String: Any] ?? [:] }
 
     /// `components.examples.pull-request`.
-    // A let, never mutated: only [String: Any] is not Sendable.
-    nonisolated(unsafe) static let pullRequest: [String: Any] =
+    nonisolated(unsafe) static let pullRequest: [String: Any] =  // a let, never mutated: [String: Any] only is not Sendable
         (examples["pull-request"] as? [String: Any])?["value"] as? [String: Any] ?? [:]
 
     /// The example's `user`, with another login.

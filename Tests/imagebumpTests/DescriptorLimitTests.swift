@@ -12,7 +12,7 @@ import Testing
         let state = try TemporaryDirectory.make("imagebump-emfile")
         let config = try ServeProcess.config(remote: remote, state: state)
         let log = state.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [
