@@ -103,6 +103,9 @@ public final class HTTPServer: Sendable {
     /// Connections being served now.
     public var activeConnections: Int { context.active.load(ordering: .relaxed) }
 
+    /// Whether ``shutdown(within:)`` has begun: no new connection is taken, answers close theirs.
+    public var isStopping: Bool { context.stopping.load(ordering: .relaxed) }
+
     /// Stops accepting, lets requests in flight finish (idle connections close), and returns
     /// when all are done or `within` has passed.
     public func shutdown(within: Duration = .seconds(10)) {

@@ -103,11 +103,18 @@ public actor Dispatcher {
     var remaining: [String: EventProgress] = [:]
     let timeFormatter = ISO8601DateFormatter()
 
+    /// How a lane waits out the batch window before taking what is queued (nil: it sleeps
+    /// `batchWindow`). A test holds it closed to decide what one batch takes, whatever the
+    /// machine's speed.
+    let batchWait: (@Sendable () async -> Void)?
+
     public init(
         journal: Journal, updater: TargetUpdater, routes: @escaping @Sendable (ImageName) -> [Route], attempts: Int = 5,
         baseDelay: Duration = .seconds(1), batchWindow: Duration = .seconds(2), retryBudget: Duration = .seconds(900),
-        metrics: ServiceMetrics = .disabled, logger: Logger = Logger(label: "imagebump.dispatcher", factory: { _ in SwiftLogNoOpLogHandler() })
+        metrics: ServiceMetrics = .disabled, logger: Logger = Logger(label: "imagebump.dispatcher", factory: { _ in SwiftLogNoOpLogHandler() }),
+        batchWait: (@Sendable () async -> Void)? = nil
     ) {
+        self.batchWait = batchWait
         self.retryBudget = retryBudget
         self.metrics = metrics
         self.journal = journal
@@ -294,7 +301,11 @@ public actor Dispatcher {
     /// repository, runs it, and repeats until nothing is queued.
     private func runLane(_ repository: String) async {
         while true {
-            if batchWindow > .zero { try? await Task.sleep(for: batchWindow) }
+            if let batchWait {
+                await batchWait()
+            } else if batchWindow > .zero {
+                try? await Task.sleep(for: batchWindow)
+            }
             let jobs = pending.removeValue(forKey: repository) ?? []
             let deletions = cleanups.removeValue(forKey: repository) ?? []
             recordPending()

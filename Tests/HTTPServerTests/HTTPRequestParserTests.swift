@@ -49,23 +49,27 @@ import Testing
     @Test(arguments: [false, true])
     func expectContinueComesBeforeTheBody(byteByByte: Bool) throws {
         let bytes = try fixture("curl-expect-continue.http")
-        let head = Array(bytes[..<(bytes.count - 46)])
+        let split = bytes.count - 46
         var parser = HTTPRequestParser()
-        parser.append(head)
-        guard case .continueExpected? = try parser.next() else {
-            Issue.record("expected 100-continue")
+        // Fed whole, or a byte at a time: the 100-continue is owed once, right after the head's
+        // last byte, and the request comes with the body's last byte — never earlier.
+        var outputs: [(at: Int, output: HTTPRequestParser.Output)] = []
+        let pieces: [(end: Int, bytes: ArraySlice<UInt8>)] =
+            byteByByte ? bytes.indices.map { ($0 + 1, bytes[$0...$0]) } : [(split, bytes[..<split]), (bytes.count, bytes[split...])]
+        for piece in pieces {
+            parser.append(Array(piece.bytes))
+            while let output = try parser.next() { outputs.append((piece.end, output)) }
+        }
+        #expect(outputs.count == 2)
+        guard outputs.count == 2, case .continueExpected = outputs[0].output, case .request(let request) = outputs[1].output else {
+            Issue.record("expected 100-continue, then the request: \(outputs)")
             return
         }
-        #expect(try parser.next() == nil)
-        parser.append(bytes[(bytes.count - 46)...])
-        guard case .request(let request)? = try parser.next() else {
-            Issue.record("expected the request")
-            return
-        }
+        #expect(outputs[0].at == split)
+        #expect(outputs[1].at == bytes.count)
         #expect(request.body.count == 46)
         // All at once: the body is already here, so no 100 Continue is owed.
         #expect(try parse(bytes, byteByByte: false).count == 1)
-        _ = byteByByte
     }
 
     @Test(arguments: [false, true])

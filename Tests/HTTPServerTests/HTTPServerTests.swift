@@ -193,21 +193,35 @@ import Testing
     }
 
     @Test func shutdownFinishesRequestsInFlightAndStopsAccepting() async throws {
+        // The handler holds its request until the shutdown has begun: the answer is given
+        // during the shutdown, whatever the machine's speed.
+        let running = Mutex<HTTPServer?>(nil)
+        let started = DispatchSemaphore(value: 0)
         let server = try Self.start(handler: { _ in
-            try? await Task.sleep(for: .milliseconds(300))
+            started.signal()
+            let deadline = ContinuousClock.now + .seconds(10)
+            while running.withLock({ $0?.isStopping != true }), ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
             return .json(202, ["accepted": true])
         })
+        running.withLock { $0 = server }
         let port = server.port
-        let text = try await blocking {
+        let (text, stopped) = try await blocking { () throws -> (String, Bool) in
             let client = try RawClient(port: port)
             client.send("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
-            usleep(50_000)
-            Thread.detachNewThread { server.shutdown(within: .seconds(5)) }
-            return client.read(until: "}")
+            guard started.wait(timeout: .now() + 10) == .success else { return ("the request never reached the handler", false) }
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                server.shutdown(within: .seconds(5))
+                done.signal()
+            }
+            let text = client.read(until: "}")
+            return (text, done.wait(timeout: .now() + 10) == .success)
         }
-        #expect(text.hasPrefix("HTTP/1.1 202 Accepted"))
+        #expect(text.hasPrefix("HTTP/1.1 202 Accepted"), "\(text)")
         #expect(text.contains("Connection: close"))
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(stopped)
         #expect((try? RawClient(port: port)) == nil)
     }
 }

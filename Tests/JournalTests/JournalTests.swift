@@ -36,8 +36,8 @@ import Testing
         #expect(stored.repository == "acme/api")
         #expect(stored.tag == "1.4.2")
         #expect(stored.status == .received)
-        // WAL mode and full sync: durable before the call returned.
-        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        // Durable before the 202 is proven where it can break: CrashRecoveryTests kills the
+        // serving process (SIGKILL) right after its 202s and finds every accepted event again.
     }
 
     @Test func repeatsJoinTheExistingEvent() async throws {
