@@ -17,13 +17,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // Start order, signals and graceful shutdown of serve's listeners, workers and pollers.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries, each wrapped once.
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .target(name: "Git", dependencies: ["CLibGit2", "Crypto"]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .target(name: "HTTPClient", dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]),
+        // The one place blocking C calls run: a bounded pool of threads of its own.
+        .target(name: "Runtime"),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "Runtime", .product(name: "Logging", package: "swift-log")]),
         .systemLibrary(name: "CLinux"),
         .target(name: "HTTPServer", dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
@@ -33,8 +37,8 @@ let package = Package(
         .target(
             name: "Intake",
             dependencies: [
-                "HTTPServer", "HTTPClient", "Crypto", "Events", "Journal", "Pipeline", "Promotion", "Workers", "Policy", "Git", "ImageReference",
-                "Manifests", .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
+                "HTTPServer", "HTTPClient", "Crypto", "Events", "Journal", "Pipeline", "Promotion", "Workers", "Git", "ImageReference", "Runtime",
+                .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         .target(
             name: "Workers",
@@ -61,7 +65,9 @@ let package = Package(
             ]),
         .target(
             name: "Pipeline",
-            dependencies: ["Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", "Runtime", .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "Configuration",
             dependencies: ["ImageReference", "Manifests", "Policy", .product(name: "Yams", package: "Yams")]
@@ -73,11 +79,13 @@ let package = Package(
             dependencies: [
                 "ImageReference", "Manifests", "Policy", "Promotion", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git", "Forge",
                 "HTTPClient",
-                "HTTPServer", "Intake", "Journal", "Events", "Workers",
+                "HTTPServer", "Intake", "Journal", "Events", "Workers", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -123,7 +131,7 @@ let package = Package(
             dependencies: ["AppLogging", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "GitTests", dependencies: ["Git", "Crypto", "TestSupport"]),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Runtime", "TestSupport"]),
         .testTarget(
             name: "IntakeTests",
             dependencies: [

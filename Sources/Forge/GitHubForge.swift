@@ -3,7 +3,7 @@ import HTTPClient
 
 /// GitHub REST v3 (github.com or Enterprise `https://HOST/api/v3`); auto-merge via GraphQL.
 /// The transport carries `Authorization: Bearer …`.
-public struct GitHubForge: Forge {
+public struct GitHubForge: Forge, PullRequestAPI {
     let http: ForgeHTTP
     let owner: String
     let repository: String
@@ -72,20 +72,6 @@ public struct GitHubForge: Forge {
                 .validation, operation: "enable auto-merge on #\(request.number)", status: 200,
                 message: errors.compactMap { $0["message"] as? String }.joined(separator: "; "))
         }
-    }
-
-    public func comment(_ number: Int, _ text: String) async throws(ForgeError) {
-        _ = try await http.call("comment on #\(number)", "POST", "\(repoPath)/issues/\(number)/comments", json: ["body": text])
-    }
-
-    /// `GET /repos/{owner}/{repo}/pulls/{n}`: `state` is open or closed, `merged` tells which.
-    public func mergeRequestStatus(_ number: Int) async throws(ForgeError) -> MergeRequestStatus {
-        ForgeHTTP.pullRequestStatus(try await http.object("read pull request #\(number)", "GET", "\(repoPath)/pulls/\(number)"), number)
-    }
-
-    /// `PATCH /repos/{owner}/{repo}/pulls/{n}` with `state: closed`.
-    public func closeMergeRequest(_ number: Int) async throws(ForgeError) {
-        _ = try await http.call("close pull request #\(number)", "PATCH", "\(repoPath)/pulls/\(number)", json: ["state": "closed"])
     }
 
     static func parse(_ object: [String: Any]) -> MergeRequest { ForgeHTTP.pullRequest(object) }

@@ -3,7 +3,7 @@ import HTTPClient
 
 /// Gitea and Forgejo REST v1 (`https://HOST/api/v1`). The transport carries
 /// `Authorization: token …`.
-public struct GiteaForge: Forge {
+public struct GiteaForge: Forge, PullRequestAPI {
     let http: ForgeHTTP
     let owner: String
     let repository: String
@@ -81,20 +81,6 @@ public struct GiteaForge: Forge {
                 "enable auto-merge on #\(request.number)", "POST", "\(repoPath)/pulls/\(request.number)/merge",
                 json: ["Do": "merge", "merge_when_checks_succeed": true, "delete_branch_after_merge": true])
         } catch  where error.code == .alreadyExists {}
-    }
-
-    public func comment(_ number: Int, _ text: String) async throws(ForgeError) {
-        _ = try await http.call("comment on #\(number)", "POST", "\(repoPath)/issues/\(number)/comments", json: ["body": text])
-    }
-
-    /// `GET /repos/{owner}/{repo}/pulls/{index}`: `state` is open or closed, `merged` tells which.
-    public func mergeRequestStatus(_ number: Int) async throws(ForgeError) -> MergeRequestStatus {
-        ForgeHTTP.pullRequestStatus(try await http.object("read pull request #\(number)", "GET", "\(repoPath)/pulls/\(number)"), number)
-    }
-
-    /// `PATCH /repos/{owner}/{repo}/pulls/{index}` with `state: closed` (Gitea answers 201).
-    public func closeMergeRequest(_ number: Int) async throws(ForgeError) {
-        _ = try await http.call("close pull request #\(number)", "PATCH", "\(repoPath)/pulls/\(number)", json: ["state": "closed"])
     }
 
     static func parse(_ object: [String: Any]) -> MergeRequest { ForgeHTTP.pullRequest(object) }

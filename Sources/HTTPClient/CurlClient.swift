@@ -1,6 +1,7 @@
 import CCurl
 import Dispatch
 import Foundation
+import Runtime
 
 /// Limits and trust settings for outgoing HTTP.
 public struct HTTPClientSettings: Sendable {

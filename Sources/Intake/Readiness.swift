@@ -1,8 +1,8 @@
 import Foundation
 import Git
-import HTTPClient
 import Journal
 import Pipeline
+import Runtime
 
 /// Whether the service can do its work now: the journal takes writes and every environment
 /// repository answers (connect and list its references, with the target's credentials).

@@ -1,8 +1,8 @@
 import Forge
-import HTTPClient
 import ImageReference
 import Logging
 import Manifests
+import Runtime
 
 /// What bumping one target did, including its merge request.
 public struct TargetUpdate: Sendable {

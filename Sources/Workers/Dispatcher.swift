@@ -1,7 +1,6 @@
 import Events
 import Forge
 import Foundation
-import HTTPClient
 import ImageReference
 import Journal
 import Logging

@@ -14,6 +14,8 @@ import Logging
 import Pipeline
 import Prometheus
 import Promotion
+import Runtime
+import ServiceLifecycle
 import Workers
 
 /// `imagebump serve`: the webhook service.
@@ -121,48 +123,17 @@ struct ServeCommand: AsyncParsableCommand {
         try await dispatcher.recover()
         try await mergeNotices.resume()  // notices a previous run journaled but did not handle
         let poller = MergeRequestPoller(promotions: engine, notices: mergeNotices, route: route, logger: logger)
-        let polling = configuration.mergePollSeconds > 0 ? Task { await poller.run(every: .seconds(configuration.mergePollSeconds)) } : nil
-        server.start()
-        admin.start()
         emit("listening on \(settings.host):\(server.port)\n")
         emit("admin on \(adminSettings.host):\(admin.port)\n")
         logger.notice("serving", metadata: ["http.port": "\(server.port)", "receivers": "\(receivers.map(\.name).joined(separator: ","))"])
-        await Self.waitForTermination()
-        logger.notice("stopping: finishing the work in flight")
-        polling?.cancel()
-        await runBlocking {  // they wait; not on a shared thread
-            server.shutdown(within: .seconds(10))
-            admin.shutdown(within: .seconds(2))
-        }
-        // The work in flight gets a deadline too: what is not finished by then is in the journal
-        // and runs again at the next start.
-        let drained = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await dispatcher.drain(); return true }
-            group.addTask { try? await Task.sleep(for: .seconds(Self.drainSeconds)); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        if !drained { logger.warning("stopping with work unfinished after \(Self.drainSeconds) s; it resumes at the next start") }
+        let forcedExit = Services.exitOnSecondSignal()
+        let group = Services.group(
+            workers: dispatcher, poller: configuration.mergePollSeconds > 0 ? poller : nil,
+            pollEvery: .seconds(configuration.mergePollSeconds), admin: admin, server: server, logger: logger)
+        do { try await group.run() } catch { logger.error("a service failed", metadata: ["error": "\(error)"]) }
+        forcedExit.cancel()
         logger.notice("stopped", metadata: ["journal.transactions": "\(journal.commitCount)"])
         journal.close()
-    }
-
-    /// How long a stop waits for the work in flight.
-    static let drainSeconds = 30
-
-    /// Returns when SIGTERM or SIGINT arrives.
-    static func waitForTermination() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = SignalOnce(continuation)
-            for signalNumber in [SIGTERM, SIGINT] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler { once.fire() }
-                source.resume()
-                once.keep(source)
-            }
-        }
     }
 
     static func receivers(_ configuration: Configuration, logger: Logger) throws -> [ReceiverSettings] {
@@ -231,32 +202,5 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         return routes
-    }
-}
-
-/// Resumes a continuation once, whichever signal comes first, and keeps the signal sources alive.
-final class SignalOnce: @unchecked Sendable {  // all state is behind `lock`
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-    private var fired = false
-
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-
-    func keep(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
-
-    /// The first signal starts a graceful stop; a second one ends the process at once (an
-    /// operator who pressed Ctrl-C twice, or a supervisor that lost patience). Whatever was
-    /// accepted is in the journal and finished at the next start.
-    func fire() {
-        let (pending, again) = lock.withLock { () -> (CheckedContinuation<Void, Never>?, Bool) in
-            defer { continuation = nil; fired = true }
-            return (continuation, fired)
-        }
-        if again {
-            FileHandle.standardError.write(Data("imagebump: second signal, stopping now; accepted events resume at the next start\n".utf8))
-            _exit(130)
-        }
-        pending?.resume()
     }
 }
