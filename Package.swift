@@ -1,7 +1,9 @@
 // swift-tools-version: 6.1
-// imagebump: the GitOps image updater. Targets depend one way:
-// pure domain (ImageReference, Manifests) → I/O wrappers (Workspace, Configuration, AppLogging)
-// → the `imagebump` executable, which only wires things together.
+// imagebump: the GitOps image updater. Targets depend one way (docs/ARCHITECTURE.md draws it):
+// C shims (CLibGit2, CCurl, COpenSSL, CSQLite, CLinux) → wrappers (Git, HTTPClient, HTTPServer,
+// Crypto, Journal) over the Runtime pool → domain (ImageReference, Policy, Manifests, Events,
+// Forge, Configuration) → Pipeline (one write-back) → Workers (lanes) → Promotion (chains) →
+// Intake (routes) → the `imagebump` executable, which only wires things together.
 import PackageDescription
 
 let package = Package(
