@@ -1,3 +1,4 @@
+import Workers
 import Promotion
 import Logging
 import Events

@@ -144,10 +144,8 @@ extension Journal {
                 delivery: row[3].text.map { .init(source: row[2].text ?? "", delivery: $0, image: image) },
                 status: EventStatus(rawValue: row[8].text ?? "") ?? .failed)
         }
-        // Tags whose promotion failed or was cancelled may be sent again to start over.
-        for row in try database.prepare("SELECT event_id FROM promotions WHERE state IN ('failed','cancelled') AND updated_at >= ?")
-            .run([.text(Timestamp.iso8601(Date(timeIntervalSince1970: TimeInterval(since))))])
-        {
+        // Events let go of (``Statements/release(_:)``): their tag may be sent again.
+        for row in try database.prepare("SELECT id FROM events WHERE released = 1 AND received_epoch >= ?").run([.integer(since)]) {
             recent.restoreReleased(row[0].text ?? "")
         }
         // Deliveries of the last 30 days, oldest first, by rowid (rowids grow with time).
@@ -244,7 +242,15 @@ extension Journal {
 }
 
 /// The journal's prepared statements (owned by the writer thread).
-final class Statements {
+package final class Statements {
+    /// Lets an event go from the deduplication window, now and after a restart: its image and
+    /// tag sent again are a new event (its promotion failed or was cancelled; sending the tag
+    /// again is how a release starts over). Its delivery id still recognises a replay.
+    package func release(_ eventID: String) throws(SQLiteError) {
+        try insert.database.prepare("UPDATE events SET released = 1 WHERE id = ?").run([.text(eventID)])
+        recent.release(eventID)
+    }
+
     static let columns =
         "id, received_at, source, delivery_id, registry, repository, tag, digest, status, attempts, last_error, commit_id, merge_request_url, pushed_ms"
     let insert, byID, update, attempt, step, steps, intakeSteps, list, unfinished, deliveryRow: SQLiteStatement

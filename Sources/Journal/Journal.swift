@@ -33,13 +33,14 @@ public final class Journal: Sendable {
     public let deduplicationWindow: TimeInterval
     /// What every stored text (errors, step details, reasons) goes through first: the service
     /// passes the logs' redactor, so no secret an error echoes reaches the journal or the API.
-    let redact: @Sendable (String) -> String
+    package let redact: @Sendable (String) -> String
 
-    /// Opens (creating if needed) the journal at `path`. Each run of completions (the callers
+    /// Opens (creating if needed) the journal at `path`, with the events' tables and the
+    /// features' `schemas` migrated to their latest versions. Each run of completions (the callers
     /// of one or more commits) happens inside `completionScope`: the service passes the HTTP
     /// server's ``AnswerBatch`` there, so a run of answers wakes each event loop once.
-    public init(
-        path: String, deduplicationWindow: TimeInterval = 600,
+    package init(
+        path: String, schemas: [JournalSchema] = [], deduplicationWindow: TimeInterval = 600,
         completionScope: @escaping @Sendable (() -> Void) -> Void = { $0() }, redact: @escaping @Sendable (String) -> String = { $0 }
     ) throws(SQLiteError) {
         self.deduplicationWindow = deduplicationWindow
@@ -52,35 +53,7 @@ public final class Journal: Sendable {
         try database.execute("PRAGMA journal_mode=WAL")
         try database.execute("PRAGMA synchronous=FULL")
         try database.execute("PRAGMA wal_autocheckpoint=0")
-        try database.execute(
-            """
-            CREATE TABLE IF NOT EXISTS events (
-              id TEXT PRIMARY KEY, received_at TEXT NOT NULL, received_epoch INTEGER NOT NULL, source TEXT NOT NULL,
-              delivery_id TEXT, registry TEXT NOT NULL, repository TEXT NOT NULL, tag TEXT, digest TEXT,
-              status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, commit_id TEXT, merge_request_url TEXT);
-            DROP INDEX IF EXISTS events_delivery;
-            DROP INDEX IF EXISTS events_status;
-            DROP INDEX IF EXISTS events_delivery_set;
-            DROP INDEX IF EXISTS events_image;
-            CREATE INDEX IF NOT EXISTS events_unfinished ON events(received_epoch) WHERE status IN ('received','committed');
-            CREATE TABLE IF NOT EXISTS event_steps (event_id TEXT NOT NULL, at TEXT NOT NULL, step TEXT NOT NULL, detail TEXT);
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS event_steps_event ON event_steps(event_id);
-            """)
-        try database.execute(Self.promotionSchema)
-        // Journals from before these columns: add them (an event ignored at intake keeps its
-        // reason in its row).
-        for (table, column) in [
-            ("events", "ignored_reason TEXT"), ("promotions", "previous_tag TEXT"), ("promotions", "merge_request INTEGER"),
-            ("promotions", "merge_request_url TEXT"), ("events", "pushed_ms INTEGER"), ("promotions", "gate INTEGER NOT NULL DEFAULT 0"),
-        ] {
-            let name = String(column.prefix { $0 != " " })
-            if try database.prepare("SELECT 1 FROM pragma_table_info('\(table)') WHERE name = '\(name)'").run([]).isEmpty {
-                try database.execute("ALTER TABLE \(table) ADD COLUMN \(column)")
-            }
-        }
-        try database.execute(Self.mergeNoticeSchema)
-        try database.execute(Self.targetWriteSchema)
+        try JournalSchema.migrate([Self.eventSchema] + schemas, in: database)
         let statements = try Statements(database, recent: try Self.recentEvents(database, window: deduplicationWindow))
         let box = DatabaseBox(database: database, statements: statements)
         Thread.detachNewThread { [self] in
@@ -100,6 +73,34 @@ public final class Journal: Sendable {
             writerLoop(box)
         }
     }
+
+    /// The events' own tables: version 1 is the shape before `schema_versions` existed (a
+    /// journal from then is brought to it), version 2 lets an event go from the dedupe window
+    /// (its promotion failed: its tag may be sent again).
+    static let eventSchema = JournalSchema(
+        feature: "events",
+        migrations: [
+            { database in
+                try database.execute(
+                    """
+                    CREATE TABLE IF NOT EXISTS events (
+                      id TEXT PRIMARY KEY, received_at TEXT NOT NULL, received_epoch INTEGER NOT NULL, source TEXT NOT NULL,
+                      delivery_id TEXT, registry TEXT NOT NULL, repository TEXT NOT NULL, tag TEXT, digest TEXT,
+                      status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, commit_id TEXT, merge_request_url TEXT);
+                    DROP INDEX IF EXISTS events_delivery;
+                    DROP INDEX IF EXISTS events_status;
+                    DROP INDEX IF EXISTS events_delivery_set;
+                    DROP INDEX IF EXISTS events_image;
+                    CREATE INDEX IF NOT EXISTS events_unfinished ON events(received_epoch) WHERE status IN ('received','committed');
+                    CREATE TABLE IF NOT EXISTS event_steps (event_id TEXT NOT NULL, at TEXT NOT NULL, step TEXT NOT NULL, detail TEXT);
+                    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE INDEX IF NOT EXISTS event_steps_event ON event_steps(event_id);
+                    """)
+                try database.addColumn("events", "ignored_reason TEXT")  // an event ignored at intake keeps its reason
+                try database.addColumn("events", "pushed_ms INTEGER")
+            },
+            { database in try database.addColumn("events", "released INTEGER NOT NULL DEFAULT 0") },
+        ])
 
     /// Moves the non-Sendable connection to the writer thread once, at start.
     private final class DatabaseBox: @unchecked Sendable {  // handed over once; only the writer thread touches it afterwards
@@ -188,7 +189,7 @@ public final class Journal: Sendable {
         wake.signal()
     }
 
-    func submit<T: Sendable>(_ work: @escaping @Sendable (SQLiteDatabase, Statements) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
+    package func submit<T: Sendable>(_ work: @escaping @Sendable (SQLiteDatabase, Statements) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
         let result: Result<any Sendable, SQLiteError> = await withCheckedContinuation { continuation in
             enqueue({ database, statements throws(SQLiteError) in try work(database, statements) }, done: { continuation.resume(returning: $0) })
         }

@@ -9,7 +9,7 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Owns a `sqlite3*` connection. Not Sendable: one thread uses it (the journal's writer).
-final class SQLiteDatabase {
+package final class SQLiteDatabase {
     let handle: OpaquePointer
 
     init(path: String) throws(SQLiteError) {
@@ -33,13 +33,13 @@ final class SQLiteDatabase {
     }
 
     /// The rowid of the last row this connection inserted.
-    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-    func execute(_ sql: String) throws(SQLiteError) {
+    package func execute(_ sql: String) throws(SQLiteError) {
         try check(sqlite3_exec(handle, sql, nil, nil, nil), String(sql.prefix(60)))
     }
 
-    func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+    package func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
         var statement: OpaquePointer?
         try check(sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil), "prepare \(sql.prefix(60))")
         guard let statement else { throw SQLiteError(code: SQLITE_ERROR, operation: "prepare", message: "no statement") }
@@ -48,21 +48,21 @@ final class SQLiteDatabase {
 }
 
 /// A value bound to or read from a statement.
-enum SQLiteValue: Sendable, Hashable {
+package enum SQLiteValue: Sendable, Hashable {
     case text(String)
     case integer(Int64)
     case null
 
-    init(_ text: String?) { self = text.map { .text($0) } ?? .null }
+    package init(_ text: String?) { self = text.map { .text($0) } ?? .null }
 
-    var text: String? { if case .text(let value) = self { value } else { nil } }
-    var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
+    package var text: String? { if case .text(let value) = self { value } else { nil } }
+    package var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
 }
 
 /// Owns a prepared `sqlite3_stmt*`.
-final class SQLiteStatement {
+package final class SQLiteStatement {
     let handle: OpaquePointer
-    let database: SQLiteDatabase
+    package let database: SQLiteDatabase
     let sql: String
 
     init(_ handle: OpaquePointer, database: SQLiteDatabase, sql: String) {
@@ -75,7 +75,7 @@ final class SQLiteStatement {
 
     /// Runs the statement with these values; returns every row.
     @discardableResult
-    func run(_ values: [SQLiteValue]) throws(SQLiteError) -> [[SQLiteValue]] {
+    package func run(_ values: [SQLiteValue]) throws(SQLiteError) -> [[SQLiteValue]] {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         for (index, value) in values.enumerated() {

@@ -3,8 +3,8 @@ import Synchronization
 
 /// UTC timestamps as `2026-11-23T08:50:18Z`, formatted with `gmtime_r` and no ICU: a
 /// formatter object per journal write showed up as a quarter of intake's CPU time.
-enum Timestamp {
-    static func iso8601(_ date: Date) -> String {
+package enum Timestamp {
+    package static func iso8601(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970)
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -42,7 +42,7 @@ public enum EventID {
         return value
     }
 
-    static func make(_ date: Date = Date()) -> String {
+    package static func make(_ date: Date = Date()) -> String {
         let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
         let (first, second) = randomWords()
         let high = (milliseconds << 16) | 0x7000 | (first & 0x0FFF)  // 48-bit time, version 7, 12 random bits

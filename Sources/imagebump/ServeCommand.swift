@@ -64,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             allRoutes = try Self.routes(configuration, logger: logger)
             // The journal stores what the logs would print: through the same redaction.
             let redactor = Redactor(secrets: RemoteTargets.resolvableSecrets(configuration))
-            journal = try Journal(path: "\(state)/journal.sqlite", completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
+            journal = try Journal(path: "\(state)/journal.sqlite", schemas: [.workers, .promotions], completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)

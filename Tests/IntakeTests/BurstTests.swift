@@ -23,7 +23,7 @@ import Workers
 
     @Test func aBurstEndsWithEveryEventDoneInCoalescedLinearCommitsAndOneMergeRequestPerImage() async throws {
         let state = try TemporaryDirectory.make("imagebump-burst")
-        let journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
+        let journal = try Journal(testing: state.appendingPathComponent("journal.sqlite").path)
         let remotes = try Self.repositories.map {
             try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("burst/\($0)"))
         }

@@ -36,7 +36,7 @@ import Workers
         ) throws {
             self.remote = try remote ?? GitFixture.bareRepository(from: APIRelease.environmentRepository)
             let state = try TemporaryDirectory.make("imagebump-serve")
-            journal = try Journal(path: journalPath ?? state.appendingPathComponent("journal.sqlite").path)
+            journal = try Journal(testing: journalPath ?? state.appendingPathComponent("journal.sqlite").path)
             let target = GitTarget(
                 name: "dev", repository: "env", url: self.remote.path, branch: "main", paths: [try PathGlob("envs/dev/**")], mode: .commit)
             let api = try ImageName(parsing: "ghcr.io/acme/api")
@@ -212,7 +212,7 @@ import Workers
         let journalPath = state.appendingPathComponent("journal.sqlite").path
         let remote = try GitFixture.bareRepository(from: APIRelease.environmentRepository)
         // A previous run journaled the event and stopped before working on it.
-        let previous = try Journal(path: journalPath)
+        let previous = try Journal(testing: journalPath)
         guard
             case .accepted(let events) = try DeliveryDecoder.decode(
                 .generic, headers: [:], body: Array(#"{"image":"ghcr.io/acme/api:1.4.3"}"#.utf8))

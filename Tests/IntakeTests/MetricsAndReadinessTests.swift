@@ -52,7 +52,7 @@ import Workers
 
     @Test func notReadyNamesTheRepositoryThatDoesNotAnswer() async throws {
         let state = try TemporaryDirectory.make("imagebump-ready")
-        let journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
+        let journal = try Journal(testing: state.appendingPathComponent("journal.sqlite").path)
         defer { journal.close() }
         let missing = GitTarget(
             name: "dev", repository: "gone", url: state.appendingPathComponent("missing.git").path, branch: "main", paths: [], mode: .commit

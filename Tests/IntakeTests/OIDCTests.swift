@@ -116,7 +116,7 @@ import Testing
         let endpoint = try HTTPDouble { _ in Self.served(document) }
         let jwks = JWKS(settings: OIDCSettings(audience: Self.audience, serviceAccount: Self.account, jwksURL: endpoint.url + "/certs"))
         await jwks.refresh()
-        let journal = try Journal(path: try TemporaryDirectory.make("imagebump-oidc-journal").appendingPathComponent("j.sqlite").path)
+        let journal = try Journal(testing: try TemporaryDirectory.make("imagebump-oidc-journal").appendingPathComponent("j.sqlite").path)
         let router = IntakeRouter(
             receivers: [ReceiverSettings(name: "gcr", type: .gcr, secret: .init(value: ""), oidc: jwks)], journal: journal,
             accepted: { _, _ in })

@@ -1,5 +1,6 @@
 import Events
 import Foundation
+import Synchronization
 import ImageReference
 import TestSupport
 import Testing
@@ -23,14 +24,41 @@ import Testing
 
     static func path() throws -> String { try TemporaryDirectory.make("imagebump-journal").appendingPathComponent("journal.sqlite").path }
 
+    @Test func aFeaturesMigrationsRunOnceEachInOrderAndTheirVersionIsKept() throws {
+        let path = try Self.path()
+        let runs = Mutex<[Int]>([])
+        func schema(_ count: Int) -> JournalSchema {
+            JournalSchema(
+                feature: "counting",
+                migrations: (1...count).map { number in { _ in runs.withLock { $0.append(number) } } })
+        }
+        let database = try SQLiteDatabase(path: path)
+        #expect(try JournalSchema.migrate([Journal.eventSchema, schema(2)], in: database) == ["events": 2, "counting": 2])
+        #expect(try JournalSchema.migrate([Journal.eventSchema, schema(2)], in: database) == ["events": 2, "counting": 2])
+        #expect(try JournalSchema.migrate([Journal.eventSchema, schema(3)], in: database) == ["events": 2, "counting": 3])
+        #expect(runs.withLock { $0 } == [1, 2, 3])
+        let versions = try database.prepare("SELECT feature, version FROM schema_versions ORDER BY feature").run([])
+        #expect(versions.map { "\($0[0].text ?? "") \($0[1].integer ?? 0)" } == ["counting 3", "events 2"])
+        // A migration that fails takes back what it did and records nothing.
+        let failing = JournalSchema(
+            feature: "failing",
+            migrations: [{ database in
+                try database.execute("CREATE TABLE half (x)")
+                try database.execute("NOT SQL")
+            }])
+        #expect(throws: SQLiteError.self) { try JournalSchema.migrate([failing], in: database) }
+        #expect(try database.prepare("SELECT 1 FROM sqlite_master WHERE name = 'half'").run([]).isEmpty)
+        #expect(try database.prepare("SELECT 1 FROM schema_versions WHERE feature = 'failing'").run([]).isEmpty)
+    }
+
     @Test func recordedEventsSurviveReopening() async throws {
         let path = try Self.path()
-        let journal = try Journal(path: path)
+        let journal = try Journal(testing: path)
         let (id, duplicate) = try await journal.record(try Self.event("1.4.2"))
         #expect(!duplicate)
         journal.close()
 
-        let reopened = try Journal(path: path)
+        let reopened = try Journal(testing: path)
         let stored = try #require(try await reopened.event(id))
         #expect(stored.registry == "ghcr.io")
         #expect(stored.repository == "acme/api")
@@ -41,7 +69,7 @@ import Testing
     }
 
     @Test func repeatsJoinTheExistingEvent() async throws {
-        let journal = try Journal(path: try Self.path())
+        let journal = try Journal(testing: try Self.path())
         let first = try await journal.record(try Self.event("1.4.2", delivery: "d-1"))
         let sameDelivery = try await journal.record(try Self.event("1.4.2", delivery: "d-1"))
         #expect(sameDelivery.duplicate)
@@ -64,7 +92,7 @@ import Testing
     }
 
     @Test func concurrentRecordsShareCommits() async throws {
-        let journal = try Journal(path: try Self.path())
+        let journal = try Journal(testing: try Self.path())
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<200 { group.addTask { try await journal.record(try Self.event("1.0.\(index)")).id } }
             return try await group.reduce(into: Set<String>()) { $0.insert($1) }
@@ -75,7 +103,7 @@ import Testing
     }
 
     @Test func stepsAndStatusAreKept() async throws {
-        let journal = try Journal(path: try Self.path())
+        let journal = try Journal(testing: try Self.path())
         let (id, _) = try await journal.record(try Self.event("1.4.2"))
         try await journal.update(id, status: .committed, detail: "pushed to main", commit: "abc123")
         try await journal.update(id, status: .done, detail: "merge request #1", mergeRequestURL: "https://github.com/acme/env/pull/1")
@@ -89,7 +117,7 @@ import Testing
     }
 
     @Test func anUnwritablePathIsAClearError() {
-        #expect(throws: SQLiteError.self) { try Journal(path: "/nonexistent/dir/journal.sqlite") }
+        #expect(throws: SQLiteError.self) { try Journal(testing: "/nonexistent/dir/journal.sqlite") }
     }
 }
 
@@ -113,59 +141,5 @@ import Testing
         #expect(parts == [8, 4, 4, 4, 12])
         #expect("89ab".contains(first[first.index(first.startIndex, offsetBy: 19)]))
         #expect(UUID(uuidString: first) != nil)
-    }
-}
-
-@Suite struct PromotionJournalTests {
-    @Test func promotionsAreDurableDeduplicatedAndLogged() async throws {
-        let path = try JournalTests.path()
-        let journal = try Journal(path: path)
-        let (started, start) = try await journal.startPromotion(
-            chain: "api", image: "ghcr.io/acme/api", tag: "1.4.3", digest: nil, eventID: "e1", environment: "dev", state: .gating,
-            detail: "smoke tests running in dev")
-        #expect(start == .new)
-        let (again, againStart) = try await journal.startPromotion(
-            chain: "api", image: "ghcr.io/acme/api", tag: "1.4.3", digest: nil, eventID: "e2", environment: "dev", state: .gating,
-            detail: "replayed")
-        #expect(againStart == .existing)
-        #expect(again.id == started.id)
-        try await journal.updatePromotion(started.id, step: 1, environment: "acc", state: .waitingForApproval, detail: "approve to go on")
-        journal.close()
-
-        let reopened = try Journal(path: path)
-        let open = try await reopened.promotions(open: true)
-        #expect(open.map(\.id) == [started.id])
-        #expect(open.first?.environment == "acc")
-        #expect(open.first?.state == .waitingForApproval)
-        try await reopened.updatePromotion(started.id, step: 2, environment: "prd", state: .done, detail: "1.4.3 is in prd")
-        #expect(try await reopened.promotions(open: true).isEmpty)
-        #expect(try await reopened.promotions().first?.isFinished == true)
-        #expect(try await reopened.promotionSteps(started.id).map(\.state) == ["gating", "waiting-for-approval", "done"])
-    }
-
-    @Test func aJournalFromBeforeMergeRequestsGainsTheirColumns() async throws {
-        let path = try JournalTests.path()
-        do {
-            let old = try SQLiteDatabase(path: path)  // closed when it goes
-            try old.execute(
-                try String(contentsOf: fixturesDirectory().appendingPathComponent("journal-before-merge-requests.sql"), encoding: .utf8))
-        }
-
-        let journal = try Journal(path: path)
-        defer { journal.close() }
-        let id = "0190a5c0-0000-7000-8000-000000000001"
-        let kept = try #require(try await journal.promotion(id))
-        #expect(kept.state == .waitingForMerge)
-        #expect(kept.previousTag == nil)
-        #expect(kept.mergeRequest == nil)
-        let reference = MergeRequestReference(number: 12, url: "https://gitlab.com/acme/env/-/merge_requests/12")
-        let updated = try await journal.updatePromotion(
-            id, step: 1, environment: "acc", state: .waitingForMerge, detail: "found its request", mergeRequest: reference)
-        #expect(updated?.mergeRequest == reference)
-        let moved = try await journal.updatePromotion(id, step: 2, environment: "prd", state: .done, detail: "1.4.3 is in prd")
-        #expect(moved?.mergeRequest == nil)  // a new environment: the request of acc is not prd's
-        let notice = MergeNotice(
-            target: "acc", image: "ghcr.io/acme/api", number: 12, merged: true, branch: "imagebump/acc/ghcr.io-acme-api")
-        #expect(try await journal.recordMergeNotice(notice, source: "gitlab").isNew)
     }
 }

@@ -9,7 +9,7 @@ import Testing
 /// Deduplication from the in-memory window: joins, what is not joined, the bound, and a restart.
 @Suite struct RecentEventsTests {
     @Test func aFailedOrIgnoredEventIsNotJoinedByARepeat() async throws {
-        let journal = try Journal(path: try JournalTests.path())
+        let journal = try Journal(testing: try JournalTests.path())
         defer { journal.close() }
         let first = try await journal.record(try JournalTests.event("1.4.2"))
         try await journal.update(first.id, status: .failed, detail: "push rejected")
@@ -24,12 +24,12 @@ import Testing
 
     @Test func aRestartRemembersTheWindow() async throws {
         let path = try JournalTests.path()
-        let journal = try Journal(path: path)
+        let journal = try Journal(testing: path)
         let first = try await journal.record(try JournalTests.event("1.4.2", delivery: "d-1"))
         let old = try await journal.record(try JournalTests.event("1.3.0", delivery: "d-0"), now: Date().addingTimeInterval(-3600))
         journal.close()
 
-        let reopened = try Journal(path: path)
+        let reopened = try Journal(testing: path)
         defer { reopened.close() }
         #expect(try await reopened.record(try JournalTests.event("1.4.2")).id == first.id)
         #expect(try await reopened.record(try JournalTests.event("1.4.2", delivery: "d-1")).id == first.id)
@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func aDeliveryIsRecognisedForThirtyDays() async throws {
-        let journal = try Journal(path: try JournalTests.path())
+        let journal = try Journal(testing: try JournalTests.path())
         defer { journal.close() }
         let start = Date()
         let first = try await journal.record(try JournalTests.event("1.4.2", delivery: "d-7"), now: start)
@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test func aFailedCommitLeavesTheWindowAsItWas() async throws {
-        let journal = try Journal(path: try JournalTests.path())
+        let journal = try Journal(testing: try JournalTests.path())
         defer { journal.close() }
         journal.failingCommits.store(1, ordering: .relaxed)
         await #expect(throws: SQLiteError.self) { _ = try await journal.record(try JournalTests.event("1.4.2", delivery: "d-9")) }
@@ -70,7 +70,7 @@ import Testing
     }
 
     @Test func aJobThatFailsHalfwayTakesBackWhatItWrote() async throws {
-        let journal = try Journal(path: try JournalTests.path())
+        let journal = try Journal(testing: try JournalTests.path())
         defer { journal.close() }
         struct Halfway: Error {}
         // One job records an event, then fails; another, in the same group commit, succeeds.

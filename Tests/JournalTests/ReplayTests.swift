@@ -27,7 +27,7 @@ import Testing
             return
         }
         #expect(events.allSatisfy { $0.deliveryID != nil }, "every registry or forge event is identifiable")
-        let journal = try Journal(path: try JournalTests.path())
+        let journal = try Journal(testing: try JournalTests.path())
         defer { journal.close() }
         let start = Date()
         var ids: [String] = []
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func aGenericPostIsNewWorkAfterTheWindowAndAFailedDeliveryRunsAgain() async throws {
-        let journal = try Journal(path: try JournalTests.path())
+        let journal = try Journal(testing: try JournalTests.path())
         defer { journal.close() }
         let start = Date()
         let first = try await journal.record(try JournalTests.event("1.4.2"), now: start)

@@ -92,7 +92,7 @@ import Testing
 
         /// A service run: journal, dispatcher (events go to dev only) and the promotion engine.
         func start(chains: [PromotionChain]? = nil) async throws -> (Journal, Dispatcher, PromotionEngine) {
-            let journal = try Journal(path: journalPath)
+            let journal = try Journal(testing: journalPath)
             let entry = try route("dev")
             let api = self.api
             let dispatcher = Dispatcher(

@@ -25,7 +25,7 @@ import Testing
         let remote = try GitFixture.bareRepository(from: APIRelease.environmentRepository)
         let server = try await blocking { try GitHTTPBackend(root: remote.deletingLastPathComponent(), user: "imagebump", password: Self.token) }
         let state = try TemporaryDirectory.make("imagebump-busy")
-        let journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
+        let journal = try Journal(testing: state.appendingPathComponent("journal.sqlite").path)
         let api = try ImageName(parsing: "ghcr.io/acme/api")
         let route = Route(
             target: GitTarget(

@@ -27,7 +27,7 @@ import Testing
         ) throws {
             remote = try GitFixture.bareRepository(from: APIRelease.environmentRepository)
             let state = try TemporaryDirectory.make("imagebump-once")
-            journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
+            journal = try Journal(testing: state.appendingPathComponent("journal.sqlite").path)
             let api = try ImageName(parsing: "ghcr.io/acme/api")
             let route = Route(
                 target: GitTarget(

@@ -20,7 +20,7 @@ import Testing
         init(batchWindow: Duration = .zero) throws {
             remote = try GitFixture.bareRepository(from: APIRelease.environmentRepository)
             let state = try TemporaryDirectory.make("imagebump-policy")
-            journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
+            journal = try Journal(testing: state.appendingPathComponent("journal.sqlite").path)
             let api = try ImageName(parsing: "ghcr.io/acme/api")
             let ignore = ["latest", "*-rc*"]
             let routes = [
@@ -105,7 +105,7 @@ import Testing
     @Test func theLaneDeletesAFinishedRequestsBranch() async throws {
         let remote = try GitFixture.bareRepository(from: APIRelease.environmentRepository)
         let state = try TemporaryDirectory.make("imagebump-cleanup")
-        let journal = try Journal(path: state.appendingPathComponent("journal.sqlite").path)
+        let journal = try Journal(testing: state.appendingPathComponent("journal.sqlite").path)
         defer { journal.close() }
         let api = try ImageName(parsing: "ghcr.io/acme/api")
         let route = Route(

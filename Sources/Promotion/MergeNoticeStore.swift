@@ -1,10 +1,11 @@
 import Events
 import Foundation
+import Journal
 
 /// Merge notices (a merge request of ours was merged or closed) are journaled before they are
 /// answered, and marked done once handled, so a crash in between replays them at the next start.
 extension Journal {
-    static let mergeNoticeSchema = """
+    static let mergeNoticeTables = """
         CREATE TABLE IF NOT EXISTS merge_notices (
           id TEXT PRIMARY KEY, received_at TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, image TEXT NOT NULL,
           number INTEGER NOT NULL, merged INTEGER NOT NULL, branch TEXT NOT NULL, head_commit TEXT, done_at TEXT);

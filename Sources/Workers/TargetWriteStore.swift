@@ -1,10 +1,11 @@
 import Foundation
+import Journal
 
 /// What each target was last written with, per image: the event, its order (the sender's
 /// push time, else its arrival) and the tag. A late or replayed delivery older than that write is skipped
 /// instead of moving the target back, whatever its tag says.
 extension Journal {
-    static let targetWriteSchema = """
+    static let targetWriteTables = """
         CREATE TABLE IF NOT EXISTS target_writes (
           target TEXT NOT NULL, image TEXT NOT NULL, event_id TEXT NOT NULL, order_ms INTEGER NOT NULL, written_at TEXT NOT NULL,
           tag TEXT, PRIMARY KEY (target, image));
@@ -74,3 +75,20 @@ extension Journal {
         }
     }
 }
+
+extension JournalSchema {
+    /// What each target was last written with, and what each environment runs.
+    package static let workers = JournalSchema(feature: "workers", migrations: [{ database in try database.execute(Journal.targetWriteTables) }])
+}
+
+/// A merge request as a promotion remembers it: its number on the forge and its address.
+public struct MergeRequestReference: Sendable, Hashable {
+    public let number: Int
+    public let url: String
+
+    public init(number: Int, url: String) {
+        self.number = number
+        self.url = url
+    }
+}
+

@@ -1,4 +1,6 @@
 import Foundation
+import Journal
+import Workers
 
 /// Where a promotion is: which environment holds the tag and what it waits for.
 public enum PromotionState: String, Sendable, Hashable, CaseIterable {
@@ -52,19 +54,8 @@ public struct PromotionRecord: Sendable, Hashable {
     static let restartable: Set<PromotionState> = [.failed, .cancelled]
 }
 
-/// A merge request as a promotion remembers it: its number on the forge and its address.
-public struct MergeRequestReference: Sendable, Hashable {
-    public let number: Int
-    public let url: String
-
-    public init(number: Int, url: String) {
-        self.number = number
-        self.url = url
-    }
-}
-
 extension Journal {
-    static let promotionSchema = """
+    static let promotionTables = """
         CREATE TABLE IF NOT EXISTS promotions (
           id TEXT PRIMARY KEY, chain TEXT NOT NULL, image TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT, event_id TEXT NOT NULL,
           step INTEGER NOT NULL, environment TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,
@@ -162,7 +153,7 @@ extension Journal {
             ])
             try Self.logPromotionStep(database, id: id, at: at, environment: environment, state: state, detail: detail)
             let record = try Self.promotion(id, in: database)
-            if let record, PromotionRecord.restartable.contains(state) { statements.recent.release(record.eventID) }
+            if let record, PromotionRecord.restartable.contains(state) { try statements.release(record.eventID) }
             return record
         }
     }
@@ -213,4 +204,20 @@ extension Journal {
             updatedAt: row[11].text ?? "", previousTag: row[12].text,
             mergeRequest: row[13].integer.map { MergeRequestReference(number: Int($0), url: row[14].text ?? "") })
     }
+}
+
+extension JournalSchema {
+    /// Promotions, their steps and merge notices. Version 1 is the shape before
+    /// `schema_versions` existed (a journal from then is brought to it).
+    package static let promotions = JournalSchema(
+        feature: "promotions",
+        migrations: [
+            { database in
+                try database.execute(Journal.promotionTables)
+                for column in ["previous_tag TEXT", "merge_request INTEGER", "merge_request_url TEXT", "gate INTEGER NOT NULL DEFAULT 0"] {
+                    try database.addColumn("promotions", column)
+                }
+                try database.execute(Journal.mergeNoticeTables)
+            }
+        ])
 }
