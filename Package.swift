@@ -39,18 +39,19 @@ let package = Package(
         .target(
             name: "Intake",
             dependencies: [
-                "HTTPServer", "HTTPClient", "Crypto", "Events", "Journal", "Pipeline", "Promotion", "Workers", "Git", "ImageReference", "Runtime",
+                "Configuration", "HTTPServer", "HTTPClient", "Crypto", "Events", "Journal", "Pipeline", "Promotion", "Workers", "Git",
+                "ImageReference", "Runtime",
                 .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         .target(
             name: "Workers",
             dependencies: [
-                "Events", "Forge", "Git", "HTTPClient", "ImageReference", "Journal", "Manifests", "Pipeline", "Policy",
+                "Configuration", "Events", "Forge", "Git", "HTTPClient", "ImageReference", "Journal", "Manifests", "Pipeline", "Policy",
                 .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // Domain: pure, no I/O.
         .target(name: "ImageReference"),
-        .target(name: "Policy"),
+        .target(name: "Policy", dependencies: ["ImageReference"]),
         .target(
             name: "Manifests",
             dependencies: ["ImageReference", .product(name: "Yams", package: "Yams")]
@@ -62,17 +63,18 @@ let package = Package(
         .target(
             name: "Promotion",
             dependencies: [
-                "Events", "Forge", "HTTPClient", "ImageReference", "Journal", "Manifests", "Pipeline", "Workers",
+                "Configuration", "Events", "Forge", "HTTPClient", "ImageReference", "Journal", "Manifests", "Pipeline", "Workers",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "Pipeline",
             dependencies: [
-                "Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", "Runtime", .product(name: "Logging", package: "swift-log"),
+                "Configuration", "Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", "Runtime",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "Configuration",
-            dependencies: ["ImageReference", "Manifests", "Policy", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Events", "ImageReference", "Manifests", "Policy", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "AppLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // The command line: wiring only.

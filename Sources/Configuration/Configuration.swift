@@ -1,3 +1,4 @@
+import Events
 import Foundation
 import ImageReference
 import Manifests
@@ -105,11 +106,8 @@ public struct AdminSettings: Sendable, Hashable {
 
 /// A webhook receiver: `POST /hooks/NAME`.
 public struct Receiver: Sendable, Hashable {
-    public static let types = [
-        "dockerhub", "harbor", "quay", "distribution", "github", "gitea", "gitlab", "acr", "artifactory", "nexus", "gcr", "ecr", "generic",
-    ]
-    /// Senders that cannot sign: their secret is a token in the receiver's URL.
-    public static let pathTokenTypes: Set<String> = ["dockerhub", "quay"]
+    /// The sender types, as `receivers[].type` names them.
+    static var typeNames: String { ReceiverType.allCases.map(\.rawValue).joined(separator: ", ") }
     /// Non-whitespace bytes every receiver secret needs (URL tokens: 32, see `pathTokenWeakness`).
     public static let minimumSecretLength = 16
 
@@ -133,7 +131,7 @@ public struct Receiver: Sendable, Hashable {
     }
 
     public var name: String
-    public var type: String
+    public var type: ReceiverType
     /// Nil only for a `gcr` receiver checking Pub/Sub's OIDC tokens (`audience`).
     public var secret: SecretReference?
     /// `gcr` with Pub/Sub push: the OIDC token's audience, the service account it must be

@@ -1,3 +1,4 @@
+import ImageReference
 import Policy
 import Yams
 
@@ -39,7 +40,7 @@ extension ConfigurationLoader {
             }
         }
         if let list = fields["ignore"] { policy.ignore = reader.strings(list.value, "\(path).ignore").map(\.0) }
-        if let node = fields["digest"]?.value, let mode = reader.choice(node, "\(path).digest", as: TagPolicy.DigestMode.self) {
+        if let node = fields["digest"]?.value, let mode = reader.choice(node, "\(path).digest", as: DigestMode.self) {
             policy.digest = mode
         }
         return policy

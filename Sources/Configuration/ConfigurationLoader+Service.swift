@@ -1,3 +1,4 @@
+import Events
 import Yams
 
 /// Reading the service's sections: `server`, `receivers`, and a repository's `forge`.
@@ -58,19 +59,18 @@ extension ConfigurationLoader {
         guard let nameNode = fields["name"]?.value, let name = reader.string(nameNode, "\(path).name") else {
             return reader.report(node, "\(path).name", "every receiver needs a name; it is the last part of its URL /hooks/NAME")
         }
-        guard let typeNode = fields["type"]?.value, let type = reader.string(typeNode, "\(path).type") else {
-            return reader.report(node, "\(path).type", "name the sender: \(Receiver.types.joined(separator: ", "))")
+        guard let typeNode = fields["type"]?.value, let typeName = reader.string(typeNode, "\(path).type") else {
+            return reader.report(node, "\(path).type", "name the sender: \(Receiver.typeNames)")
         }
-        guard Receiver.types.contains(type) else {
+        guard let type = ReceiverType(rawValue: typeName) else {
             return reader.report(
-                typeNode, "\(path).type",
-                "\"\(type)\" is not a sender imagebump knows; use one of \(Receiver.types.joined(separator: ", "))")
+                typeNode, "\(path).type", "\"\(typeName)\" is not a sender imagebump knows; use one of \(Receiver.typeNames)")
         }
         let audience = fields["audience"].flatMap { reader.string($0.value, "\(path).audience") }
-        if audience != nil, type != "gcr" {
+        if audience != nil, type != .gcr {
             reader.report(fields["audience"]?.value, "\(path).audience", "audience (an OIDC token's) is for gcr receivers of Pub/Sub push only")
         }
-        if type == "gcr", let audience, fields["secret"] == nil {
+        if type == .gcr, let audience, fields["secret"] == nil {
             // Pub/Sub push with an OIDC token: Google signs it; there is no shared secret.
             var receiver = Receiver(name: name, type: type, secret: nil)
             receiver.audience = audience
@@ -89,15 +89,15 @@ extension ConfigurationLoader {
         }
         guard let secretNode = fields["secret"]?.value else {
             let what =
-                Receiver.pathTokenTypes.contains(type)
+                ReceiverAuthentication.usesPathToken(type)
                 ? "\(type) cannot sign: give a random token of at least 32 characters (secret: env:NAME); it goes in the URL /hooks/\(name)/TOKEN"
                 : "every receiver needs a secret (env:NAME or file:PATH): unauthenticated receivers are refused"
             return reader.report(node, "\(path).secret", what)
         }
         // Guessable in a few tries otherwise: a 1-character bearer token was.
-        let minimum = Receiver.pathTokenTypes.contains(type) ? 32 : Receiver.minimumSecretLength
+        let minimum = ReceiverAuthentication.usesPathToken(type) ? 32 : Receiver.minimumSecretLength
         guard let secret = readSecret(secretNode, "\(path).secret", minimumLength: minimum) else { return }
-        if Receiver.pathTokenTypes.contains(type), let value = try? secret.resolve().revealed,
+        if ReceiverAuthentication.usesPathToken(type), let value = try? secret.resolve().revealed,
             let weakness = Receiver.pathTokenWeakness(value)
         {
             reader.report(secretNode, "\(path).secret", weakness)

@@ -108,7 +108,7 @@ public enum DeliveryDecoder {
     static func dockerHub(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
         let object = try Payload.object(body)
         guard let name = Payload.string(Payload.dictionary(object["repository"])["repo_name"]) else {
-            throw PayloadError(reason: "repository.repo_name is missing")
+            throw PayloadError(.unexpectedShape, "repository.repo_name is missing")
         }
         builder.accept(
             registry: "docker.io", repository: name.contains("/") ? name : "library/\(name)",
@@ -152,7 +152,7 @@ public enum DeliveryDecoder {
     static func quay(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
         let object = try Payload.object(body)
         guard let url = Payload.string(object["docker_url"]), let slash = url.firstIndex(of: "/") else {
-            throw PayloadError(reason: "docker_url is missing")
+            throw PayloadError(.unexpectedShape, "docker_url is missing")
         }
         let host = String(url[..<slash])
         let path = String(url[url.index(after: slash)...])
@@ -170,7 +170,7 @@ public enum DeliveryDecoder {
 
     static func distribution(_ body: [UInt8], _ context: ReceiverContext, _ builder: inout Builder) throws(PayloadError) {
         let object = try Payload.object(body)
-        guard let events = object["events"] as? [Any] else { throw PayloadError(reason: "not a notification envelope: events is missing") }
+        guard let events = object["events"] as? [Any] else { throw PayloadError(.unexpectedShape, "not a notification envelope: events is missing") }
         for case let event as [String: Any] in events {
             let action = Payload.string(event["action"]) ?? ""
             let target = Payload.dictionary(event["target"])
@@ -279,7 +279,7 @@ public enum DeliveryDecoder {
     static func artifactory(_ body: [UInt8], _ builder: inout Builder) throws(PayloadError) {
         let object = try Payload.object(body)
         guard let domain = Payload.string(object["domain"]), let event = Payload.string(object["event_type"]) else {
-            throw PayloadError(reason: "not an Artifactory event: domain and event_type are missing")
+            throw PayloadError(.unexpectedShape, "not an Artifactory event: domain and event_type are missing")
         }
         guard domain == "docker", event == "pushed" else { return builder.ignore("Artifactory \(domain)/\(event) is not a docker push") }
         let data = Payload.dictionary(object["data"])
@@ -316,7 +316,7 @@ public enum DeliveryDecoder {
         let wrapper = try Payload.firstObject(body)
         var message = wrapper
         if let data = Payload.string(Payload.dictionary(wrapper["message"])["data"]) {
-            guard let decoded = Data(base64Encoded: data) else { throw PayloadError(reason: "message.data is not base64") }
+            guard let decoded = Data(base64Encoded: data) else { throw PayloadError(.invalidValue, "message.data is not base64") }
             message = try Payload.firstObject(Array(decoded))
         }
         let action = Payload.string(message["action"]) ?? ""
@@ -359,14 +359,14 @@ public enum DeliveryDecoder {
     /// `{"image": "ghcr.io/acme/api", "tag": "1.4.2", "digest": "sha256:…"}` or `{"image": "ghcr.io/acme/api:1.4.2"}`.
     static func generic(_ object: [String: Any], _ builder: inout Builder) throws(PayloadError) {
         guard let text = Payload.string(object["image"]) else {
-            throw PayloadError(reason: "image is missing; send {\"image\": \"ghcr.io/acme/api\", \"tag\": \"1.4.2\"}")
+            throw PayloadError(.unexpectedShape, "image is missing; send {\"image\": \"ghcr.io/acme/api\", \"tag\": \"1.4.2\"}")
         }
         let reference: ImageReference
-        do { reference = try ImageReference(parsing: text) } catch { throw PayloadError(reason: error.description) }
+        do { reference = try ImageReference(parsing: text) } catch { throw PayloadError(.invalidValue, error.description, underlying: error) }
         let tag = Payload.string(object["tag"]) ?? reference.tag
-        if let tag, !ImageReference.isValidTag(tag) { throw PayloadError(reason: "the tag \"\(tag)\" is not valid") }
+        if let tag, !ImageReference.isValidTag(tag) { throw PayloadError(.invalidValue, "the tag \"\(tag)\" is not valid") }
         let digest = Payload.string(object["digest"]) ?? reference.digest?.description
-        if let digest, Payload.digest(digest) == nil { throw PayloadError(reason: "the digest \"\(digest)\" is not valid") }
+        if let digest, Payload.digest(digest) == nil { throw PayloadError(.invalidValue, "the digest \"\(digest)\" is not valid") }
         builder.accept(image: reference.name, tag: tag, digest: digest)
     }
 }

@@ -76,8 +76,28 @@ public enum DecodedDelivery: Sendable, Hashable {
 }
 
 /// A body that cannot be read as the sender's payload (answered 400).
-public struct PayloadError: Error, Sendable, Hashable, CustomStringConvertible {
+/// Why a delivery's body cannot be read: a code to match, the reason in a sentence (what is
+/// missing or wrong, and what to send), and the JSON reader's or parser's error when there was one.
+public struct PayloadError: Error, Sendable, CustomStringConvertible {
+    public enum Code: Sendable, Hashable {
+        /// Not JSON, or not a JSON object.
+        case notJSON
+        /// JSON, but not this sender's shape (an envelope without `events`, a field missing).
+        case unexpectedShape
+        /// A field is there but its value is not valid (a tag, a digest, an image reference, base64).
+        case invalidValue
+    }
+
+    public let code: Code
     public let reason: String
+    public let underlying: (any Error & Sendable)?
+
+    public init(_ code: Code, _ reason: String, underlying: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.reason = reason
+        self.underlying = underlying
+    }
+
     public var description: String { reason }
 }
 
@@ -99,8 +119,8 @@ public struct ReceiverContext: Sendable, Hashable {
 enum Payload {
     static func object(_ body: [UInt8]) throws(PayloadError) -> [String: Any] {
         let value: Any
-        do { value = try JSONReader.value(body) } catch { throw PayloadError(reason: "the body is not JSON: \(error)") }
-        guard let object = value as? [String: Any] else { throw PayloadError(reason: "the body is not a JSON object") }
+        do { value = try JSONReader.value(body) } catch { throw PayloadError(.notJSON, "the body is not JSON: \(error)", underlying: error) }
+        guard let object = value as? [String: Any] else { throw PayloadError(.notJSON, "the body is not a JSON object") }
         return object
     }
 
@@ -109,8 +129,8 @@ enum Payload {
     /// accepts it too).
     static func firstObject(_ body: [UInt8]) throws(PayloadError) -> [String: Any] {
         let value: Any
-        do { value = try JSONReader.prefix(body).value } catch { throw PayloadError(reason: "the body is not JSON: \(error)") }
-        guard let object = value as? [String: Any] else { throw PayloadError(reason: "the body is not a JSON object") }
+        do { value = try JSONReader.prefix(body).value } catch { throw PayloadError(.notJSON, "the body is not JSON: \(error)", underlying: error) }
+        guard let object = value as? [String: Any] else { throw PayloadError(.notJSON, "the body is not a JSON object") }
         return object
     }
 

@@ -65,11 +65,11 @@ final class EventLoop: @unchecked Sendable {  // loop state is touched only by t
     init(server: ServerContext) throws(HTTPServerError) {
         self.server = server
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epoll >= 0 else { throw HTTPServerError.system("epoll_create1") }
+        guard epoll >= 0 else { throw HTTPServerError.system(.resources, "epoll_create1") }
         wake = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard wake >= 0 else {
             close(epoll)
-            throw HTTPServerError.system("eventfd")
+            throw HTTPServerError.system(.resources, "eventfd")
         }
     }
 

@@ -54,7 +54,7 @@ public final class HTTPServer: Sendable {
     ) throws(HTTPServerError) {
         self.logger = logger
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { throw HTTPServerError.system("socket") }
+        guard socket >= 0 else { throw HTTPServerError.system(.resources, "socket") }
         var yes: Int32 = 1
         setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
@@ -62,7 +62,7 @@ public final class HTTPServer: Sendable {
         address.sin_port = UInt16(settings.port).bigEndian
         guard inet_pton(AF_INET, settings.host, &address.sin_addr) == 1 else {
             close(socket)
-            throw HTTPServerError(message: "the listen address \(settings.host) is not an IPv4 address")
+            throw HTTPServerError(code: .address, operation: settings.host, errno: nil)
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
@@ -71,7 +71,7 @@ public final class HTTPServer: Sendable {
             }
         }
         guard bound else {
-            let error = HTTPServerError.system("bind \(settings.host):\(settings.port)")
+            let error = HTTPServerError.system(.bind, "bind \(settings.host):\(settings.port)")
             close(socket)
             throw error
         }
@@ -118,12 +118,32 @@ public final class HTTPServer: Sendable {
     }
 }
 
-/// A server set-up failure with the system's reason.
+/// A server set-up failure: what failed (a code to match), the call or address, and the
+/// system's `errno` when a system call failed.
 public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
+    public enum Code: Sendable, Hashable {
+        /// The listen address is not an IPv4 address.
+        case address
+        /// The port cannot be bound or listened on (in use, not allowed).
+        case bind
+        /// A socket, epoll or eventfd could not be made (descriptors or memory exhausted).
+        case resources
+    }
 
-    static func system(_ operation: String) -> HTTPServerError {
-        HTTPServerError(message: "\(operation): \(String(cString: strerror(errno)))")
+    public let code: Code
+    /// The call or the address, e.g. `bind 0.0.0.0:8080`.
+    public let operation: String
+    /// The system's error number, when a system call failed.
+    public let errno: Int32?
+
+    public var description: String {
+        switch code {
+        case .address: "the listen address \(operation) is not an IPv4 address"
+        case .bind, .resources: "\(operation): \(errno.map { String(cString: strerror($0)) } ?? "failed")"
+        }
+    }
+
+    static func system(_ code: Code, _ operation: String) -> HTTPServerError {
+        HTTPServerError(code: code, operation: operation, errno: Glibc.errno)
     }
 }

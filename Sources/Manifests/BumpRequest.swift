@@ -6,17 +6,7 @@ public struct BumpRequest: Sendable, Hashable, CustomStringConvertible {
     public let tag: String?
     public let digest: Digest?
     /// What the request does to digests (a tag policy's `digest:` setting).
-    public var digestHandling = DigestHandling.keep
-
-    /// How a bump treats digests.
-    public enum DigestHandling: String, Sendable, Hashable {
-        /// A `tag@digest` pin gets the request's digest (or loses its stale one); plain tags stay plain.
-        case keep
-        /// Plain `name:tag` references become `name:tag@digest` when the request carries a digest.
-        case pin
-        /// References pinned by digest move only on digest-only requests; tag requests leave them.
-        case only
-    }
+    public var digestHandling = DigestMode.keep
 
     /// A request needs a tag, a digest, or both: `ghcr.io/acme/api:1.4.2[@sha256:…]`.
     public init(_ reference: ImageReference) throws(BumpRequestError) {

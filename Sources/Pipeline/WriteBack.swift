@@ -206,7 +206,7 @@ public struct WriteBack: Sendable {
         var skipped: [ImageName: String] = [:]
         for item in items {
             var request = item.request
-            request.digestHandling = BumpRequest.DigestHandling(rawValue: item.policy.digest.rawValue) ?? .keep
+            request.digestHandling = item.policy.digest
             // Never down: a reference already on a tag that ranks higher keeps it.
             let veto = { (reference: Reference) -> String? in
                 guard !item.force, let current = reference.tag, let new = request.tag,

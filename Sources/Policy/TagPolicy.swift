@@ -1,3 +1,4 @@
+import ImageReference
 import Foundation
 
 /// A policy setting that cannot be read.
@@ -26,15 +27,6 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
 public struct TagPolicy: Sendable, Hashable {
     public enum Ordering: String, Sendable, Hashable, CaseIterable {
         case numerical, alphabetical, semver
-    }
-
-    public enum DigestMode: String, Sendable, Hashable, CaseIterable {
-        /// Leave digests alone: a tag event moves the tag (and drops a now stale digest pin).
-        case keep
-        /// Write `tag@sha256:…` wherever the event carries a digest.
-        case pin
-        /// Only digest-only events (no tag) may update a digest pin.
-        case only
     }
 
     /// What a policy says of one tag.

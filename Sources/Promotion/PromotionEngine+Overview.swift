@@ -6,7 +6,6 @@ import Journal
 import Logging
 import Manifests
 import Pipeline
-import Promotion
 import Workers
 
 /// The view people ask for: what each environment runs, and what is on its way there.
@@ -56,9 +55,38 @@ extension PromotionEngine {
     }
 }
 
-/// Why a promotion request was refused, with the HTTP status to answer.
+/// Why an operator's request about a promotion was refused: a code to match, the HTTP status
+/// it answers, what to tell the operator, and the journal's error when it could not be read or
+/// written.
 public struct PromotionError: Error, Sendable, CustomStringConvertible {
-    public let status: Int
+    public enum Code: Sendable, Hashable {
+        /// No promotion has that id.
+        case notFound
+        /// The promotion is not in a state that allows it (approve one not waiting for
+        /// approval, retry one that did not fail, cancel one that ended).
+        case wrongState
+        /// The journal cannot be read or written right now.
+        case journalUnavailable
+    }
+
+    public let code: Code
     public let detail: String
+    public let underlying: SQLiteError?
+
+    public init(_ code: Code, _ detail: String, underlying: SQLiteError? = nil) {
+        self.code = code
+        self.detail = detail
+        self.underlying = underlying
+    }
+
+    /// The HTTP status the admin API answers with.
+    public var status: Int {
+        switch code {
+        case .notFound: 404
+        case .wrongState: 409
+        case .journalUnavailable: 503
+        }
+    }
+
     public var description: String { detail }
 }

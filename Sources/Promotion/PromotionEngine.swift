@@ -6,7 +6,6 @@ import Journal
 import Logging
 import Manifests
 import Pipeline
-import Promotion
 import Workers
 
 /// Walks tags through promotion chains. A tag written by an image event to a chain's first
@@ -75,7 +74,7 @@ public actor PromotionEngine {
     public func approve(_ id: String) async throws(PromotionError) -> PromotionRecord {
         let record = try await operated(id)
         guard record.state == .waitingForApproval, moving.insert(id).inserted else {
-            throw PromotionError(status: 409, detail: "promotion \(id) is \(record.state.rawValue), not waiting for approval")
+            throw PromotionError(.wrongState, "promotion \(id) is \(record.state.rawValue), not waiting for approval")
         }
         let moved = await passed(record, because: "approved in \(record.environment)")
         await release(id)
@@ -87,7 +86,7 @@ public actor PromotionEngine {
     public func retry(_ id: String) async throws(PromotionError) -> PromotionRecord {
         let record = try await operated(id)
         guard record.state == .failed, let chain = chain(record), chain.steps.indices.contains(record.step), moving.insert(id).inserted
-        else { throw PromotionError(status: 409, detail: "promotion \(id) is \(record.state.rawValue); only failed promotions are retried") }
+        else { throw PromotionError(.wrongState, "promotion \(id) is \(record.state.rawValue); only failed promotions are retried") }
         let step = chain.steps[record.step]
         let again: PromotionRecord?
         do {
@@ -96,7 +95,7 @@ public actor PromotionEngine {
                 id, step: record.step, gate: record.gate, environment: record.environment, state: Self.waiting(step.gate(record.gate)),
                 detail: "retry requested; " + Self.waitingDetail(step, gate: record.gate, tag: record.tag, mergeRequest: record.mergeRequest))
         }
-        guard let again else { throw PromotionError(status: 503, detail: "the journal cannot be written right now; try again shortly") }
+        guard let again else { throw PromotionError(.journalUnavailable, "the journal cannot be written right now; try again shortly") }
         if case .none = step.gate(record.gate) { return await advance(again, because: "retried; no gate in \(record.environment)") ?? again }
         resume(again)
         await matchPendingNotices(again)
@@ -108,13 +107,13 @@ public actor PromotionEngine {
     public func cancel(_ id: String) async throws(PromotionError) -> PromotionRecord {
         let record = try await operated(id)
         guard ![.done, .failed, .superseded, .cancelled].contains(record.state) else {
-            throw PromotionError(status: 409, detail: "promotion \(id) is \(record.state.rawValue) already")
+            throw PromotionError(.wrongState, "promotion \(id) is \(record.state.rawValue) already")
         }
         guard
             let cancelled = try? await update(
                 id, step: record.step, environment: record.environment, state: .cancelled,
                 detail: "cancelled by an operator in \(record.environment) (it was \(record.state.rawValue))")
-        else { throw PromotionError(status: 503, detail: "the journal cannot be written right now; try again shortly") }
+        else { throw PromotionError(.journalUnavailable, "the journal cannot be written right now; try again shortly") }
         return cancelled
     }
 
@@ -123,9 +122,9 @@ public actor PromotionEngine {
         let record: PromotionRecord?
         do { record = try await journal.promotion(id) } catch {
             logger.error("the journal cannot answer", metadata: ["error": "\(error)"])
-            throw PromotionError(status: 503, detail: "the journal cannot be read right now; try again shortly")
+            throw PromotionError(.journalUnavailable, "the journal cannot be read right now; try again shortly", underlying: error)
         }
-        guard let record else { throw PromotionError(status: 404, detail: "no promotion has the id \(id)") }
+        guard let record else { throw PromotionError(.notFound, "no promotion has the id \(id)") }
         return record
     }
 
@@ -152,13 +151,13 @@ public actor PromotionEngine {
             guard moving.insert(record.id).inserted else { continue }
             applied = true
             if !notice.merged {
-                try? await update(
+                _ = try? await update(
                     record.id, step: record.step, environment: record.environment, state: .failed,
                     detail: "its merge request #\(notice.number) in \(notice.target) was closed without merging; the chain stops here")
             } else if index == 0 {
                 _ = await passed(record, because: "its merge request #\(notice.number) in \(notice.target) was merged")
             } else {
-                try? await update(
+                _ = try? await update(
                     record.id, step: record.step, environment: record.environment, state: .superseded,
                     detail: "superseded by \(waiting[0].tag): merge request #\(notice.number) in \(notice.target) carried it when merged")
             }
@@ -224,13 +223,13 @@ public actor PromotionEngine {
             if let current = try? await journal.lastWrite(target: record.environment, image: record.image),
                 let tag = current.tag, tag != record.tag
             {
-                try? await update(
+                _ = try? await update(
                     record.id, step: record.step, environment: record.environment, state: .superseded,
                     detail: "superseded by \(tag) in \(record.environment) (smoke checks for \(record.tag) failed: \(reason)); not reverted")
                 return
             }
             let revert = chain(record)?.revertOnSmokeFailure == true ? await revert(record) : ""
-            try? await update(
+            _ = try? await update(
                 record.id, step: record.step, environment: record.environment, state: .failed,
                 detail: "smoke checks failed in \(record.environment): \(reason); the chain stops here\(revert)")
         }

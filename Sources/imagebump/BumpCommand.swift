@@ -64,22 +64,22 @@ struct BumpCommand: AsyncParsableCommand {
         do {
             if let bundle = configuration.git.caBundle { try LibGit2.useCertificateAuthorities(file: bundle, directory: nil) }
             LibGit2.setNetworkTimeout(.seconds(configuration.git.timeoutSeconds))
-            targets = try RemoteTargets.targets(for: request.image, only: target, in: configuration)
+            targets = try GitTarget.targets(for: request.image, only: target, in: configuration)
             for target in targets where target.mode == .branch {
-                forges[target.repository] = try RemoteTargets.forge(for: target.repository, in: configuration, logger: logger)
+                forges[target.repository] = try ConfiguredForge.make(for: target.repository, in: configuration, logger: logger)
             }
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
-        let updater = TargetUpdater(writeBack: WriteBack(settings: RemoteTargets.settings(configuration), logger: logger), logger: logger)
+        let updater = TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(configuration), logger: logger), logger: logger)
         let event = eventID ?? UUID().uuidString.lowercased()
         var failed = false
         for target in targets {
             do {
                 let update = try await updater.update(
                     request, target: target, forge: forges[target.repository],
-                    options: RemoteTargets.mergeRequestOptions(target.name, in: configuration),
+                    options: MergeRequestOptions(target: target.name, in: configuration),
                     trigger: Trigger(
                         source: "imagebump bump (command line)", time: ISO8601DateFormatter().string(from: Date()), eventID: event),
                     dryRun: dryRun)

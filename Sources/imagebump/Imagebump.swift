@@ -54,7 +54,7 @@ struct GlobalOptions: ParsableArguments {
         }
         let level = Logger.Level(rawValue: logLevel ?? configuration.log.level) ?? .info
         let format = StructuredLogHandler.Format(rawValue: logFormat ?? configuration.log.format.rawValue) ?? .logfmt
-        let redactor = Redactor(secrets: RemoteTargets.resolvableSecrets(configuration))
+        let redactor = Redactor(secrets: configuration.resolvableSecrets())
         LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, format: format, level: level, redactor: redactor) }
         return (configuration, Logger(label: label))
     }

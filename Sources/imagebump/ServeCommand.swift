@@ -52,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for warning in configuration.warnings { logger.warning("\(warning)") }
         if let warning = DescriptorLimit.warning(maximumConnections: configuration.server.maximumConnections) { logger.warning("\(warning)") }
-        let state = RemoteTargets.stateDirectory(configuration)
+        let state = configuration.resolvedStateDirectory
         let receivers: [ReceiverSettings]
         let allRoutes: [ImageName: [Route]]
         let journal: Journal
@@ -60,27 +60,23 @@ struct ServeCommand: AsyncParsableCommand {
             if let bundle = configuration.git.caBundle { try LibGit2.useCertificateAuthorities(file: bundle, directory: nil) }
             LibGit2.setNetworkTimeout(.seconds(configuration.git.timeoutSeconds))
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-            receivers = try Self.receivers(configuration, logger: logger)
-            allRoutes = try Self.routes(configuration, logger: logger)
+            receivers = try configuration.receivers.map { (receiver) throws(SetupFailure) in try ReceiverSettings(receiver, logger: logger) }
+            allRoutes = try Route.routes(configuration, logger: logger)
             // The journal stores what the logs would print: through the same redaction.
-            let redactor = Redactor(secrets: RemoteTargets.resolvableSecrets(configuration))
+            let redactor = Redactor(secrets: configuration.resolvableSecrets())
             journal = try Journal(path: "\(state)/journal.sqlite", schemas: [.workers, .promotions], completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
         // Image events write to a chain's first environment only; the engine writes the rest.
-        let chains = Self.chains(configuration)
-        var routes = allRoutes
-        for chain in configuration.promotions {
-            for image in chain.images { routes[image] = routes[image]?.filter { !chain.promotedTargets.contains($0.target.name) } }
-        }
-        let eventRoutes = routes
+        let chains = configuration.promotions.map(PromotionChain.init)
+        let eventRoutes = Route.eventRoutes(allRoutes, configuration)
         let registry = PrometheusCollectorRegistry()
         let metrics = ServiceMetrics(factory: PrometheusMetricsFactory(registry: registry), exposition: { registry.emitToBuffer() })
         let dispatcher = Dispatcher(
             journal: journal,
-            updater: TargetUpdater(writeBack: WriteBack(settings: RemoteTargets.settings(configuration), logger: logger), logger: logger),
+            updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(configuration), logger: logger), logger: logger),
             routes: { eventRoutes[$0] ?? [] }, attempts: configuration.workerAttempts,
             batchWindow: .milliseconds(configuration.batchWindowMilliseconds), retryBudget: .seconds(configuration.retryBudgetSeconds),
             metrics: metrics, logger: logger)
@@ -134,73 +130,5 @@ struct ServeCommand: AsyncParsableCommand {
         forcedExit.cancel()
         logger.notice("stopped", metadata: ["journal.transactions": "\(journal.commitCount)"])
         journal.close()
-    }
-
-    static func receivers(_ configuration: Configuration, logger: Logger) throws -> [ReceiverSettings] {
-        try configuration.receivers.map { receiver in
-            guard let type = ReceiverType(rawValue: receiver.type) else {
-                throw RemoteTargets.Failure(description: "receiver \(receiver.name): unknown type \(receiver.type)")
-            }
-            if let audience = receiver.audience {
-                var settings = OIDCSettings(audience: audience, serviceAccount: receiver.serviceAccount)
-                if let url = receiver.jwksURL { settings.jwksURL = url }
-                return ReceiverSettings(
-                    name: receiver.name, type: type, secret: .init(value: ""),
-                    context: ReceiverContext(registryHost: receiver.registryHost, nexusHosts: receiver.nexusHosts),
-                    oidc: JWKS(settings: settings, logger: logger))
-            }
-            guard let secret = receiver.secret else { throw RemoteTargets.Failure(description: "receiver \(receiver.name) has no secret") }
-            let value: String
-            do { value = try secret.resolve().revealed } catch {
-                throw RemoteTargets.Failure(description: "receiver \(receiver.name): \(error)")
-            }
-            if ReceiverAuthentication.usesPathToken(type), let weakness = Receiver.pathTokenWeakness(value) {
-                throw RemoteTargets.Failure(description: "receiver \(receiver.name) (secret \(secret)): \(weakness)")
-            }
-            return ReceiverSettings(
-                name: receiver.name, type: type, secret: .init(value: value, header: receiver.header),
-                context: ReceiverContext(registryHost: receiver.registryHost, nexusHosts: receiver.nexusHosts))
-        }
-    }
-
-    /// The configured promotion chains, with their gates made runnable.
-    static func chains(_ configuration: Configuration) -> [PromotionChain] {
-        configuration.promotions.map { chain in
-            PromotionChain(
-                name: chain.name, images: chain.images.map(\.description),
-                steps: chain.steps.map { step in
-                    PromotionChain.Step(
-                        target: step.target,
-                        gates: step.gates.map { gate -> PromotionChain.Gate in
-                            switch gate {
-                            case .none: .none
-                            case .manual: .manual
-                            case .merged: .merged
-                            case .smoke(let checks, let timeout, let interval):
-                                .smoke(
-                                    SmokeGate(
-                                        checks: checks.map {
-                                            SmokeCheck(
-                                                url: $0.url, status: $0.status, bodyContains: $0.bodyContains, jsonField: $0.jsonField,
-                                                equals: $0.equals)
-                                        }, timeout: .seconds(timeout), interval: .seconds(interval)))
-                            }
-                        })
-                }, revertOnSmokeFailure: chain.revertOnSmokeFailure)
-        }
-    }
-
-    static func routes(_ configuration: Configuration, logger: Logger) throws -> [ImageName: [Route]] {
-        var routes: [ImageName: [Route]] = [:]
-        for image in configuration.images {
-            routes[image.name] = try RemoteTargets.targets(for: image.name, only: nil, in: configuration).map { target in
-                Route(
-                    target: target,
-                    forge: target.mode == .branch
-                        ? try RemoteTargets.forge(for: target.repository, in: configuration, logger: logger) : nil,
-                    options: RemoteTargets.mergeRequestOptions(target.name, in: configuration), policy: image.policy(for: target.name))
-            }
-        }
-        return routes
     }
 }

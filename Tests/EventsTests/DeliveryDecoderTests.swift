@@ -69,11 +69,19 @@ import Testing
     }
 
     @Test(arguments: [
-        #"{"tag": "1"}"#, #"{"image": "Bad/Name"}"#, #"{"image": "ghcr.io/a/b", "tag": "-x"}"#,
-        #"{"image": "ghcr.io/a/b", "digest": "sha256:1"}"#, "not json",
+        (#"{"tag": "1"}"#, PayloadError.Code.unexpectedShape), (#"{"image": "Bad/Name"}"#, .invalidValue),
+        (#"{"image": "ghcr.io/a/b", "tag": "-x"}"#, .invalidValue), (#"{"image": "ghcr.io/a/b", "digest": "sha256:1"}"#, .invalidValue),
+        ("not json", .notJSON), ("[1]", .notJSON),
     ])
-    func badGenericPostsAreRejectedWithAReason(body: String) {
-        #expect(throws: PayloadError.self) { try DeliveryDecoder.decode(.generic, headers: [:], body: Array(body.utf8)) }
+    func badGenericPostsAreRejectedWithAReasonAndACode(body: String, code: PayloadError.Code) {
+        do {
+            _ = try DeliveryDecoder.decode(.generic, headers: [:], body: Array(body.utf8))
+            Issue.record("expected a PayloadError")
+        } catch {
+            #expect(error.code == code, "\(error)")
+            #expect(!error.reason.isEmpty)
+            #expect((error.underlying != nil) == (body == "not json" || body.contains("Bad/Name")))
+        }
     }
 
     @Test func githubPingIsIgnored() throws {

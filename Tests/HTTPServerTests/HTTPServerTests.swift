@@ -192,6 +192,26 @@ import Testing
         #expect(answered == clients)
     }
 
+    @Test func setUpFailuresCarryACodeAndTheSystemsError() throws {
+        let server = try Self.start()
+        defer { server.shutdown(within: .seconds(1)) }
+        do {
+            _ = try Self.start { $0.port = server.port }
+            Issue.record("a second server bound the same port")
+        } catch let error as HTTPServerError {
+            #expect(error.code == .bind)
+            #expect(error.errno == EADDRINUSE)
+            #expect(error.description == "bind 127.0.0.1:\(server.port): Address already in use")
+        }
+        do {
+            _ = try Self.start { $0.host = "localhost" }
+            Issue.record("a host name was taken for an address")
+        } catch let error as HTTPServerError {
+            #expect(error.code == .address)
+            #expect(error.errno == nil)
+        }
+    }
+
     @Test func shutdownFinishesRequestsInFlightAndStopsAccepting() async throws {
         // The handler holds its request until the shutdown has begun: the answer is given
         // during the shutdown, whatever the machine's speed.

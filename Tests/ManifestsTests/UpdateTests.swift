@@ -112,10 +112,10 @@ import Testing
     static let digestOnly = "ghcr.io/acme/api@sha256:3333333333333333333333333333333333333333333333333333333333333333"
 
     @Test(arguments: [
-        (BumpRequest.DigestHandling.keep, tagAndDigest, "keep.yaml"), (.pin, tagAndDigest, "pin.yaml"),
+        (DigestMode.keep, tagAndDigest, "keep.yaml"), (.pin, tagAndDigest, "pin.yaml"),
         (.only, tagAndDigest, "only.yaml"), (.only, digestOnly, "only-digest-event.yaml"),
     ])
-    func eachModeChangesWhatItShould(_ handling: BumpRequest.DigestHandling, _ reference: String, _ expected: String) throws {
+    func eachModeChangesWhatItShould(_ handling: DigestMode, _ reference: String, _ expected: String) throws {
         let original = try Array(Data(contentsOf: Self.directory.appendingPathComponent("original.yaml")))
         var request = try BumpRequest(ImageReference(parsing: reference))
         request.digestHandling = handling

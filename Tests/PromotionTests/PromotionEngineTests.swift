@@ -143,7 +143,20 @@ import Testing
         #expect(approved.environment == "prd")
         #expect(try await setup.promotion(journal, tag: "1.4.3", reaches: .done).environment == "prd")
         #expect(try await setup.tag("prd") == "1.4.3")
-        await #expect(throws: PromotionError.self) { _ = try await engine.approve(waiting.id) }
+        do {
+            _ = try await engine.approve(waiting.id)
+            Issue.record("approved twice")
+        } catch {
+            #expect(error.code == .wrongState)
+            #expect(error.status == 409)
+        }
+        do {
+            _ = try await engine.approve("no-such-promotion")
+            Issue.record("approved a promotion that does not exist")
+        } catch {
+            #expect(error.code == .notFound)
+            #expect(error.status == 404)
+        }
         #expect(
             try await journal.promotionSteps(waiting.id).map { "\($0.environment) \($0.state)" } == [
                 "dev gating", "dev promoting", "acc waiting-for-approval", "acc promoting", "prd gating", "prd done",
