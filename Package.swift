@@ -136,6 +136,7 @@ let package = Package(
         ),
         .testTarget(name: "GitTests", dependencies: ["Git", "Crypto", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Runtime", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(
             name: "IntakeTests",
             dependencies: [

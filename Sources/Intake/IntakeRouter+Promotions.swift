@@ -89,8 +89,9 @@ extension IntakeRouter {
     }
 
     /// A merge request of ours was merged or closed: journaled, then answered `202` (with the
-    /// notice's id), then handled — promotions waiting for it move on or stop, its update branch
-    /// goes. 503 when the journal cannot write (the forge redelivers).
+    /// notice's id), then handed to the promotions' ``MergeNoticeHandler`` (promotions waiting
+    /// for it move on or stop, its update branch goes). 503 when the journal cannot write (the
+    /// forge redelivers).
     func receive(_ notice: MergeNotice, from receiver: String, respond: @escaping @Sendable (HTTPServerResponse) -> Void) {
         guard let mergeNotices else {
             return respond(.json(200, ["ignored": "merge notices are not handled by this service"]))
@@ -108,7 +109,7 @@ extension IntakeRouter {
                         "id": recorded.id, notice.merged ? "merged" : "closed": "#\(notice.number) (\(notice.target), \(notice.image))",
                         "branch": notice.branch,
                     ]))
-            if recorded.pending { await mergeNotices.handle(recorded.id, notice) }
+            if recorded.pending { mergeNotices.submit(recorded.id, notice) }
         }
     }
 

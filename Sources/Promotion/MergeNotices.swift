@@ -61,6 +61,12 @@ public struct MergeNoticeHandler: Sendable {
         }
     }
 
+    /// Handles a journaled notice in a task of its own: what the intake calls once it answered
+    /// the forge (the intake does nothing after its answer).
+    public func submit(_ id: String, _ notice: MergeNotice) {
+        Task { await handle(id, notice) }
+    }
+
     /// Handles the notices a previous run journaled but did not finish, in a task of its own (a
     /// promotion moving on writes to Git; the service does not wait for that to start serving).
     @discardableResult
