@@ -28,19 +28,6 @@ import Testing
         #expect(create.headers["private-token"] == double.token)
     }
 
-    @Test func theConflictNamesTheExistingRequest() async throws {
-        let double = try GitLabDouble()
-        double.store.add(title: "old", body: "old", head: "imagebump/acc/ghcr.io-acme-api", base: "release")
-        do {
-            _ = try await Self.forge(double).openMergeRequest(GitHubForgeTests.content())
-            Issue.record("expected 409")
-        } catch {
-            #expect(error.code == .alreadyExists)
-            #expect(error.existing == 1)
-            #expect(error.message == "Another open merge request already exists for this source branch: !1")
-        }
-    }
-
     @Test func unauthorizedIsClear() async throws {
         let double = try GitLabDouble()
         do {
@@ -82,15 +69,35 @@ import Testing
         #expect(double.pulls.first?.title == "Bump ghcr.io/acme/api to 1.4.3 in acc")
     }
 
-    @Test func theConflictNamesTheExistingRequestByIssueID() async throws {
-        let double = try GiteaDouble()
-        double.store.add(title: "old", body: "old", head: "imagebump/acc/ghcr.io-acme-api", base: "main")
+}
+
+/// A create that conflicts with an open request (GitLab's 409, Gitea's 409 naming the issue)
+/// names the request that exists.
+@Suite struct CreateConflictTests {
+    @Test(arguments: ["gitlab", "gitea"])
+    func theConflictNamesTheExistingRequest(_ vendor: String) async throws {
+        let forge: any Forge
+        let store: ForgeDoubleStore
+        let base: String
+        var message: String?
+        var double: AnyObject  // alive until the end of the test
+        if vendor == "gitlab" {
+            let gitlab = try GitLabDouble()
+            (forge, store, base, double) = (GitLabForgeTests.forge(gitlab), gitlab.store, "release", gitlab)
+            message = "Another open merge request already exists for this source branch: !1"
+        } else {
+            let gitea = try GiteaDouble()
+            (forge, store, base, double) = (GiteaForgeTests.forge(gitea), gitea.store, "main", gitea)
+        }
+        store.add(title: "old", body: "old", head: "imagebump/acc/ghcr.io-acme-api", base: base)
         do {
-            _ = try await Self.forge(double).openMergeRequest(GitHubForgeTests.content())
+            _ = try await forge.openMergeRequest(GitHubForgeTests.content())
             Issue.record("expected 409")
         } catch {
             #expect(error.code == .alreadyExists)
             #expect(error.existing == 1)
+            if let message { #expect(error.message == message) }
         }
+        withExtendedLifetime(double) {}
     }
 }
