@@ -89,15 +89,15 @@ extension ConfigurationLoader {
         }
         guard let secretNode = fields["secret"]?.value else {
             let what =
-                ReceiverAuthentication.usesPathToken(type)
+                type.usesPathToken
                 ? "\(type) cannot sign: give a random token of at least 32 characters (secret: env:NAME); it goes in the URL /hooks/\(name)/TOKEN"
                 : "every receiver needs a secret (env:NAME or file:PATH): unauthenticated receivers are refused"
             return reader.report(node, "\(path).secret", what)
         }
         // Guessable in a few tries otherwise: a 1-character bearer token was.
-        let minimum = ReceiverAuthentication.usesPathToken(type) ? 32 : Receiver.minimumSecretLength
+        let minimum = type.usesPathToken ? 32 : Receiver.minimumSecretLength
         guard let secret = readSecret(secretNode, "\(path).secret", minimumLength: minimum) else { return }
-        if ReceiverAuthentication.usesPathToken(type), let value = try? secret.resolve().revealed,
+        if type.usesPathToken, let value = try? secret.resolve().revealed,
             let weakness = Receiver.pathTokenWeakness(value)
         {
             reader.report(secretNode, "\(path).secret", weakness)

@@ -5,6 +5,9 @@ import ImageReference
 /// The kinds of sender imagebump receives from.
 public enum ReceiverType: String, Sendable, Hashable, CaseIterable {
     case dockerhub, harbor, quay, distribution, github, gitea, gitlab, acr, artifactory, nexus, gcr, ecr, generic
+
+    /// Senders that cannot sign: their secret is a token in the receiver's URL (`/hooks/NAME/TOKEN`).
+    public var usesPathToken: Bool { self == .dockerhub || self == .quay }
 }
 
 /// Turns a sender's delivery into image events. Pure: headers and bytes in.

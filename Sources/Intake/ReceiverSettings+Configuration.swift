@@ -16,7 +16,7 @@ extension ReceiverSettings {
         guard let secret = receiver.secret else { throw SetupFailure("receiver \(receiver.name) has no secret") }
         let value: String
         do { value = try secret.resolve().revealed } catch { throw SetupFailure("receiver \(receiver.name): \(error)") }
-        if ReceiverAuthentication.usesPathToken(receiver.type), let weakness = Receiver.pathTokenWeakness(value) {
+        if receiver.type.usesPathToken, let weakness = Receiver.pathTokenWeakness(value) {
             throw SetupFailure("receiver \(receiver.name) (secret \(secret)): \(weakness)")
         }
         self.init(name: receiver.name, type: receiver.type, secret: .init(value: value, header: receiver.header), context: context)

@@ -1,5 +1,6 @@
 import Crypto
 import Events
+import Intake
 import Foundation
 import TestSupport
 import Testing

@@ -1,3 +1,4 @@
+import Events
 import Crypto
 import Foundation
 
@@ -92,5 +93,4 @@ public enum ReceiverAuthentication {
 
     /// Senders that cannot sign or send a secret header: their receiver URL carries a random
     /// token of at least 32 bytes instead.
-    public static func usesPathToken(_ type: ReceiverType) -> Bool { type == .dockerhub || type == .quay }
 }
