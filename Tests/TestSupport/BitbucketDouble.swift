@@ -79,9 +79,8 @@ public final class BitbucketDouble: Sendable {
                     return .json(200, render(pull))
                 }
             case ("POST", 3) where rest[2] == "comments":
-                return store.mutate(rest[1], missing: notFound) { pull in
-                    pull.comments.append(((json["content"] as? [String: Any])?["raw"] as? String) ?? "")
-                    return .json(201, ["content": json["content"] ?? [:]])
+                return store.comment(on: rest[1], ((json["content"] as? [String: Any])?["raw"] as? String) ?? "", missing: notFound) { _ in
+                    .json(201, ["content": json["content"] ?? [:]])
                 }
             default:
                 return notFound
@@ -90,6 +89,4 @@ public final class BitbucketDouble: Sendable {
     }
 
     public var apiURL: String { server.url + "/2.0" }
-    public var pulls: [DoublePull] { store.pulls }
-    public var requests: [RecordedRequest] { server.requests }
 }

@@ -60,6 +60,14 @@ public final class ForgeDoubleStore: Sendable {
         }
     }
 
+    /// A comment on request `number` (its text `body`), answered by `answer(pull)`.
+    func comment(on number: String, _ body: String, missing: DoubleResponse, answer: (DoublePull) -> DoubleResponse) -> DoubleResponse {
+        mutate(number, missing: missing) { pull in
+            pull.comments.append(body)
+            return answer(pull)
+        }
+    }
+
     /// Creates a pull unless `conflict` finds one; answers `duplicate(existing)` then.
     func create(
         title: String, body: String, head: String, base: String, labels: [String] = [], conflict: (DoublePull) -> Bool,

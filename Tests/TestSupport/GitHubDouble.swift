@@ -25,9 +25,6 @@ public final class GitHubDouble: Sendable {
     }
 
     public var apiURL: String { server.url }
-    public var pulls: [DoublePull] { store.pulls }
-    public var requests: [RecordedRequest] { server.requests }
-    public func enqueueFaults(_ responses: [DoubleResponse]) { store.enqueueFaults(responses) }
     public func addPull(title: String, body: String, head: String, base: String) {
         store.add(title: title, body: body, head: head, base: base)
     }
@@ -134,9 +131,8 @@ struct GitHubRoutes: Sendable {
                 return .json(200, pull.labels.map(Self.label), headers: Self.rateHeaders)
             }
         case ("POST", 3, "issues") where rest[2] == "comments":
-            return store.mutate(rest[1], missing: Self.notFound) { pull in
-                pull.comments.append(json["body"] as? String ?? "")
-                return .json(201, comment(json["body"] as? String ?? "", on: pull.number, id: pull.comments.count), headers: Self.rateHeaders)
+            return store.comment(on: rest[1], json["body"] as? String ?? "", missing: Self.notFound) { pull in
+                .json(201, comment(json["body"] as? String ?? "", on: pull.number, id: pull.comments.count), headers: Self.rateHeaders)
             }
         case ("POST", 3, "pulls") where rest[2] == "requested_reviewers":
             return store.mutate(rest[1], missing: Self.notFound) { pull in

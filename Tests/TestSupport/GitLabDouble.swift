@@ -77,9 +77,8 @@ public final class GitLabDouble: Sendable {
                     return .json(200, render(pull))
                 }
             case ("POST", 3, "merge_requests") where rest[2] == "notes":
-                return store.mutate(rest[1], missing: notFound) { pull in
-                    pull.comments.append(json["body"] as? String ?? "")
-                    return .json(201, ["body": json["body"] as? String ?? ""])
+                return store.comment(on: rest[1], json["body"] as? String ?? "", missing: notFound) { _ in
+                    .json(201, ["body": json["body"] as? String ?? ""])
                 }
             default:
                 return notFound
@@ -88,6 +87,4 @@ public final class GitLabDouble: Sendable {
     }
 
     public var apiURL: String { server.url + "/api/v4" }
-    public var pulls: [DoublePull] { store.pulls }
-    public var requests: [RecordedRequest] { server.requests }
 }

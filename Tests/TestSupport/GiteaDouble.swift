@@ -84,9 +84,8 @@ public final class GiteaDouble: Sendable {
                     return .json(200, pull.labels.map { ["name": $0] })
                 }
             case ("POST", 3, "issues") where rest[2] == "comments":
-                return store.mutate(rest[1], missing: notFound) { pull in
-                    pull.comments.append(json["body"] as? String ?? "")
-                    return .json(201, ["body": json["body"] as? String ?? ""])
+                return store.comment(on: rest[1], json["body"] as? String ?? "", missing: notFound) { _ in
+                    .json(201, ["body": json["body"] as? String ?? ""])
                 }
             default:
                 return notFound
@@ -95,6 +94,4 @@ public final class GiteaDouble: Sendable {
     }
 
     public var apiURL: String { server.url + "/api/v1" }
-    public var pulls: [DoublePull] { store.pulls }
-    public var requests: [RecordedRequest] { server.requests }
 }
