@@ -13,7 +13,7 @@ import Testing
 
     struct SSHServer {
         let remote: URL
-        let server: BackgroundServer
+        let server: InetdServer
         let state: URL
         let clientKey: String
         let knownHosts: String
@@ -26,13 +26,9 @@ import Testing
             try keygen(["-t", "ecdsa", "-b", "256", "-m", "PEM", "-f", "\(directory)/client_key"])
             try FileManager.default.copyItem(atPath: "\(directory)/client_key.pub", toPath: "\(directory)/authorized_keys")
             try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
-            let port = try BackgroundServer.freePort()
             try """
-            Port \(port)
-            ListenAddress 127.0.0.1
             HostKey \(directory)/host_key
             AuthorizedKeysFile \(directory)/authorized_keys
-            PidFile \(directory)/sshd.pid
             PasswordAuthentication no
             KbdInteractiveAuthentication no
             PubkeyAuthentication yes
@@ -41,8 +37,9 @@ import Testing
             StrictModes no
 
             """.write(toFile: "\(directory)/sshd_config", atomically: true, encoding: .utf8)
-            server = try BackgroundServer(
-                executable: "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", "\(directory)/sshd_config"], listeningOn: port)
+            // One `sshd -i` per connection, on a socket bound to port 0 here.
+            server = try InetdServer(executable: "/usr/sbin/sshd", arguments: ["-i", "-e", "-f", "\(directory)/sshd_config"])
+            let port = server.port
             clientKey = try String(contentsOfFile: "\(directory)/client_key", encoding: .utf8)
             let hostKey = try String(contentsOfFile: "\(directory)/host_key.pub", encoding: .utf8).split(separator: " ")
             knownHosts = "[127.0.0.1]:\(port) \(hostKey[0]) \(hostKey[1])\n"

@@ -9,14 +9,16 @@ public final class GitHTTPBackend: Sendable {
 
     public init(root: URL, user: String, password: String) throws {
         let directory = try TemporaryDirectory.make("imagebump-lighttpd")
-        port = try BackgroundServer.freePort()
+        // lighttpd takes the socket bound to port 0 here (systemd-style socket activation).
+        let (listener, port) = try LoopbackSocket.listen(backlog: 128)
+        defer { close(listener) }
+        self.port = port
         let users = directory.appendingPathComponent("users")
         try "\(user):\(password)\n".write(to: users, atomically: true, encoding: .utf8)
         let config = directory.appendingPathComponent("lighttpd.conf")
         try """
         server.document-root = "\(root.path)"
-        server.bind = "127.0.0.1"
-        server.port = \(port)
+        server.systemd-socket-activation = "enable"
         server.modules = ("mod_auth", "mod_authn_file", "mod_alias", "mod_setenv", "mod_cgi")
         server.errorlog = "\(directory.appendingPathComponent("error.log").path)"
         alias.url = ("/" => "/usr/lib/git-core/git-http-backend/")
@@ -27,8 +29,11 @@ public final class GitHTTPBackend: Sendable {
         auth.require = ("/" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
         """.write(to: config, atomically: true, encoding: .utf8)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/lighttpd")
-        process.arguments = ["-D", "-f", config.path]
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // The listener arrives as standard input and becomes descriptor 3 (LISTEN_FDS=1);
+        // `exec` keeps the shell's pid for LISTEN_PID.
+        process.arguments = ["-c", #"exec 3<&0 </dev/null; LISTEN_FDS=1 LISTEN_PID=$$ exec /usr/sbin/lighttpd -D -f "$0""#, config.path]
+        process.standardInput = FileHandle(fileDescriptor: listener, closeOnDealloc: false)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
