@@ -32,7 +32,7 @@ public struct BitbucketForge: Forge {
             try await http.object(
                 "create pull request", "POST", "\(repoPath)/pullrequests",
                 json: [
-                    "title": content.title, "description": content.body, "source": ["branch": ["name": content.head]],
+                    "type": "pullrequest", "title": content.title, "description": content.body, "source": ["branch": ["name": content.head]],
                     "destination": ["branch": ["name": content.base]], "close_source_branch": true, "draft": content.draft,
                 ]))
     }
@@ -40,7 +40,8 @@ public struct BitbucketForge: Forge {
     public func updateMergeRequest(_ number: Int, title: String, body: String) async throws(ForgeError) -> MergeRequest {
         Self.parse(
             try await http.object(
-                "update pull request #\(number)", "PUT", "\(repoPath)/pullrequests/\(number)", json: ["title": title, "description": body]))
+                "update pull request #\(number)", "PUT", "\(repoPath)/pullrequests/\(number)",
+                json: ["type": "pullrequest", "title": title, "description": body]))
     }
 
     public func addLabels(_ number: Int, _ labels: [String]) async throws(ForgeError) {
@@ -49,9 +50,14 @@ public struct BitbucketForge: Forge {
             message: "Bitbucket Cloud pull requests have no labels; remove mergeRequest.labels for this target")
     }
 
+    /// Reviewers are account UUIDs (`{…}`). The update is a `PUT` of the pull request, which
+    /// Bitbucket refuses without its `title`: the request is read first.
     public func requestReviewers(_ number: Int, _ reviewers: [String]) async throws(ForgeError) {
-        let people = reviewers.map { ["uuid": $0] }  // Bitbucket names reviewers by account UUID ({…})
-        _ = try await http.call("request reviewers on #\(number)", "PUT", "\(repoPath)/pullrequests/\(number)", json: ["reviewers": people])
+        let current = try await http.object("read pull request #\(number)", "GET", "\(repoPath)/pullrequests/\(number)")
+        let people = reviewers.map { ["uuid": $0] }
+        _ = try await http.call(
+            "request reviewers on #\(number)", "PUT", "\(repoPath)/pullrequests/\(number)",
+            json: ["type": "pullrequest", "title": current["title"] as? String ?? "", "reviewers": people])
     }
 
     public func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError) {

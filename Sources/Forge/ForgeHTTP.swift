@@ -108,7 +108,7 @@ struct ForgeHTTP: Sendable {
         case 403: code = .forbidden
         case 404: code = .notFound
         case 405: code = .notAllowed
-        case 409: code = .alreadyExists
+        case 409: code = .conflict
         case 422: code = .validation
         case 429: code = .rateLimited
         case 500...: code = .server

@@ -81,7 +81,13 @@ public struct MergeRequestContent: Sendable, Hashable {
 /// A forge call that failed: the operation, the HTTP status, and the forge's own message.
 public struct ForgeError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: String, Sendable, Hashable {
-        case unauthorized, forbidden, notFound, alreadyExists, validation, notAllowed, rateLimited, server, transport, unexpected
+        case unauthorized, forbidden, notFound, validation, notAllowed, rateLimited, server, transport, unexpected
+        /// A create found an open request for the same branches (`existing` names it when the
+        /// forge does).
+        case alreadyExists
+        /// A 409 anywhere else: a head that moved (GitHub merge), a merge conflict (GitLab
+        /// merge), a base that changed (Gitea edit), a merge already scheduled (Gitea).
+        case conflict
     }
 
     public let code: Code

@@ -35,10 +35,10 @@ public struct GitLabForge: Forge {
             "title": content.draft ? "Draft: \(content.title)" : content.title,
             "description": content.body, "remove_source_branch": content.removeSourceBranch,
         ]
-        if !content.labels.isEmpty { fields["labels"] = content.labels.joined(separator: ",") }
+        if !content.labels.isEmpty { fields["labels"] = content.labels }
         do {
             return Self.parse(try await http.object("create merge request", "POST", "\(projectPath)/merge_requests", json: fields))
-        } catch  where error.code == .alreadyExists {
+        } catch  where error.code == .conflict {
             // {"message":["Another open merge request already exists for this source branch: !1"]}
             let number = error.message.split(separator: "!").last.flatMap { Int($0.prefix { $0.isNumber }) }
             throw ForgeError(.alreadyExists, operation: error.operation, status: error.status, message: error.message, existing: number)
@@ -55,7 +55,7 @@ public struct GitLabForge: Forge {
     public func addLabels(_ number: Int, _ labels: [String]) async throws(ForgeError) {
         _ = try await http.call(
             "add labels to !\(number)", "PUT", "\(projectPath)/merge_requests/\(number)",
-            json: ["add_labels": labels.joined(separator: ",")])
+            json: ["add_labels": labels])
     }
 
     /// Reviewers are named by user name and sent as user ids.

@@ -21,6 +21,7 @@ import Testing
 
     @Test func findsFirstThenCreatesThenUpdates() async throws {
         let double = try BitbucketDouble()
+        defer { double.expectDocumentedExchanges() }
         let sync = MergeRequestSync(forge: Self.forge(double))
         #expect(try await sync.ensure(Self.content()).outcome == .created)
         let create = try #require(double.requests.first { $0.method == "POST" })
@@ -43,6 +44,7 @@ import Testing
 
     @Test func pagesAreFollowedByTheirNextLink() async throws {
         let double = try BitbucketDouble()
+        defer { double.expectDocumentedExchanges() }
         for index in 1...120 {
             double.store.add(
                 title: "pr \(index)", body: index == 120 ? "<!-- imagebump:target=acc image=ghcr.io/acme/api -->" : "", head: "b\(index)",
@@ -56,6 +58,7 @@ import Testing
 
     @Test func labelsAndAutoMergeSayWhatToChange() async throws {
         let double = try BitbucketDouble()
+        defer { double.expectDocumentedExchanges() }
         do {
             try await Self.forge(double).addLabels(1, ["x"])
             Issue.record("expected notAllowed")
@@ -67,6 +70,7 @@ import Testing
 
     @Test func anExpiredTokenIsAClearError() async throws {
         let double = try BitbucketDouble()
+        defer { double.expectDocumentedExchanges() }
         do {
             _ = try await Self.forge(double, token: "old").findOpenMergeRequest(head: "h", base: "main", marker: "m")
             Issue.record("expected 401")

@@ -59,6 +59,7 @@ import Testing
     @Test func installationTokensAreCachedAndRefreshedBeforeTheyExpire() async throws {
         let (key, _) = try Self.keyPair()
         let github = try GitHubDouble()
+        defer { github.expectDocumentedExchanges() }
         let clock = TestClock()
         let tokens = GitHubAppTokens(
             credentials: GitHubAppCredentials(appID: "123456", installationID: "42", privateKey: key), transport: CurlClient(),

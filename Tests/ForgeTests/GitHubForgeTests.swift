@@ -30,6 +30,7 @@ import Testing
 
     @Test func createsOnceThenUpdatesThenLeavesAlone() async throws {
         let double = try GitHubDouble()
+        defer { double.expectDocumentedExchanges() }
         let sync = MergeRequestSync(forge: Self.forge(double))
         let first = try await sync.ensure(Self.content())
         #expect(first.outcome == .created)
@@ -60,6 +61,7 @@ import Testing
 
     @Test func aCreateRaceFallsBackToUpdating() async throws {
         let double = try GitHubDouble()
+        defer { double.expectDocumentedExchanges() }
         // Someone opens the same PR between our find and our create: the find sees nothing,
         // the create gets GitHub's 422 "A pull request already exists".
         double.enqueueFaults([.json(200, [])])
@@ -72,6 +74,7 @@ import Testing
 
     @Test func aRenamedBranchIsFoundByItsMarker() async throws {
         let double = try GitHubDouble()
+        defer { double.expectDocumentedExchanges() }
         for index in 1...45 { double.addPull(title: "other \(index)", body: "x", head: "feature-\(index)", base: "main") }
         double.addPull(
             title: "ours", body: "old\n<!-- imagebump:target=acc image=ghcr.io/acme/api -->", head: "renamed-branch", base: "main")
@@ -83,6 +86,7 @@ import Testing
 
     @Test func paginationFollowsLinkHeaders() async throws {
         let double = try GitHubDouble()
+        defer { double.expectDocumentedExchanges() }
         for index in 1...250 { double.addPull(title: "pr \(index)", body: "", head: "b\(index)", base: "main") }
         let none = try await Self.forge(double).findOpenMergeRequest(head: "nope", base: "main", marker: "<!-- none -->")
         #expect(none == nil)
@@ -92,6 +96,7 @@ import Testing
 
     @Test func badCredentialsAreAClearError() async throws {
         let double = try GitHubDouble()
+        defer { double.expectDocumentedExchanges() }
         do {
             _ = try await MergeRequestSync(forge: Self.forge(double, token: "wrong")).ensure(Self.content())
             Issue.record("expected 401")
@@ -103,6 +108,7 @@ import Testing
 
     @Test func rateLimitsAreWaitedOutAndSecondaryLimitsToo() async throws {
         let double = try GitHubDouble()
+        defer { double.expectDocumentedExchanges() }
         double.enqueueFaults([
             .json(429, ["message": "API rate limit exceeded"], headers: [("Retry-After", "1")]),
             .json(
@@ -116,6 +122,7 @@ import Testing
 
     @Test func commentsGoToTheIssue() async throws {
         let double = try GitHubDouble()
+        defer { double.expectDocumentedExchanges() }
         double.addPull(title: "t", body: "b", head: "h", base: "main")
         try await Self.forge(double).comment(1, "A person pushed to this branch; imagebump will not overwrite it.")
         #expect(double.pulls.first?.comments == ["A person pushed to this branch; imagebump will not overwrite it."])
@@ -125,6 +132,7 @@ import Testing
 @Suite struct GitHubErrorTests {
     @Test func forbiddenAndNotFoundCarryGitHubsMessages() async throws {
         let double = try GitHubDouble()
+        defer { double.expectDocumentedExchanges() }
         double.enqueueFaults([
             .json(
                 403,
@@ -152,6 +160,7 @@ import Testing
 
     @Test func serverErrorsAreRetriedForReadsButNotForCreates() async throws {
         let double = try GitHubDouble()
+        defer { double.expectDocumentedExchanges() }
         double.enqueueFaults([DoubleResponse(status: 502, body: "<html>Bad gateway</html>"), DoubleResponse(status: 503)])
         #expect(try await GitHubForgeTests.forge(double).findOpenMergeRequest(head: "h", base: "main", marker: "m") == nil)
 

@@ -14,6 +14,7 @@ import Testing
 
     @Test func createsWithLabelsReviewersAndAutoMergeRetryingTheFirst405() async throws {
         let double = try GitLabDouble()
+        defer { double.expectDocumentedExchanges() }
         let result = try await MergeRequestSync(forge: Self.forge(double)).ensure(GitHubForgeTests.content())
         #expect(result.outcome == .created)
         #expect(result.request.url == "https://gitlab.com/acme/env/-/merge_requests/1")
@@ -30,6 +31,7 @@ import Testing
 
     @Test func unauthorizedIsClear() async throws {
         let double = try GitLabDouble()
+        defer { double.expectDocumentedExchanges() }
         do {
             _ = try await Self.forge(double, token: "nope").findOpenMergeRequest(head: "h", base: "main", marker: "m")
             Issue.record("expected 401")
@@ -49,6 +51,7 @@ import Testing
 
     @Test func createsOnceThenUpdatesWithLabelIDsAndSchedulesTheMerge() async throws {
         let double = try GiteaDouble()
+        defer { double.expectDocumentedExchanges() }
         var content = GitHubForgeTests.content()
         content.reviewers = []
         let sync = MergeRequestSync(forge: Self.forge(double))

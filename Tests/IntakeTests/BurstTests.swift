@@ -28,6 +28,7 @@ import Workers
             try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("burst/\($0)"))
         }
         let github = try GitHubDouble()
+        defer { github.expectDocumentedExchanges() }
         let forge = GitHubForge(
             transport: AuthorizingTransport(CurlClient(), headers: [("Authorization", "Bearer \(github.token)")]),
             apiBaseURL: github.apiURL, repository: "acme/env")

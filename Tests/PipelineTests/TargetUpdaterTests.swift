@@ -13,6 +13,7 @@ import Testing
         let remote = try GitFixture.bareRepository(from: fixturesDirectory().appendingPathComponent("env-repo"))
         let state = try TemporaryDirectory.make("imagebump-state")
         let github = try GitHubDouble()
+        defer { github.expectDocumentedExchanges() }
         let forge = GitHubForge(
             transport: AuthorizingTransport(CurlClient(), headers: [("Authorization", "Bearer \(github.token)")]),
             apiBaseURL: github.apiURL, repository: "acme/env")

@@ -45,6 +45,7 @@ import Testing
 
     @Test func thePollerFindsAMergeNoWebhookReported() async throws {
         let setup = try Setup(branchTargets: ["acc"])
+        defer { setup.github.expectDocumentedExchanges() }
         let run = try await Run(setup)
         let waiting = try await run.releaseWaitingForMerge(setup)
         #expect(waiting.mergeRequest == MergeRequestReference(number: 1, url: "https://github.com/acme/env/pull/1"))
@@ -70,6 +71,7 @@ import Testing
 
     @Test func aRequestClosedWithoutMergingStopsThePromotion() async throws {
         let setup = try Setup(branchTargets: ["acc"])
+        defer { setup.github.expectDocumentedExchanges() }
         let run = try await Run(setup)
         _ = try await run.releaseWaitingForMerge(setup)
         setup.github.store.finish(1, merged: false)
@@ -82,6 +84,7 @@ import Testing
 
     @Test func twoTagsWaitingOnOneRequestEndWithTheOneItCarried() async throws {
         let setup = try Setup(branchTargets: ["acc"])
+        defer { setup.github.expectDocumentedExchanges() }
         let run = try await Run(setup)
         let older = try await run.releaseWaitingForMerge(setup, "1.4.6")
         let newer = try await run.releaseWaitingForMerge(setup, "1.4.7")  // the same request, updated in place
@@ -101,6 +104,7 @@ import Testing
 
     @Test func aNoticeAboutAnotherRequestMovesNothing() async throws {
         let setup = try Setup(branchTargets: ["acc"])
+        defer { setup.github.expectDocumentedExchanges() }
         let run = try await Run(setup)
         let waiting = try await run.releaseWaitingForMerge(setup)
         // A late webhook about an earlier request of the same branch.
@@ -111,6 +115,7 @@ import Testing
 
     @Test func aNoticeJournaledBeforeACrashIsHandledAtTheNextStart() async throws {
         let setup = try Setup(branchTargets: ["acc"])
+        defer { setup.github.expectDocumentedExchanges() }
         let first = try await Run(setup)
         _ = try await first.releaseWaitingForMerge(setup)
         // The webhook was journaled and answered; the process died before handling it.
@@ -142,6 +147,7 @@ import Testing
 @Suite struct EarlyMergeNoticeTests {
     @Test func aMergeSeenBeforeItsRequestIsJournaledStillMovesThePromotionOn() async throws {
         let setup = try MergeNoticeTests.Setup(branchTargets: ["acc"])
+        defer { setup.github.expectDocumentedExchanges() }
         let run = try await MergeNoticeTests.Run(setup)
         // The webhook for acc's request #1 (the double numbers requests from 1) comes first.
         let early = MergeNotice(target: "acc", image: "ghcr.io/acme/api", number: 1, merged: true, branch: MergeNoticeTests.branch)

@@ -278,6 +278,7 @@ import Testing
     /// a new merge request that brings the previous tag back.
     @Test func aFailedSmokeCheckInABranchTargetOpensARevertMergeRequest() async throws {
         let setup = try Setup(branchTargets: ["acc"])
+        defer { setup.github.expectDocumentedExchanges() }
         let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: true)])
         defer { withExtendedLifetime(engine) {} }
         _ = try await setup.post("1.4.7", journal, dispatcher)
@@ -315,6 +316,7 @@ import Testing
     /// The same, but nobody merged the request: acc never ran the tag, so the request is closed.
     @Test func aFailedSmokeCheckInAnUnmergedBranchTargetClosesItsRequest() async throws {
         let setup = try Setup(branchTargets: ["acc"])
+        defer { setup.github.expectDocumentedExchanges() }
         let (journal, dispatcher, engine) = try await setup.start(chains: [setup.smokeInAcc(revert: true)])
         defer { withExtendedLifetime(engine) {} }
         _ = try await setup.post("1.4.7", journal, dispatcher)
@@ -384,6 +386,7 @@ import Testing
 
     @Test func anApprovalOnABranchTargetWaitsForTheMergeBeforeItIsDone() async throws {
         let setup = try Setup(branchTargets: ["acc"])
+        defer { setup.github.expectDocumentedExchanges() }
         let (journal, dispatcher, engine) = try await setup.start(chains: [approvedThenMerged(setup)])
         let notices = MergeNoticeHandler(journal: journal, dispatcher: dispatcher, promotions: engine, route: try setup.routes())
         _ = try await setup.post("1.4.3", journal, dispatcher)
@@ -420,6 +423,7 @@ import Testing
 
     @Test func aMergeBeforeTheApprovalIsKeptAndAppliedWhenApproved() async throws {
         let setup = try Setup(branchTargets: ["acc"])
+        defer { setup.github.expectDocumentedExchanges() }
         let (journal, dispatcher, engine) = try await setup.start(chains: [approvedThenMerged(setup)])
         let notices = MergeNoticeHandler(journal: journal, dispatcher: dispatcher, promotions: engine, route: try setup.routes())
         _ = try await setup.post("1.4.3", journal, dispatcher)

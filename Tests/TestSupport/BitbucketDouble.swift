@@ -68,8 +68,13 @@ public final class BitbucketDouble: Sendable {
             case ("GET", 2):
                 return store.mutate(rest[1], missing: notFound) { .json(200, render($0)) }
             case ("PUT", 2):
+                // Bitbucket refuses an update without the title.
+                guard let title = json["title"] as? String, !title.isEmpty else {
+                    return .json(400, ["type": "error", "error": ["message": "title: This field is required."]])
+                }
                 return store.mutate(rest[1], missing: notFound) { pull in
-                    if let title = json["title"] as? String { pull.title = title }
+                    pull.title = title
+                    pull.reviewers = ((json["reviewers"] as? [[String: Any]]) ?? []).compactMap { $0["uuid"] as? String }
                     if let body = json["description"] as? String { pull.body = body }
                     return .json(200, render(pull))
                 }

@@ -41,7 +41,8 @@ public enum ForgeContract: String, Sendable, CaseIterable {
                 continue
             }
             let name = query[range].split(whereSeparator: { !$0.isLetter && !$0.isNumber }).last.map(String.init) ?? ""
-            if !schema.contains("\(name)(input: ") { problems.append("POST /graphql: \(name) is not a mutation of the schema") }
+            let declared = schema.range(of: #"\n\s*"# + name + #"\(\s*("""[\s\S]*?"""\s*)?input:"#, options: .regularExpression) != nil
+            if !declared { problems.append("POST /graphql: \(name) is not a mutation of the schema") }
         }
         return problems
     }

@@ -176,7 +176,7 @@ struct GitHubRoutes: Sendable {
     static func label(_ name: String) -> [String: Any] {
         [
             "id": abs(name.hashValue % 1_000_000), "node_id": "LA_\(name)", "url": "https://api.github.com/repos/acme/env/labels/\(name)",
-            "name": name, "description": NSNull(), "color": "ededed", "default": false,
+            "name": name, "description": "Applied by imagebump", "color": "ededed", "default": false,
         ]
     }
 

@@ -47,7 +47,7 @@ public final class GitLabDouble: Sendable {
                 return store.create(
                     title: json["title"] as? String ?? "", body: json["description"] as? String ?? "", head: head,
                     base: json["target_branch"] as? String ?? "",
-                    labels: (json["labels"] as? String)?.split(separator: ",").map(String.init) ?? [],
+                    labels: json["labels"] as? [String] ?? [],
                     conflict: { $0.head == head },
                     duplicate: {
                         .json(409, ["message": ["Another open merge request already exists for this source branch: !\($0.number)"]])
@@ -60,9 +60,7 @@ public final class GitLabDouble: Sendable {
                     if let title = json["title"] as? String { pull.title = title }
                     if let body = json["description"] as? String { pull.body = body }
                     if json["state_event"] as? String == "close", !pull.merged { pull.state = "closed" }
-                    if let add = json["add_labels"] as? String {
-                        pull.labels += add.split(separator: ",").map(String.init).filter { !pull.labels.contains($0) }
-                    }
+                    if let add = json["add_labels"] as? [String] { pull.labels += add.filter { !pull.labels.contains($0) } }
                     if let ids = json["reviewer_ids"] as? [Int] {
                         pull.reviewers = ids.compactMap { id in users.first { $0.value == id }?.key }
                     }

@@ -2,7 +2,8 @@ import Foundation
 
 /// An in-process Gitea/Forgejo REST v1 for one repository: pulls (find by base/head, 404 when
 /// none), create (201; 409 "pull request already exists for these targets [id: …, issue_id: N, …]"),
-/// edit (201, as Gitea answers), labels by id, merge scheduling (201), `token` auth.
+/// edit (201, as Gitea answers), labels by id, merge scheduling (200, body field `do`),
+/// requested reviewers, `base_branch` filter, `token` auth.
 public final class GiteaDouble: Sendable {
     public let token: String
     public let store = ForgeDoubleStore()
@@ -40,8 +41,8 @@ public final class GiteaDouble: Sendable {
                     defaultSize: 30)
             case ("GET", 1, "pulls"):
                 return ForgeDoubleStore.page(
-                    store.pulls.filter { $0.state == (request.query["state"] ?? "open") }.map(render), request, sizeKey: "limit",
-                    defaultSize: 30)
+                    store.pulls.filter { pull in pull.state == (request.query["state"] ?? "open") && (request.query["base_branch"].map { pull.base == $0 } ?? true) }
+                        .map(render), request, sizeKey: "limit", defaultSize: 30)
             case ("GET", 2, "pulls"):
                 return store.mutate(rest[1], missing: notFound) { .json(200, render($0)) }
             case ("GET", _, "pulls") where rest.count >= 3:
@@ -73,9 +74,17 @@ public final class GiteaDouble: Sendable {
                 }
             case ("POST", 3, "pulls") where rest[2] == "merge":
                 return store.mutate(rest[1], missing: notFound) { pull in
+                    guard let action = json["do"] as? String, ["merge", "rebase", "rebase-merge", "squash"].contains(action) else {
+                        return .json(422, ["message": "[Do]: Required", "url": swagger])
+                    }
                     guard pull.autoMerge == false else { return .json(409, ["message": "auto merge already scheduled", "url": swagger]) }
                     pull.autoMerge = json["merge_when_checks_succeed"] as? Bool ?? false
-                    return DoubleResponse(status: 201)
+                    return DoubleResponse(status: 200)
+                }
+            case ("POST", 3, "pulls") where rest[2] == "requested_reviewers":
+                return store.mutate(rest[1], missing: notFound) { pull in
+                    pull.reviewers += (json["reviewers"] as? [String] ?? []).filter { !pull.reviewers.contains($0) }
+                    return .json(201, pull.reviewers.map { ["id": 0, "user": ["login": $0], "state": "REQUEST_REVIEW"] as [String: Any] })
                 }
             case ("POST", 3, "issues") where rest[2] == "labels":
                 return store.mutate(rest[1], missing: notFound) { pull in

@@ -153,6 +153,7 @@ import Testing
 
     static func github() throws -> (GitHubDouble, GitHubForge) {
         let github = try GitHubDouble()
+        defer { github.expectDocumentedExchanges() }
         let forge = GitHubForge(
             transport: AuthorizingTransport(CurlClient(), headers: [("Authorization", "Bearer \(github.token)")]),
             apiBaseURL: github.apiURL, repository: "acme/env")

@@ -6,6 +6,7 @@ import Testing
 @Suite struct MergeRequestCommandTests {
     @Test func oneMergeRequestIsOpenedThenUpdatedThenLeftAlone() throws {
         let github = try GitHubDouble()
+        defer { github.expectDocumentedExchanges() }
         let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
         let state = try TemporaryDirectory.make("imagebump-state")
         let config = state.appendingPathComponent("imagebump.yaml")

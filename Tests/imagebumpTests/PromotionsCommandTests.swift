@@ -113,6 +113,7 @@ import Testing
     @Test func aMergedGateLearnsOfTheMergeFromTheForgeWhenNoWebhookCame() async throws {
         let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
         let github = try GitHubDouble()
+        defer { github.expectDocumentedExchanges() }
         let config = try configuration("promotion-merged.yaml", remote: remote, api: github.apiURL)
         let (process, _, port, adminPort) = try await ServeProcess.start(
             config, environment: ["IMAGEBUMP_TEST_GITHUB_TOKEN": github.token])
@@ -149,14 +150,12 @@ import Testing
         }
         #expect(branches.isEmpty)
         #expect(github.requests.contains { $0.method == "GET" && $0.path == "/repos/acme/env/pulls/1" })
-        // Every request imagebump sent and every reply it got is as GitHub documents it.
-        let problems = try await blocking { try ForgeContract.github.problems(github.server.exchanges) }
-        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     @Test func aRestartCatchesUpWithAMergeMissedMeanwhileWithinSeconds() async throws {
         let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
         let github = try GitHubDouble()
+        defer { github.expectDocumentedExchanges() }
         // Polled every five minutes: only the first round soon after start can catch up in time.
         let config = try configuration("promotion-merged.yaml", remote: remote, api: github.apiURL)
         try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "mergePollSeconds: 1", with: "mergePollSeconds: 300")
