@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import Synchronization
 
 /// GitLab REST v4 (gitlab.com or self-managed `https://HOST/api/v4`); the project is its id or
 /// path. The transport carries `PRIVATE-TOKEN`.
@@ -7,6 +8,13 @@ public struct GitLabForge: Forge {
     let http: ForgeHTTP
     let project: String
     let sleep: @Sendable (Duration) async -> Void
+    /// The server's version, read once (`GET /version`): what the merge call may send.
+    private let version = ServerVersion()
+
+    /// `GET /version`'s answer, kept for the forge's life.
+    final class ServerVersion: Sendable {
+        let known = Mutex<(major: Int, minor: Int)?>(nil)
+    }
 
     public init(
         transport: any HTTPTransport, apiBaseURL: String = "https://gitlab.com/api/v4", project: String,
@@ -59,6 +67,7 @@ public struct GitLabForge: Forge {
     }
 
     /// Reviewers are named by user name and sent as user ids.
+    /// `reviewer_ids` replaces the whole set: the request's current reviewers are kept.
     public func requestReviewers(_ number: Int, _ reviewers: [String]) async throws(ForgeError) {
         var ids: [Int] = []
         for name in reviewers {
@@ -68,24 +77,45 @@ public struct GitLabForge: Forge {
             }
             ids.append(id)
         }
+        let current = try await http.object("read merge request !\(number)", "GET", "\(projectPath)/merge_requests/\(number)")
+        let kept = ((current["reviewers"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? Int }
+        let all = kept + ids.filter { !kept.contains($0) }
+        guard all != kept else { return }
         _ = try await http.call(
-            "request reviewers on !\(number)", "PUT", "\(projectPath)/merge_requests/\(number)", json: ["reviewer_ids": ids])
+            "request reviewers on !\(number)", "PUT", "\(projectPath)/merge_requests/\(number)", json: ["reviewer_ids": all])
     }
 
-    /// `auto_merge=true` (GitLab ≥ 17.11); a 405 right after creation (no pipeline yet) is retried.
+    /// Merge when the pipeline succeeds: `auto_merge` from GitLab 17.11, before that
+    /// `merge_when_pipeline_succeeds` (an older server ignores `auto_merge` and merges at
+    /// once). A 405 right after creation (no pipeline yet) is retried.
     public func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError) {
+        let field = try await understandsAutoMerge() ? "auto_merge" : "merge_when_pipeline_succeeds"
         var attempt = 0
         while true {
             attempt += 1
             do {
                 _ = try await http.call(
                     "enable auto-merge on !\(request.number)", "PUT", "\(projectPath)/merge_requests/\(request.number)/merge",
-                    json: ["auto_merge": true])
+                    json: [field: true])
                 return
             } catch  where error.code == .notAllowed && attempt < 4 {
                 await sleep(.seconds(2 * attempt))
             }
         }
+    }
+
+    /// Whether the server is GitLab 17.11 or newer (`GET /version`, read once).
+    func understandsAutoMerge() async throws(ForgeError) -> Bool {
+        let known: (major: Int, minor: Int)
+        if let cached = version.known.withLock({ $0 }) {
+            known = cached
+        } else {
+            let answer = try await http.object("read the GitLab version", "GET", "/version")
+            let parts = (answer["version"] as? String ?? "").split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            known = (parts.first ?? 0, parts.count > 1 ? parts[1] : 0)
+            version.known.withLock { $0 = known }
+        }
+        return known.major > 17 || (known.major == 17 && known.minor >= 11)
     }
 
     public func comment(_ number: Int, _ text: String) async throws(ForgeError) {

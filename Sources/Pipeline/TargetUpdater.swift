@@ -9,6 +9,9 @@ public struct TargetUpdate: Sendable {
     public let writeBack: WriteBackResult
     public let mergeRequest: MergeRequest?
     public let mergeRequestOutcome: MergeRequestSync.Outcome?
+    /// What could not be added to the merge request (labels, reviewers, auto-merge), each with
+    /// what to fix; the request itself is there.
+    public var warnings: [String] = []
 }
 
 /// One target's whole bump: write back to Git, then, for `branch` targets with a forge, make
@@ -66,11 +69,12 @@ public struct TargetUpdater: Sendable {
         }
         let content = MergeRequestTemplate.content(
             request: request, target: target, branch: result.branch, changes: result.changes, options: options, trigger: trigger)
-        let (mergeRequest, outcome) = try await MergeRequestSync(forge: forge).ensure(content)
+        let sync = try await MergeRequestSync(forge: forge).ensure(content)
         logger.info(
-            "merge request \(outcome.rawValue)",
-            metadata: ["target": "\(target.name)", "forge.mr": "\(mergeRequest.number)", "forge.url": "\(mergeRequest.url)"])
-        return TargetUpdate(writeBack: result, mergeRequest: mergeRequest, mergeRequestOutcome: outcome)
+            "merge request \(sync.outcome.rawValue)",
+            metadata: ["target": "\(target.name)", "forge.mr": "\(sync.request.number)", "forge.url": "\(sync.request.url)"])
+        for warning in sync.warnings { logger.warning("merge request incomplete", metadata: ["target": "\(target.name)", "fix": "\(warning)"]) }
+        return TargetUpdate(writeBack: result, mergeRequest: sync.request, mergeRequestOutcome: sync.outcome, warnings: sync.warnings)
     }
 
     /// Deletes the update branch of a finished merge request (see

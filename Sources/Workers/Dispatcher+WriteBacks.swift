@@ -90,6 +90,7 @@ extension Dispatcher {
                     : "\(route.target.name): pushed \(result.commit?.short ?? "") to \(result.branch)"
                 if let mergeRequest = update.mergeRequest {
                     detail += "; merge request #\(mergeRequest.number) \(update.mergeRequestOutcome?.rawValue ?? "found") (\(mergeRequest.url))"
+                    for warning in update.warnings { detail += "; warning: \(warning)" }
                 } else if route.target.mode == .branch, route.forge == nil {
                     detail +=
                         "; no merge request is opened: target \(route.target.name)'s repository has no forge (set repos[].forge to open one)"

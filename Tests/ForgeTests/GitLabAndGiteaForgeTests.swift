@@ -72,6 +72,93 @@ import Testing
         #expect(double.pulls.first?.title == "Bump ghcr.io/acme/api to 1.4.3 in acc")
     }
 
+    @Test func organisationLabelsAreFoundAndABusyMergeIsAskedAgain() async throws {
+        let double = try GiteaDouble(labels: ["acc": 4], organisationLabels: ["imagebump": 11])
+        defer { double.expectDocumentedExchanges() }
+        var content = GitHubForgeTests.content()
+        content.reviewers = []
+        content.autoMerge = false
+        let forge = Self.forge(double)
+        let result = try await MergeRequestSync(forge: forge).ensure(content)
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
+        #expect(double.pulls.first?.labels.sorted() == ["acc", "imagebump"])
+        // "Please try again later" (405) while checks settle: asked again, then scheduled.
+        double.enqueueFaults([.json(405, ["message": "Please try again later", "url": "http://gitea/api/swagger"])])
+        try await forge.enableAutoMerge(result.request)
+        #expect(double.pulls.first?.autoMerge == true)
+        #expect(double.requests.filter { $0.path.hasSuffix("/pulls/1/merge") }.map { $0.json?["do"] as? String } == ["merge", "merge"])
+    }
+
+    @Test func aDraftStaysADraftAndOneTakenOutOfDraftStaysOut() async throws {
+        let double = try GiteaDouble()
+        defer { double.expectDocumentedExchanges() }
+        var content = GitHubForgeTests.content()
+        (content.reviewers, content.labels, content.autoMerge, content.draft) = ([], [], false, true)
+        let sync = MergeRequestSync(forge: Self.forge(double))
+        _ = try await sync.ensure(content)
+        #expect(double.pulls.first?.title == "WIP: Bump ghcr.io/acme/api to 1.4.2 in acc")
+        #expect(try await sync.ensure(content).outcome == .unchanged)  // the prefix is no difference
+        content.title = "Bump ghcr.io/acme/api to 1.4.3 in acc"
+        #expect(try await sync.ensure(content).outcome == .updated)
+        #expect(double.pulls.first?.title == "WIP: Bump ghcr.io/acme/api to 1.4.3 in acc")
+        // A person marks it ready: the next update keeps it so.
+        _ = double.store.mutate("1", missing: DoubleResponse(status: 404)) { pull in
+            pull.title = "Bump ghcr.io/acme/api to 1.4.3 in acc"
+            return DoubleResponse(status: 200)
+        }
+        content.title = "Bump ghcr.io/acme/api to 1.4.4 in acc"
+        _ = try await sync.ensure(content)
+        #expect(double.pulls.first?.title == "Bump ghcr.io/acme/api to 1.4.4 in acc")
+    }
+}
+
+/// GitLab's merge call as the server's version understands it, and reviewers added to those a
+/// request has.
+@Suite struct GitLabVersionTests {
+    @Test(arguments: [("16.11.5-ee", "merge_when_pipeline_succeeds"), ("17.11.2-ee", "auto_merge"), ("18.2.0", "auto_merge")])
+    func autoMergeIsAskedForInTheWordsTheServerKnows(version: String, field: String) async throws {
+        let double = try GitLabDouble(version: version)
+        defer { double.expectDocumentedExchanges() }
+        let result = try await MergeRequestSync(forge: GitLabForgeTests.forge(double)).ensure(GitHubForgeTests.content())
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
+        let pull = try #require(double.pulls.first)
+        #expect(pull.autoMerge)
+        #expect(!pull.merged, "merged at once: the server did not understand what was sent")
+        let merges = double.requests.filter { $0.path.hasSuffix("/merge") }
+        #expect(merges.allSatisfy { $0.json?[field] as? Bool == true })
+        #expect(double.requests.filter { $0.path == "/api/v4/version" }.count == 1)
+    }
+
+    @Test func reviewersAreAddedToThoseTheRequestHas() async throws {
+        let double = try GitLabDouble(users: ["alice": 7, "bob": 8])
+        defer { double.expectDocumentedExchanges() }
+        let forge = GitLabForgeTests.forge(double)
+        var content = GitHubForgeTests.content()
+        (content.labels, content.autoMerge, content.reviewers) = ([], false, ["alice"])
+        let result = try await MergeRequestSync(forge: forge).ensure(content)
+        try await forge.requestReviewers(result.request.number, ["bob"])
+        #expect(double.pulls.first?.reviewers == ["alice", "bob"])
+        let last = try #require(double.requests.last { $0.method == "PUT" })
+        #expect(last.json?["reviewer_ids"] as? [Int] == [7, 8])
+    }
+}
+
+/// Labels, reviewers and auto-merge are extras: when the forge refuses one, the request is still
+/// opened, and the result says what to fix.
+@Suite struct MergeRequestExtrasTests {
+    @Test func anUnknownReviewerIsAWarningNotAFailure() async throws {
+        let double = try GitLabDouble()
+        defer { double.expectDocumentedExchanges() }
+        var content = GitHubForgeTests.content()
+        content.reviewers = ["nobody"]
+        let result = try await MergeRequestSync(forge: GitLabForgeTests.forge(double)).ensure(content)
+        #expect(result.outcome == .created)
+        #expect(double.pulls.count == 1)
+        #expect(double.pulls.first?.labels == ["imagebump", "acc"])
+        #expect(result.warnings.count == 1)
+        #expect(result.warnings.first?.hasPrefix("reviewers nobody not set on #1: ") == true, "\(result.warnings)")
+        #expect(result.warnings.first?.contains("check that they exist on the forge") == true)
+    }
 }
 
 /// A create that conflicts with an open request (GitLab's 409, Gitea's 409 naming the issue)

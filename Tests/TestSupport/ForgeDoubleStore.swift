@@ -53,7 +53,7 @@ public final class ForgeDoubleStore: Sendable {
     }
 
     /// Runs `change` on the pull numbered `number`, or answers `missing`.
-    func mutate(_ number: String, missing: DoubleResponse, _ change: (inout DoublePull) -> DoubleResponse) -> DoubleResponse {
+    public func mutate(_ number: String, missing: DoubleResponse, _ change: (inout DoublePull) -> DoubleResponse) -> DoubleResponse {
         state.withLock { state in
             guard let index = state.pulls.firstIndex(where: { "\($0.number)" == number }) else { return missing }
             return change(&state.pulls[index])

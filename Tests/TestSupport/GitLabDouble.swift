@@ -10,7 +10,11 @@ public final class GitLabDouble: Sendable {
     public let store = ForgeDoubleStore()
     public let server: HTTPDouble
 
-    public init(project: String = "acme/env", token: String = "glpat-T3stT0ken", users: [String: Int] = ["alice": 7]) throws {
+    /// `version` is what `GET /version` answers: a server before 17.11 ignores `auto_merge` and
+    /// merges at once, as GitLab 16 does.
+    public init(
+        project: String = "acme/env", token: String = "glpat-T3stT0ken", users: [String: Int] = ["alice": 7], version: String = "17.11.2-ee"
+    ) throws {
         self.project = project
         self.token = token
         let store = store
@@ -25,8 +29,12 @@ public final class GitLabDouble: Sendable {
                     "iid": pull.number, "id": 1000 + pull.number, "title": pull.title, "description": pull.body,
                     "state": pull.state == "open" ? "opened" : (pull.merged ? "merged" : "closed"), "sha": pull.headSHA,
                     "source_branch": pull.head, "target_branch": pull.base, "labels": pull.labels,
+                    "reviewers": pull.reviewers.map { name in ["id": users[name] ?? 0, "username": name] as [String: Any] },
                     "web_url": "https://gitlab.com/\(project)/-/merge_requests/\(pull.number)",
                 ]
+            }
+            if request.method == "GET", request.path == "/api/v4/version" {
+                return .json(200, ["version": version, "revision": "0123abcd"])
             }
             if request.method == "GET", request.path == "/api/v4/users" {
                 return .json(200, users.filter { $0.key == request.query["username"] }.map { ["id": $0.value, "username": $0.key] })
@@ -71,7 +79,13 @@ public final class GitLabDouble: Sendable {
                 return store.mutate(rest[1], missing: notFound) { pull in
                     pull.mergeAttempts += 1
                     guard pull.mergeAttempts > 1 else { return .json(405, ["message": "405 Method Not Allowed"]) }
-                    pull.autoMerge = json["auto_merge"] as? Bool ?? false
+                    let parts = version.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+                    let understandsAutoMerge = (parts.first ?? 0) > 17 || ((parts.first ?? 0) == 17 && (parts.dropFirst().first ?? 0) >= 11)
+                    if json["merge_when_pipeline_succeeds"] as? Bool == true || (understandsAutoMerge && json["auto_merge"] as? Bool == true) {
+                        pull.autoMerge = true
+                    } else {
+                        (pull.merged, pull.state) = (true, "closed")  // an unknown field is ignored: merged now
+                    }
                     return .json(200, render(pull))
                 }
             case ("POST", 3, "merge_requests") where rest[2] == "notes":

@@ -11,7 +11,7 @@ public final class GiteaDouble: Sendable {
 
     public init(
         owner: String = "acme", repository: String = "env", token: String = "gitea-T3stT0ken",
-        labels: [String: Int] = ["imagebump": 3, "acc": 4]
+        labels: [String: Int] = ["imagebump": 3, "acc": 4], organisationLabels: [String: Int] = [:]
     ) throws {
         self.token = token
         let store = store
@@ -30,6 +30,11 @@ public final class GiteaDouble: Sendable {
                     "base": ["ref": pull.base],
                     "html_url": "https://gitea.example/\(owner)/\(repository)/pulls/\(pull.number)",
                 ]
+            }
+            if request.method == "GET", request.path == "/api/v1/orgs/\(owner)/labels" {
+                return ForgeDoubleStore.page(
+                    organisationLabels.sorted { $0.value < $1.value }.map { ["id": $0.value, "name": $0.key] }, request, sizeKey: "limit",
+                    defaultSize: 30)
             }
             let repo = "/api/v1/repos/\(owner)/\(repository)"
             guard request.path.hasPrefix(repo) else { return notFound }
@@ -88,7 +93,9 @@ public final class GiteaDouble: Sendable {
                 }
             case ("POST", 3, "issues") where rest[2] == "labels":
                 return store.mutate(rest[1], missing: notFound) { pull in
-                    let names = (json["labels"] as? [Int] ?? []).compactMap { id in labels.first { $0.value == id }?.key }
+                    let names = (json["labels"] as? [Int] ?? []).compactMap { id in
+                        labels.first { $0.value == id }?.key ?? organisationLabels.first { $0.value == id }?.key
+                    }
                     pull.labels += names.filter { !pull.labels.contains($0) }
                     return .json(200, pull.labels.map { ["name": $0] })
                 }
