@@ -247,6 +247,13 @@ public struct Target: Sendable, Hashable {
     public var reviewers: [String] = []
     public var autoMerge = false
     public var draft = false
+    /// How auto-merge merges: `merge` (a merge commit), `squash` or `rebase`; the repository
+    /// must allow it (a squash-only repository refuses `merge`).
+    public var mergeMethod = MergeMethod.merge
+
+    public enum MergeMethod: String, Sendable, Hashable, CaseIterable {
+        case merge, squash, rebase
+    }
 }
 
 /// Settings for one image.

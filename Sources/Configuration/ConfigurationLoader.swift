@@ -237,11 +237,16 @@ struct ConfigurationLoader {
         if let branch = fields["branch"], let value = reader.string(branch.value, "\(path).branch") { target.branch = value }
         if let mode = fields["mode"], let value = reader.choice(mode.value, "\(path).mode", as: Target.Mode.self) { target.mode = value }
         if let node = fields["mergeRequest"]?.value,
-            let options = reader.mapping(node, "\(path).mergeRequest", known: ["labels", "reviewers", "autoMerge", "draft"])
+            let options = reader.mapping(node, "\(path).mergeRequest", known: ["labels", "reviewers", "autoMerge", "draft", "mergeMethod"])
         {
             if let labels = options["labels"] { target.labels = reader.strings(labels.value, "\(path).mergeRequest.labels").map(\.0) }
             if let reviewers = options["reviewers"] {
                 target.reviewers = reader.strings(reviewers.value, "\(path).mergeRequest.reviewers").map(\.0)
+            }
+            if let method = options["mergeMethod"],
+                let value = reader.choice(method.value, "\(path).mergeRequest.mergeMethod", as: Target.MergeMethod.self)
+            {
+                target.mergeMethod = value
             }
             for (key, keyPath) in [("autoMerge", \Target.autoMerge), ("draft", \Target.draft)] {
                 guard let value = options[key]?.value else { continue }

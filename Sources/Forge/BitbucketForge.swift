@@ -60,7 +60,7 @@ public struct BitbucketForge: Forge {
             json: ["type": "pullrequest", "title": current["title"] as? String ?? "", "reviewers": people])
     }
 
-    public func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError) {
+    public func enableAutoMerge(_ request: MergeRequest, method: MergeMethod) async throws(ForgeError) {
         throw ForgeError(
             .notAllowed, operation: "enable auto-merge on #\(request.number)", status: nil,
             message: "Bitbucket Cloud has no auto-merge API; remove mergeRequest.autoMerge for this target")

@@ -43,6 +43,11 @@ public struct MergeRequestStatus: Sendable, Hashable {
 }
 
 /// What a merge request should say and how it should be handled.
+/// How a merge request is merged (`mergeRequest.mergeMethod`).
+public enum MergeMethod: String, Sendable, Hashable, CaseIterable {
+    case merge, squash, rebase
+}
+
 public struct MergeRequestContent: Sendable, Hashable {
     public var title: String
     public var body: String
@@ -54,6 +59,8 @@ public struct MergeRequestContent: Sendable, Hashable {
     public var reviewers: [String] = []
     public var draft = false
     public var autoMerge = false
+    /// How auto-merge merges: a merge commit, a squash, or a rebase (the repository must allow it).
+    public var mergeMethod = MergeMethod.merge
     /// GitLab: delete the update branch when merged.
     public var removeSourceBranch = true
     /// A hidden marker in the body that identifies the request as ours, e.g.
@@ -118,10 +125,15 @@ public protocol Forge: Sendable {
     func updateMergeRequest(_ number: Int, title: String, body: String) async throws(ForgeError) -> MergeRequest
     func addLabels(_ number: Int, _ labels: [String]) async throws(ForgeError)
     func requestReviewers(_ number: Int, _ reviewers: [String]) async throws(ForgeError)
-    func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError)
+    func enableAutoMerge(_ request: MergeRequest, method: MergeMethod) async throws(ForgeError)
     func comment(_ number: Int, _ text: String) async throws(ForgeError)
     /// Whether the request is open, merged or closed, read from the forge.
     func mergeRequestStatus(_ number: Int) async throws(ForgeError) -> MergeRequestStatus
     /// Closes an open request without merging it.
     func closeMergeRequest(_ number: Int) async throws(ForgeError)
+}
+
+extension Forge {
+    /// Auto-merge with a merge commit.
+    public func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError) { try await enableAutoMerge(request, method: .merge) }
 }

@@ -61,7 +61,7 @@ public actor GitHubAppTokens {
         }
         let signed = ForgeHTTP(
             transport: AuthorizingTransport(
-                http.transport, headers: [("Authorization", "Bearer \(jwt)"), ("Accept", "application/vnd.github+json")]),
+                http.transport, headers: [("Authorization", "Bearer \(jwt)"), ("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28")]),
             baseURL: http.baseURL)
         let answer = try await signed.object(
             "get an installation token", "POST", "/app/installations/\(credentials.installationID)/access_tokens")

@@ -58,20 +58,28 @@ public struct GitHubForge: Forge, PullRequestAPI {
             "request reviewers on #\(number)", "POST", "\(repoPath)/pulls/\(number)/requested_reviewers", json: ["reviewers": reviewers])
     }
 
-    public func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError) {
+    /// Auto-merge through GraphQL (`enablePullRequestAutoMerge` with the configured method).
+    /// When nothing is pending ("Pull request is in clean status": checks passed, no required
+    /// review), GitHub refuses to schedule it: the request is merged now through REST
+    /// (`PUT …/pulls/{n}/merge`, with its head commit, so a moved head is a conflict).
+    public func enableAutoMerge(_ request: MergeRequest, method: MergeMethod) async throws(ForgeError) {
         guard let node = request.nodeID else {
             throw ForgeError(
                 .unexpected, operation: "enable auto-merge on #\(request.number)", status: nil, message: "the pull request has no node_id")
         }
         let mutation =
-            "mutation($id: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: MERGE}) { clientMutationId } }"
+            "mutation($id: ID!, $method: PullRequestMergeMethod!) { enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method}) { clientMutationId } }"
         let answer = try await http.object(
-            "enable auto-merge on #\(request.number)", "POST", graphQLURL, json: ["query": mutation, "variables": ["id": node]])
-        if let errors = answer["errors"] as? [[String: Any]], !errors.isEmpty {
-            throw ForgeError(
-                .validation, operation: "enable auto-merge on #\(request.number)", status: 200,
-                message: errors.compactMap { $0["message"] as? String }.joined(separator: "; "))
+            "enable auto-merge on #\(request.number)", "POST", graphQLURL,
+            json: ["query": mutation, "variables": ["id": node, "method": method.rawValue.uppercased()]])
+        guard let errors = answer["errors"] as? [[String: Any]], !errors.isEmpty else { return }
+        let message = errors.compactMap { $0["message"] as? String }.joined(separator: "; ")
+        guard message.lowercased().contains("clean status") else {
+            throw ForgeError(.validation, operation: "enable auto-merge on #\(request.number)", status: 200, message: message)
         }
+        var body: [String: Any] = ["merge_method": method.rawValue]
+        if let head = try? await mergeRequestStatus(request.number).headCommit { body["sha"] = head }
+        _ = try await http.call("merge pull request #\(request.number)", "PUT", "\(repoPath)/pulls/\(request.number)/merge", json: body)
     }
 
     static func parse(_ object: [String: Any]) -> MergeRequest { ForgeHTTP.pullRequest(object) }

@@ -88,15 +88,18 @@ public struct GitLabForge: Forge {
     /// Merge when the pipeline succeeds: `auto_merge` from GitLab 17.11, before that
     /// `merge_when_pipeline_succeeds` (an older server ignores `auto_merge` and merges at
     /// once). A 405 right after creation (no pipeline yet) is retried.
-    public func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError) {
+    /// A squash is asked for with `squash: true`; a rebase follows the project's merge method.
+    public func enableAutoMerge(_ request: MergeRequest, method: MergeMethod) async throws(ForgeError) {
         let field = try await understandsAutoMerge() ? "auto_merge" : "merge_when_pipeline_succeeds"
+        var body: [String: Any] = [field: true]
+        if method == .squash { body["squash"] = true }
         var attempt = 0
         while true {
             attempt += 1
             do {
                 _ = try await http.call(
                     "enable auto-merge on !\(request.number)", "PUT", "\(projectPath)/merge_requests/\(request.number)/merge",
-                    json: [field: true])
+                    json: body)
                 return
             } catch  where error.code == .notAllowed && attempt < 4 {
                 await sleep(.seconds(2 * attempt))

@@ -89,13 +89,13 @@ public struct GiteaForge: Forge, PullRequestAPI {
     /// Schedules the merge for when checks pass, or merges now (both 200); already scheduled
     /// (409) is success. A 405 ("try again later": checks or the merge queue are busy) is asked
     /// again a few times, a second apart. The body's field is `do` (the Swagger's `MergePullRequestOption`).
-    public func enableAutoMerge(_ request: MergeRequest) async throws(ForgeError) {
+    public func enableAutoMerge(_ request: MergeRequest, method: MergeMethod) async throws(ForgeError) {
         var attempt = 1
         while true {
             do {
                 _ = try await http.call(
                     "enable auto-merge on #\(request.number)", "POST", "\(repoPath)/pulls/\(request.number)/merge",
-                    json: ["do": "merge", "merge_when_checks_succeed": true, "delete_branch_after_merge": true])
+                    json: ["do": method.rawValue, "merge_when_checks_succeed": true, "delete_branch_after_merge": true])
                 return
             } catch where error.code == .conflict {
                 return

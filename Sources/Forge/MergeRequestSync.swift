@@ -83,7 +83,7 @@ public struct MergeRequestSync: Sendable {
             }
         }
         if content.autoMerge {
-            do { try await forge.enableAutoMerge(request) } catch { warnings.append(fix(error, "auto-merge")) }
+            do { try await forge.enableAutoMerge(request, method: content.mergeMethod) } catch { warnings.append(fix(error, "auto-merge")) }
         }
         return warnings
     }

@@ -105,6 +105,8 @@ public struct RetryingTransport: HTTPTransport {
                 return .seconds(max(0, Int(date.timeIntervalSince(policy.now()).rounded(.up))))
             }
         }
+        // GitHub's secondary rate limit without retry-after: "wait at least one minute" (its docs).
+        if response.status == 403, response.bodyText.lowercased().contains("secondary rate limit") { return .seconds(60) }
         let remaining = response.header("x-ratelimit-remaining") ?? response.header("ratelimit-remaining")
         if remaining == "0", let reset = (response.header("x-ratelimit-reset") ?? response.header("ratelimit-reset")).flatMap(Double.init) {
             return .seconds(max(0, Int((reset - policy.now().timeIntervalSince1970).rounded(.up))))

@@ -10,12 +10,14 @@ public struct MergeRequestOptions: Sendable, Hashable {
     public var reviewers: [String] = []
     public var autoMerge = false
     public var draft = false
+    public var mergeMethod = MergeMethod.merge
 
-    public init(labels: [String] = [], reviewers: [String] = [], autoMerge: Bool = false, draft: Bool = false) {
+    public init(labels: [String] = [], reviewers: [String] = [], autoMerge: Bool = false, draft: Bool = false, mergeMethod: MergeMethod = .merge) {
         self.labels = labels
         self.reviewers = reviewers
         self.autoMerge = autoMerge
         self.draft = draft
+        self.mergeMethod = mergeMethod
     }
 }
 
@@ -67,6 +69,7 @@ enum MergeRequestTemplate {
         content.reviewers = options.reviewers
         content.autoMerge = options.autoMerge
         content.draft = options.draft
+        content.mergeMethod = options.mergeMethod
         return content
     }
 }

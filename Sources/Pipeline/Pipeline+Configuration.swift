@@ -83,7 +83,13 @@ extension MergeRequestOptions {
             self.init()
             return
         }
-        self.init(labels: target.labels, reviewers: target.reviewers, autoMerge: target.autoMerge, draft: target.draft)
+        let method: MergeMethod
+        switch target.mergeMethod {
+        case .merge: method = .merge
+        case .squash: method = .squash
+        case .rebase: method = .rebase
+        }
+        self.init(labels: target.labels, reviewers: target.reviewers, autoMerge: target.autoMerge, draft: target.draft, mergeMethod: method)
     }
 }
 

@@ -130,6 +130,24 @@ import Testing
         #expect(names == [[], ["merged", "smoke", "manual"], ["merged", "manual"], ["manual", "merged"]])
     }
 
+    @Test func aTargetsMergeMethodIsReadAndAnUnknownOneNamed() throws {
+        let text = """
+            repos: [{name: env, url: /srv/env.git}]
+            targets:
+              - {name: acc, repo: env, mode: branch, mergeRequest: {autoMerge: true, mergeMethod: squash}}
+              - {name: prd, repo: env, mode: branch, mergeRequest: {mergeMethod: fast-forward}}
+            """
+        do {
+            _ = try Configuration.parse(text, file: "c.yaml")
+            Issue.record("fast-forward was taken")
+        } catch {
+            #expect(error.description.contains("c.yaml:4:"), "\(error)")
+            #expect(error.description.contains("targets[1].mergeRequest.mergeMethod: \"fast-forward\" is not one of merge, squash, rebase"))
+        }
+        let valid = try Configuration.parse(text.replacingOccurrences(of: "fast-forward", with: "rebase"), file: "c.yaml")
+        #expect(valid.targets.map(\.mergeMethod) == [.squash, .rebase])
+    }
+
     @Test func invalidYAMLIsLocated() {
         do {
             _ = try Configuration.parse("repos:\n  - name: [unclosed\n", file: "c.yaml")

@@ -69,6 +69,10 @@ import Testing
         let second = try await tokens.token()
         #expect(first == "ghs_installation1")
         #expect(second == first)
+        // The token call carries GitHub's API version and a User-Agent, as every call must.
+        let tokenCall = try #require(github.requests.first { $0.path == "/app/installations/42/access_tokens" })
+        #expect(tokenCall.headers["x-github-api-version"] == "2022-11-28")
+        #expect(tokenCall.headers["user-agent"]?.hasPrefix("imagebump/") == true)
         #expect(github.requests.filter { $0.path == "/app/installations/42/access_tokens" }.count == 1)
 
         github.installations.state.withLock { $0.lifetime = 7200 }  // the next token outlives the moved clock

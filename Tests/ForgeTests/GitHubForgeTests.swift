@@ -175,3 +175,47 @@ import Testing
         #expect(double.requests.filter { $0.method == "POST" }.count == 1)
     }
 }
+
+/// Auto-merge as GitHub does it: scheduled through GraphQL with the configured method; merged
+/// now through REST when nothing is pending; a method the repository does not allow is a warning.
+@Suite struct GitHubAutoMergeTests {
+    @Test func aCleanPullRequestIsMergedNowWithItsHeadCommit() async throws {
+        let double = try GitHubDouble()
+        defer { double.expectDocumentedExchanges() }
+        var content = GitHubForgeTests.content()
+        (content.labels, content.reviewers, content.autoMerge) = ([], [], false)
+        let forge = GitHubForgeTests.forge(double)
+        let result = try await MergeRequestSync(forge: forge).ensure(content)
+        _ = double.store.mutate("\(result.request.number)", missing: DoubleResponse(status: 404)) { pull in
+            pull.clean = true
+            return DoubleResponse(status: 200)
+        }
+        try await forge.enableAutoMerge(result.request, method: .squash)
+        let pull = try #require(double.pulls.first)
+        #expect(pull.merged)
+        #expect(pull.mergeMethod == "squash")
+        let merge = try #require(double.requests.first { $0.method == "PUT" && $0.path.hasSuffix("/pulls/1/merge") })
+        #expect(merge.json?["sha"] as? String == pull.headSHA)
+    }
+
+    @Test func aSquashOnlyRepositoryTakesSquashAndRefusesMergeWithAWarning() async throws {
+        let double = try GitHubDouble(allowedMergeMethods: ["squash"])
+        defer { double.expectDocumentedExchanges() }
+        var content = GitHubForgeTests.content()
+        (content.labels, content.reviewers, content.mergeMethod) = ([], [], .squash)
+        let squashed = try await MergeRequestSync(forge: GitHubForgeTests.forge(double)).ensure(content)
+        #expect(squashed.warnings.isEmpty, "\(squashed.warnings)")
+        #expect(double.pulls.first?.mergeMethod == "squash")
+        let variables = double.requests.first { $0.path == "/graphql" }?.json?["variables"] as? [String: Any]
+        #expect(variables?["method"] as? String == "SQUASH")
+
+        content.head = "imagebump/prd/ghcr.io-acme-api"
+        content.marker = "<!-- imagebump:target=prd image=ghcr.io/acme/api -->"
+        content.body = "body\n" + content.marker
+        content.mergeMethod = .merge
+        let refused = try await MergeRequestSync(forge: GitHubForgeTests.forge(double)).ensure(content)
+        #expect(refused.outcome == .created)
+        #expect(refused.warnings.count == 1)
+        #expect(refused.warnings.first?.contains("auto-merge not set on #2: Merge method merge is not allowed") == true, "\(refused.warnings)")
+    }
+}

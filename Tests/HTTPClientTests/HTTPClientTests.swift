@@ -130,6 +130,26 @@ import Testing
         #expect(waits.all == [.seconds(7)])
     }
 
+    @Test func aSecondaryRateLimitWithoutRetryAfterWaitsAMinute() async throws {
+        // GitHub: "If you exceed a secondary rate limit … wait for at least one minute".
+        let double = try Self.scripted([
+            .json(403, ["message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."]),
+            .json(200, []),
+        ])
+        let waits = Waits()
+        let response = try await client(waits).send(HTTPRequest(method: "GET", url: double.url))
+        #expect(response.status == 200)
+        #expect(waits.all == [.seconds(60)])
+        // Within an event's budget of 10 s the minute is not waited: the 403 stands.
+        let budgeted = try Self.scripted([.json(403, ["message": "You have exceeded a secondary rate limit."]), .json(200, [])])
+        let none = Waits()
+        let refused = try await RetryBudget.$deadline.withValue(ContinuousClock.now + .seconds(10)) {
+            try await client(none).send(HTTPRequest(method: "GET", url: budgeted.url))
+        }
+        #expect(refused.status == 403)
+        #expect(none.all.isEmpty)
+    }
+
     @Test func serverErrorsAreRetriedWithBackoffOnlyWhenReplayable() async throws {
         let double = try Self.scripted([DoubleResponse(status: 502), DoubleResponse(status: 503), .json(200, [])])
         let waits = Waits()

@@ -16,6 +16,11 @@ public struct DoublePull: Sendable {
     public var labels: [String] = []
     public var reviewers: [String] = []
     public var autoMerge = false
+    /// GitHub: nothing pending (checks passed, no review required) — auto-merge cannot be
+    /// scheduled, the request must be merged now.
+    public var clean = false
+    /// The merge method the request was (to be) merged with.
+    public var mergeMethod: String?
     /// Merge calls seen (GitLab answers 405 to the first, before a pipeline exists).
     public var mergeAttempts = 0
     public var comments: [String] = []

@@ -16,11 +16,16 @@ public final class GitHubDouble: Sendable {
     /// valid for `installationTokenLifetime`.
     public let installations = InstallationTokens()
 
-    public init(owner: String = "acme", repository: String = "env", token: String = "ghp_T3stT0ken") throws {
+    public init(
+        owner: String = "acme", repository: String = "env", token: String = "ghp_T3stT0ken",
+        allowedMergeMethods: Set<String> = ["merge", "squash", "rebase"]
+    ) throws {
         self.owner = owner
         self.repository = repository
         self.token = token
-        let routes = GitHubRoutes(owner: owner, repository: repository, token: token, store: store, installations: installations)
+        let routes = GitHubRoutes(
+            owner: owner, repository: repository, token: token, store: store, installations: installations,
+            allowedMergeMethods: allowedMergeMethods)
         server = try HTTPDouble { routes.handle($0) }
     }
 
@@ -37,6 +42,8 @@ struct GitHubRoutes: Sendable {
     let token: String
     let store: ForgeDoubleStore
     let installations: InstallationTokens
+    /// The merge methods the repository allows (a squash-only repository allows `squash`).
+    let allowedMergeMethods: Set<String>
 
     static let documentation = "https://docs.github.com/rest"
     static let rateHeaders: [(String, String)] = [
@@ -71,8 +78,16 @@ struct GitHubRoutes: Sendable {
             let id = (json["variables"] as? [String: Any])?["id"] as? String ?? ""
             let missing = DoubleResponse.json(
                 200, ["errors": [["type": "NOT_FOUND", "message": "Could not resolve to a node with the global id of '\(id)'"]]])
+            let method = ((json["variables"] as? [String: Any])?["method"] as? String ?? "MERGE").lowercased()
             return store.mutate(String(id.dropFirst(3)), missing: missing) { pull in
-                pull.autoMerge = true
+                guard allowedMergeMethods.contains(method) else {
+                    return .json(
+                        200, ["errors": [["type": "UNPROCESSABLE", "message": "Merge method \(method) is not allowed on this repository"]]])
+                }
+                guard !pull.clean else {
+                    return .json(200, ["errors": [["type": "UNPROCESSABLE", "message": "Pull request Pull request is in clean status"]]])
+                }
+                (pull.autoMerge, pull.mergeMethod) = (true, method)
                 return .json(200, ["data": ["enablePullRequestAutoMerge": ["clientMutationId": NSNull()]]])
             }
         }
@@ -133,6 +148,19 @@ struct GitHubRoutes: Sendable {
         case ("POST", 3, "issues") where rest[2] == "comments":
             return store.comment(on: rest[1], json["body"] as? String ?? "", missing: Self.notFound) { pull in
                 .json(201, comment(json["body"] as? String ?? "", on: pull.number, id: pull.comments.count), headers: Self.rateHeaders)
+            }
+        case ("PUT", 3, "pulls") where rest[2] == "merge":
+            return store.mutate(rest[1], missing: Self.notFound) { pull in
+                let method = json["merge_method"] as? String ?? "merge"
+                guard allowedMergeMethods.contains(method), pull.state == "open" else {
+                    return .json(405, ["message": "Pull Request is not mergeable", "documentation_url": Self.documentation, "status": "405"])
+                }
+                if let sha = json["sha"] as? String, sha != pull.headSHA {
+                    return .json(
+                        409, ["message": "Head branch was modified. Review and try the merge again.", "documentation_url": Self.documentation, "status": "409"])
+                }
+                (pull.merged, pull.state, pull.mergeMethod) = (true, "closed", method)
+                return .json(200, ["sha": pull.headSHA, "merged": true, "message": "Pull Request successfully merged"], headers: Self.rateHeaders)
             }
         case ("POST", 3, "pulls") where rest[2] == "requested_reviewers":
             return store.mutate(rest[1], missing: Self.notFound) { pull in
