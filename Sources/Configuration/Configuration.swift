@@ -205,9 +205,13 @@ public struct ForgeSettings: Sendable, Hashable {
     public var token: SecretReference?
     /// GitHub App authentication: app id, installation id, private key (PEM, a secret).
     public var app: (id: String, installation: String, privateKey: SecretReference)?
+    /// Bitbucket Cloud with Basic authentication: the Atlassian user (or e-mail, for an API
+    /// token) whose app password or API token `token` is. Without it, `token` is a Bearer
+    /// token (a repository, project or workspace access token).
+    public var username: String?
 
     public static func == (lhs: ForgeSettings, rhs: ForgeSettings) -> Bool {
-        lhs.kind == rhs.kind && lhs.api == rhs.api && lhs.project == rhs.project && lhs.token == rhs.token
+        lhs.kind == rhs.kind && lhs.api == rhs.api && lhs.project == rhs.project && lhs.token == rhs.token && lhs.username == rhs.username
             && lhs.app?.id == rhs.app?.id && lhs.app?.installation == rhs.app?.installation && lhs.app?.privateKey == rhs.app?.privateKey
     }
 

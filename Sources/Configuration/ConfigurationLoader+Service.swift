@@ -121,7 +121,7 @@ extension ConfigurationLoader {
     }
 
     mutating func readForge(_ node: Node, _ path: String) -> ForgeSettings? {
-        guard let fields = reader.mapping(node, path, known: ["type", "api", "project", "token", "app"]) else { return nil }
+        guard let fields = reader.mapping(node, path, known: ["type", "api", "project", "token", "app", "username"]) else { return nil }
         guard let typeNode = fields["type"]?.value, let kind = reader.choice(typeNode, "\(path).type", as: ForgeSettings.Kind.self) else {
             if fields["type"] == nil { reader.report(node, "\(path).type", "name the forge: github, gitlab or gitea") }
             return nil
@@ -157,6 +157,14 @@ extension ConfigurationLoader {
         if !api.hasPrefix("https://"), !api.hasPrefix("http://") {
             reader.report(fields["api"]?.value ?? node, "\(path).api", "the API URL must start with https://")
         }
-        return ForgeSettings(kind: kind, api: api, project: project, token: token, app: app)
+        var settings = ForgeSettings(kind: kind, api: api, project: project, token: token, app: app)
+        if let node = fields["username"]?.value, let username = reader.string(node, "\(path).username") {
+            if kind == .bitbucket {
+                settings.username = username
+            } else {
+                reader.report(node, "\(path).username", "username is for Bitbucket's app passwords and API tokens; \(kind.rawValue) takes the token alone")
+            }
+        }
+        return settings
     }
 }

@@ -21,6 +21,10 @@ public struct GitTarget: Sendable {
     public var paths: [PathGlob]
     public var mode: Mode
     public var credentials: GitCredentials
+    /// A password fetched before each write, for an HTTPS remote whose password expires (a
+    /// GitHub App's installation token, an hour): sent as `x-access-token`, it replaces
+    /// `credentials.method`.
+    public var password: (@Sendable () async throws -> String)?
 
     public init(
         name: String, repository: String, url: String, branch: String, paths: [PathGlob], mode: Mode,

@@ -41,10 +41,11 @@ extension GitTarget {
             guard let repository = configuration.repos.first(where: { $0.name == target.repo }) else {
                 throw SetupFailure("target \(target.name) names the unknown repo \(target.repo)")
             }
-            result.append(
-                GitTarget(
-                    name: target.name, repository: repository.name, url: repository.url, branch: target.branch ?? repository.branch,
-                    paths: target.paths, mode: target.mode == .commit ? .commit : .branch, credentials: try GitCredentials(repository)))
+            var gitTarget = GitTarget(
+                name: target.name, repository: repository.name, url: repository.url, branch: target.branch ?? repository.branch,
+                paths: target.paths, mode: target.mode == .commit ? .commit : .branch, credentials: try GitCredentials(repository))
+            gitTarget.password = try ConfiguredForge.installationTokens(for: repository, in: configuration)
+            result.append(gitTarget)
         }
         return result
     }
@@ -95,6 +96,23 @@ extension MergeRequestOptions {
 
 /// The forge clients of configured repositories.
 public enum ConfiguredForge {
+    /// For an HTTPS repository whose forge is a GitHub App and that has no password or key of
+    /// its own: the App's installation token as its Git password (no separate token needed).
+    static func installationTokens(for repository: Repository, in configuration: Configuration) throws(SetupFailure)
+        -> (@Sendable () async throws -> String)?
+    {
+        guard let settings = repository.forge, let app = settings.app, repository.password == nil, repository.sshKey == nil,
+            repository.url.hasPrefix("https://") || repository.url.hasPrefix("http://")
+        else { return nil }
+        let key: String
+        do { key = try app.privateKey.resolve().revealed } catch { throw SetupFailure("repo \(repository.name): forge app \(error)") }
+        let tokens = GitHubAppTokens(
+            credentials: GitHubAppCredentials(appID: app.id, installationID: app.installation, privateKey: key),
+            transport: RetryingTransport(CurlClient(settings: HTTPClientSettings(caBundle: configuration.git.caBundle))),
+            apiBaseURL: settings.api)
+        return { try await tokens.token() }
+    }
+
     /// The forge client for a repository with a `forge:` block (nil without one): retries and
     /// request logs around libcurl, the vendor's authentication (a token, or a GitHub App's
     /// installation tokens).
@@ -120,7 +138,11 @@ public enum ConfiguredForge {
                 case .github: transport = AuthorizingTransport(layered, headers: [("Authorization", "Bearer \(token)")] + github)
                 case .gitlab: transport = AuthorizingTransport(layered, headers: [("PRIVATE-TOKEN", token)])
                 case .gitea: transport = AuthorizingTransport(layered, headers: [("Authorization", "token \(token)")])
-                case .bitbucket: transport = AuthorizingTransport(layered, headers: [("Authorization", "Bearer \(token)")])
+                case .bitbucket:
+                    // An app password or API token with its user: Basic; an access token: Bearer.
+                    let authorization =
+                        settings.username.map { "Basic " + Data("\($0):\(token)".utf8).base64EncodedString() } ?? "Bearer \(token)"
+                    transport = AuthorizingTransport(layered, headers: [("Authorization", authorization)])
                 }
             }
         } catch {

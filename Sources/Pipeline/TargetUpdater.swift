@@ -1,3 +1,4 @@
+import Git
 import Forge
 import ImageReference
 import Logging
@@ -41,6 +42,7 @@ public struct TargetUpdater: Sendable {
         guard let request = items.last?.request else {
             throw WriteBackError(.edit, target: target.name, detail: "a batch needs at least one image")
         }
+        let target = try await Self.withFreshPassword(target)
         let writeBack = self.writeBack
         let attempt = await runBlocking {
             Result { () throws(WriteBackError) -> WriteBackResult in try writeBack.bump(items, target: target, dryRun: dryRun) }
@@ -77,12 +79,24 @@ public struct TargetUpdater: Sendable {
         return TargetUpdate(writeBack: result, mergeRequest: sync.request, mergeRequestOutcome: sync.outcome, warnings: sync.warnings)
     }
 
+    /// The target with its expiring password fetched now (a GitHub App's installation token).
+    static func withFreshPassword(_ target: GitTarget) async throws -> GitTarget {
+        guard let password = target.password else { return target }
+        var fresh = target
+        fresh.credentials.method = .userPassword(user: "x-access-token", password: try await password())
+        return fresh
+    }
+
     /// Deletes the update branch of a finished merge request (see
     /// ``WriteBack/deleteUpdateBranch(target:image:expected:)``), on a thread of its own.
     public func deleteUpdateBranch(target: GitTarget, image: ImageName, expected: String) async -> Result<Bool, WriteBackError> {
         let writeBack = self.writeBack
+        let fresh: GitTarget
+        do { fresh = try await Self.withFreshPassword(target) } catch {
+            return .failure(WriteBackError(.git, target: target.name, detail: "no installation token for Git: \(error)"))
+        }
         return await runBlocking {
-            Result { () throws(WriteBackError) -> Bool in try writeBack.deleteUpdateBranch(target: target, image: image, expected: expected)
+            Result { () throws(WriteBackError) -> Bool in try writeBack.deleteUpdateBranch(target: fresh, image: image, expected: expected)
             }
         }
     }

@@ -8,12 +8,14 @@ public final class BitbucketDouble: Sendable {
     public let store = ForgeDoubleStore()
     public let server: HTTPDouble
 
-    public init(workspace: String = "acme", repository: String = "env", token: String = "bb-T3stT0ken") throws {
+    public init(workspace: String = "acme", repository: String = "env", token: String = "bb-T3stT0ken", username: String = "imagebump-bot") throws {
         self.token = token
         let store = store
         server = try HTTPDouble { request in
             if let fault = store.nextFault() { return fault }
-            guard request.headers["authorization"] == "Bearer \(token)" else {
+            // An access token (Bearer), or a user's app password / API token (Basic).
+            let basic = "Basic " + Data("\(username):\(token)".utf8).base64EncodedString()
+            guard request.headers["authorization"] == "Bearer \(token)" || request.headers["authorization"] == basic else {
                 return .json(
                     401,
                     ["type": "error", "error": ["message": "Access token expired. Use your refresh token to obtain a new access token."]])
