@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Configuration", "Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", "Runtime",
+                "Configuration", "Crypto", "Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", "Runtime",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz", "Fixtures"]),
         .testTarget(name: "ForgeTests", dependencies: ["Forge", "HTTPClient", "Crypto", "TestSupport"]),
         .testTarget(
-            name: "PipelineTests", dependencies: ["Pipeline", "Configuration", "Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", "TestSupport",
+            name: "PipelineTests", dependencies: ["Pipeline", "Configuration", "Crypto", "Git", "Forge", "HTTPClient", "Manifests", "Policy", "ImageReference", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],

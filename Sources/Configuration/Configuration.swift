@@ -162,6 +162,10 @@ public struct GitSettings: Sendable, Hashable {
     public var timeoutSeconds = 60
     /// Attempts at a push refused because someone else pushed first.
     public var pushAttempts = 50
+    /// An SSH private key (Ed25519 or ECDSA P-256, OpenSSH format, no passphrase) that signs
+    /// every commit imagebump writes, in the `sshsig` format `git verify-commit` checks with
+    /// `gpg.format=ssh`.
+    public var signingKey: SecretReference?
 }
 
 /// Limits for reading manifests.

@@ -128,7 +128,7 @@ struct ConfigurationLoader {
 
     private mutating func readGit(_ node: Node) {
         let section = "git"
-        guard let git = reader.mapping(node, section, known: ["author", "committer", "subject", "caBundle", "pushAttempts", "timeoutSeconds"]) else { return }
+        guard let git = reader.mapping(node, section, known: ["author", "committer", "subject", "caBundle", "pushAttempts", "timeoutSeconds", "signingKey"]) else { return }
         for role in ["author", "committer"] {
             guard let entry = git[role]?.value, let person = reader.mapping(entry, "git.\(role)", known: ["name", "email"]) else {
                 continue
@@ -162,6 +162,7 @@ struct ConfigurationLoader {
         if let attempts = git["pushAttempts"], let value = reader.integer(attempts.value, "git.pushAttempts", minimum: 1) {
             configuration.git.pushAttempts = value
         }
+        if let key = git["signingKey"] { configuration.git.signingKey = readSecret(key.value, "git.signingKey") }
     }
 
     private mutating func readRepository(_ node: Node, _ path: String) {

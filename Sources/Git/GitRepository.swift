@@ -210,9 +210,12 @@ public final class GitRepository {
     }
 
     /// Writes a commit object (no reference is moved).
-    public func commit(tree: ObjectID, parents: [ObjectID], author: Identity, committer: Identity, message: String) throws(GitError)
-        -> ObjectID
-    {
+    /// Writes a commit (no ref moves). With `sign`, the commit's text is handed to it and the
+    /// armored signature it returns is stored in the commit's `gpgsig` header, as `git commit -S` does.
+    public func commit(
+        tree: ObjectID, parents: [ObjectID], author: Identity, committer: Identity, message: String,
+        sign: ((String) throws -> String)? = nil
+    ) throws(GitError) -> ObjectID {
         var treeID = tree.raw
         var treeHandle: OpaquePointer?
         try check(git_tree_lookup(&treeHandle, pointer, &treeID), "git_tree_lookup")
@@ -224,11 +227,30 @@ public final class GitRepository {
         let committerSignature = try SignatureHandle(committer)
         var parentPointers: [OpaquePointer?] = parentHandles.map { $0.pointer }
         var oid = git_oid()
+        guard let sign else {
+            try check(
+                git_commit_create(
+                    &oid, pointer, nil, authorSignature.pointer, committerSignature.pointer, "UTF-8", message, treeHandle,
+                    parentPointers.count, &parentPointers),
+                "git_commit_create")
+            return ObjectID(oid)
+        }
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
         try check(
-            git_commit_create(
-                &oid, pointer, nil, authorSignature.pointer, committerSignature.pointer, "UTF-8", message, treeHandle, parentPointers.count,
+            git_commit_create_buffer(
+                &buffer, pointer, authorSignature.pointer, committerSignature.pointer, "UTF-8", message, treeHandle, parentPointers.count,
                 &parentPointers),
-            "git_commit_create")
+            "git_commit_create_buffer")
+        guard let text = buffer.ptr else { throw GitError(.other, operation: "git_commit_create_buffer", message: "no commit text") }
+        let content = String(cString: text)
+        var signature: String
+        do { signature = try sign(content) } catch {
+            throw GitError(.other, operation: "sign the commit", message: "\(error)")
+        }
+        // git writes the header without the signature's last newline.
+        while signature.hasSuffix("\n") { signature.removeLast() }
+        try check(git_commit_create_with_signature(&oid, pointer, content, signature, nil), "git_commit_create_with_signature")
         return ObjectID(oid)
     }
 }

@@ -67,6 +67,8 @@ public struct WriteBackSettings: Sendable {
     public var pushAttempts: Int
     public var extraction: ExtractionOptions
     public var maximumFileSize: Int
+    /// An OpenSSH private key (Ed25519 or ECDSA P-256) that signs every commit (`sshsig`).
+    public var signingKey: String?
 
     public static let defaultSubject = "Bump {image} to {tag} in {location}"
 

@@ -1,5 +1,6 @@
 import Foundation
 import Configuration
+import Crypto
 import Forge
 import Git
 import HTTPClient
@@ -9,13 +10,24 @@ import Logging
 /// The write-back settings, Git targets and forge clients the configuration describes,
 /// resolving secrets (`env:`/`file:`) only for the repositories actually used.
 extension WriteBackSettings {
-    public init(_ configuration: Configuration) {
+    /// The configured settings; a signing key is read and tried now, so a wrong one stops the
+    /// start instead of every commit.
+    public init(_ configuration: Configuration) throws(SetupFailure) {
         let git = configuration.git
         self.init(
             stateDirectory: configuration.resolvedStateDirectory, author: Identity(name: git.authorName, email: git.authorEmail),
             committer: Identity(name: git.committerName ?? git.authorName, email: git.committerEmail ?? git.authorEmail),
             subject: git.subject, pushAttempts: git.pushAttempts, extraction: configuration.extractionOptions,
             maximumFileSize: configuration.scan.maximumFileSize)
+        if let reference = git.signingKey {
+            do {
+                let key = try reference.resolve().revealed
+                _ = try SSHSigner(openSSHPrivateKey: key).sign([], namespace: "git")
+                signingKey = key
+            } catch {
+                throw SetupFailure("git.signingKey (\(reference)): \(error)")
+            }
+        }
     }
 }
 

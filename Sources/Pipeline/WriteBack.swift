@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Git
 import ImageReference
@@ -311,8 +312,14 @@ public struct WriteBack: Sendable {
             let changedItems = items.filter { changedImages.contains($0.request.image.description) }
             let message = CommitMessage.render(
                 template: settings.subject, items: changedItems.isEmpty ? items : changedItems, target: target, changes: edit.changes)
+            let signer = try settings.signingKey.map { key throws(GitError) in
+                do { return try SSHSigner(openSSHPrivateKey: key) } catch {
+                    throw GitError(.other, operation: "read git.signingKey", message: "\(error)")
+                }
+            }
             let commit = try repository.commit(
-                tree: tree, parents: [base], author: settings.author, committer: settings.committer, message: message)
+                tree: tree, parents: [base], author: settings.author, committer: settings.committer, message: message,
+                sign: signer.map { signer in { text in try signer.sign(Array(text.utf8)) } })
             var directories: Set<String> = [""]
             for file in replaced {
                 var parts = file.path.split(separator: "/").dropLast()

@@ -60,8 +60,10 @@ struct BumpCommand: AsyncParsableCommand {
 
     private func bumpRepositories(_ request: BumpRequest, _ configuration: Configuration, _ logger: Logger) async throws {
         let targets: [GitTarget]
+        let settings: WriteBackSettings
         var forges: [String: any Forge] = [:]
         do {
+            settings = try WriteBackSettings(configuration)
             if let bundle = configuration.git.caBundle { try LibGit2.useCertificateAuthorities(file: bundle, directory: nil) }
             LibGit2.setNetworkTimeout(.seconds(configuration.git.timeoutSeconds))
             targets = try GitTarget.targets(for: request.image, only: target, in: configuration)
@@ -72,7 +74,7 @@ struct BumpCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
-        let updater = TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(configuration), logger: logger), logger: logger)
+        let updater = TargetUpdater(writeBack: WriteBack(settings: settings, logger: logger), logger: logger)
         let event = eventID ?? UUID().uuidString.lowercased()
         var failed = false
         for target in targets {

@@ -56,7 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
         let receivers: [ReceiverSettings]
         let allRoutes: [ImageName: [Route]]
         let journal: Journal
+        let writeBackSettings: WriteBackSettings
         do {
+            writeBackSettings = try WriteBackSettings(configuration)
             if let bundle = configuration.git.caBundle { try LibGit2.useCertificateAuthorities(file: bundle, directory: nil) }
             LibGit2.setNetworkTimeout(.seconds(configuration.git.timeoutSeconds))
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
@@ -76,7 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = ServiceMetrics(factory: PrometheusMetricsFactory(registry: registry), exposition: { registry.emitToBuffer() })
         let dispatcher = Dispatcher(
             journal: journal,
-            updater: TargetUpdater(writeBack: WriteBack(settings: WriteBackSettings(configuration), logger: logger), logger: logger),
+            updater: TargetUpdater(writeBack: WriteBack(settings: writeBackSettings, logger: logger), logger: logger),
             routes: { eventRoutes[$0] ?? [] }, attempts: configuration.workerAttempts,
             batchWindow: .milliseconds(configuration.batchWindowMilliseconds), retryBudget: .seconds(configuration.retryBudgetSeconds),
             metrics: metrics, logger: logger)
