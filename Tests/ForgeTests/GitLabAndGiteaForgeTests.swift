@@ -76,12 +76,13 @@ import Testing
         let double = try GiteaDouble(labels: ["acc": 4], organisationLabels: ["imagebump": 11])
         defer { double.expectDocumentedExchanges() }
         var content = GitHubForgeTests.content()
-        content.reviewers = []
+        content.reviewers = ["alice"]
         content.autoMerge = false
         let forge = Self.forge(double)
         let result = try await MergeRequestSync(forge: forge).ensure(content)
         #expect(result.warnings.isEmpty, "\(result.warnings)")
         #expect(double.pulls.first?.labels.sorted() == ["acc", "imagebump"])
+        #expect(double.pulls.first?.reviewers == ["alice"])
         // "Please try again later" (405) while checks settle: asked again, then scheduled.
         double.enqueueFaults([.json(405, ["message": "Please try again later", "url": "http://gitea/api/swagger"])])
         try await forge.enableAutoMerge(result.request)
