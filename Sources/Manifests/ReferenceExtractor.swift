@@ -32,6 +32,11 @@ public struct ReferenceExtractor: Sendable {
         return lower.hasSuffix(".yaml") || lower.hasSuffix(".yml")
     }
 
+    /// A file in a Helm chart's `templates/` directory (rendered by Helm, not applied as it is).
+    static func isChartTemplate(_ path: String) -> Bool {
+        path.hasPrefix("templates/") || path.contains("/templates/")
+    }
+
     /// Every reference in the file, to any image, sorted by line and column.
     public func extract(file: String, bytes: [UInt8]) -> ExtractionResult {
         guard let text = String(validating: bytes, as: UTF8.self) else {
@@ -42,12 +47,16 @@ public struct ReferenceExtractor: Sendable {
         var result = ExtractionResult(file: file)
         var markerValues: [Int: LocatedScalar] = [:]
 
+        let templated = ByteSearch.firstRange(of: Array("{{".utf8), in: bytes) != nil
         if Self.isYAML(file) {
-            if ByteSearch.firstRange(of: Array("{{".utf8), in: bytes) != nil {
-                // A Helm or Go template: its YAML is not the YAML that gets applied.
-                if markers.isEmpty { result.skipped = SkippedFile(file: file, reason: "a Helm/Go template ({{ }}), not plain YAML") }
+            if templated, Self.isChartTemplate(file) {
+                // A chart's template: its YAML is not the YAML that gets applied.
+                if markers.isEmpty { result.skipped = SkippedFile(file: file, reason: "a Helm chart template ({{ }} under templates/)") }
                 for marker in markers { markerValues[marker.line] = MarkerScanner.textualValue(source, marker) }
             } else {
+                // Any other file that parses as YAML is read as YAML, whatever its strings and
+                // comments hold (`{{ }}` in a comment or a quoted value of Helm values, a
+                // HelmRelease's templated strings); only one that does not parse is skipped.
                 var walker = YAMLWalker(source: source, file: file, markerLines: Set(markers.map(\.line)), nodeBudget: options.maximumNodes)
                 do {
                     let body = source.bodyStart == 0 ? text : String(text.unicodeScalars.dropFirst())
@@ -55,10 +64,15 @@ public struct ReferenceExtractor: Sendable {
                     while let root = try parser.nextRoot() { try walker.walk(root) }
                 } catch is YAMLWalker.BudgetExceeded {
                     return ExtractionResult(file: file, skipped: "more than \(options.maximumNodes) YAML nodes (an alias bomb?)")
-                } catch let error as YamlError {
-                    return ExtractionResult(file: file, skipped: "invalid YAML: \(Self.describe(error))", problems: problems)
                 } catch {
-                    return ExtractionResult(file: file, skipped: "invalid YAML: \(error)", problems: problems)
+                    let reason = (error as? YamlError).map(Self.describe) ?? "\(error)"
+                    guard templated else { return ExtractionResult(file: file, skipped: "invalid YAML: \(reason)", problems: problems) }
+                    // A Go/Helm template that is not YAML: markers still work.
+                    if markers.isEmpty {
+                        return ExtractionResult(file: file, skipped: "a Helm/Go template ({{ }}) that is not YAML (\(reason))", problems: problems)
+                    }
+                    walker = YAMLWalker(source: source, file: file, markerLines: [], nodeBudget: options.maximumNodes)
+                    for marker in markers { walker.markerValues[marker.line] = MarkerScanner.textualValue(source, marker) }
                 }
                 result.references = walker.references
                 markerValues = walker.markerValues

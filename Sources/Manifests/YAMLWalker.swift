@@ -16,7 +16,7 @@ struct YAMLWalker {
 
     private(set) var references: [Reference] = []
     /// The last value scalar standing on each marker line.
-    private(set) var markerValues: [Int: LocatedScalar] = [:]
+    var markerValues: [Int: LocatedScalar] = [:]
     /// Marker lines that lie inside a block scalar (`|`, `>`): text, not values.
     private(set) var markerLinesInBlocks: Set<Int> = []
     private var visited: Set<Int> = []
@@ -245,7 +245,11 @@ struct YAMLWalker {
         valueAt: Int? = nil, nameMark: Mark? = nil
     ) {
         let (line, column): (Int, Int)
-        if let offset = valueAt
+        // No tag and no digest (`image: mongo`): the reference is where its name is.
+        let bare = tag == nil && digest == nil && slots.allSatisfy { $0.shape == .referenceSuffix && $0.range.isEmpty }
+        if bare, let name = nameAt {
+            (line, column) = source.position(of: name)
+        } else if let offset = valueAt
             ?? slots.first.map({ $0.shape == .referenceSuffix ? Self.suffixValueStart($0, in: source) : $0.range.lowerBound })
         {
             (line, column) = source.position(of: offset)

@@ -33,8 +33,17 @@ import Testing
         #expect(result.references.count == 1)
         #expect(result.references.first?.kind == .marker)
         #expect(result.references.first?.line == 8)
-        let plain = extractor.extract(file: "t.yaml", bytes: Array("a:\n  b: {{ .Values.x }}\n".utf8))
-        #expect(plain.skipped?.reason == "a Helm/Go template ({{ }}), not plain YAML")
+        // Outside a chart's templates/, a file that parses as YAML is read whatever it holds…
+        let parses = extractor.extract(file: "t.yaml", bytes: Array("a:\n  b: {{ .Values.x }}\n".utf8))
+        #expect(parses.skipped == nil)
+        // …and one that does not parse is skipped, saying it is a template.
+        let broken = extractor.extract(file: "t.yaml", bytes: Array("image: {{ .Values.repo }}:{{ .Values.tag }}\n".utf8))
+        #expect(broken.skipped?.reason.hasPrefix("a Helm/Go template ({{ }}) that is not YAML") == true, "\(String(describing: broken.skipped))")
+    }
+
+    @Test func aTaglessReferenceIsReportedWhereItsNameIs() {
+        let result = extractor.extract(file: "compose.yaml", bytes: Array("services:\n  db:\n    image: mongo\n".utf8))
+        #expect(result.references.first.map { "\($0.line):\($0.column)" } == "3:12")
     }
 
     @Test func invalidUTF8IsSkipped() throws {
