@@ -109,7 +109,7 @@ public struct WriteBack: Sendable {
             if dryRun {
                 return WriteBackResult(
                     outcome: .dryRun, target: target.name, branch: destination, commit: nil, changes: edit.changes, updates: edit.updates,
-                    attempts: attempt, unreferenced: edit.unreferenced, skipped: edit.skipped)
+                    attempts: attempt, unreferenced: edit.unreferenced, skipped: edit.skipped, refused: edit.refused)
             }
             let commit = try timed("commit", target) { () throws(WriteBackError) in
                 try self.commit(repository, base: base, edit: edit, items: pending, target: target)
@@ -136,7 +136,7 @@ public struct WriteBack: Sendable {
                 }
                 return WriteBackResult(
                     outcome: .pushed, target: target.name, branch: destination, commit: commit.id, changes: edit.changes,
-                    updates: edit.updates, attempts: attempt, unreferenced: edit.unreferenced, skipped: edit.skipped)
+                    updates: edit.updates, attempts: attempt, unreferenced: edit.unreferenced, skipped: edit.skipped, refused: edit.refused)
             } catch let error as WriteBackError where error.gitError?.code == .nonFastForward {
                 // The branch moved under us (another writer pushed first): redo at once on the
                 // new tip, without backing off; only real errors wait.
@@ -188,6 +188,9 @@ public struct WriteBack: Sendable {
         var modes: [String: UInt32] = [:]
         var unreferenced: [ImageName] = []
         var skipped: [ImageName: String] = [:]
+        /// Files whose edit was refused (verification failed), with the reason: the others are
+        /// still written.
+        var refused: [String: String] = [:]
         var changes: [Change] { updates.flatMap(\.changes) }
     }
 
@@ -205,6 +208,7 @@ public struct WriteBack: Sendable {
         var modes: [String: UInt32] = [:]
         var unreferenced: [ImageName] = []
         var skipped: [ImageName: String] = [:]
+        var refused: [String: String] = [:]
         for item in items {
             var request = item.request
             request.digestHandling = item.policy.digest
@@ -226,7 +230,10 @@ public struct WriteBack: Sendable {
             for candidate in candidates {
                 let update: FileUpdate
                 do { update = try updater.update(file: candidate.file, bytes: candidate.bytes, request: request, veto: veto) } catch {
-                    throw WriteBackError(.edit, target: target.name, detail: "\(error)")
+                    // One file's refusal never blocks the others: it is reported, they are written.
+                    refused[candidate.file] = error.detail
+                    referenced = true
+                    continue
                 }
                 referenced = referenced || !(update.changes.isEmpty && update.upToDate.isEmpty && update.leftAlone.isEmpty)
                 changed = changed || !update.changes.isEmpty
@@ -251,9 +258,14 @@ public struct WriteBack: Sendable {
             )
         }
         let updates = order.compactMap { edited[$0] }
+        // Every file refused and none to write: the bump fails with the reasons.
+        if !refused.isEmpty, !updates.contains(where: \.isChanged) {
+            throw WriteBackError(
+                .edit, target: target.name, detail: refused.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
+        }
         return Edit(
             updates: updates, modes: modes.filter { file, _ in edited[file]?.isChanged == true }, unreferenced: unreferenced,
-            skipped: skipped)
+            skipped: skipped, refused: refused)
     }
 
     /// The files of the tree that might reference `image`, with their current bytes (the

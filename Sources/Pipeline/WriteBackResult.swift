@@ -29,6 +29,9 @@ public struct WriteBackResult: Sendable {
     /// Images of the batch whose policy refused every change, with the reason ("older than
     /// current 1.4.3"): their events are skipped here.
     public var skipped: [ImageName: String] = [:]
+    /// Files whose edit was refused (the edited bytes did not verify), with the reason; the
+    /// other files were written.
+    public var refused: [String: String] = [:]
 }
 
 /// One image's update in a batch, and the events it answers: the event that asked for this

@@ -95,6 +95,10 @@ extension Dispatcher {
                     detail +=
                         "; no merge request is opened: target \(route.target.name)'s repository has no forge (set repos[].forge to open one)"
                 }
+                for (file, reason) in result.refused.sorted(by: { $0.key < $1.key }) {
+                    detail += "; not written: \(file) (\(reason))"
+                    logger.warning("a file's edit was refused; the others were written", metadata: ["file": "\(file)", "reason": "\(reason)"])
+                }
                 metrics.count(
                     "imagebump_writebacks_total",
                     [("target", route.target.name), ("outcome", result.outcome == .pushed ? "pushed" : "up_to_date")])

@@ -6,6 +6,8 @@ public struct BumpReport: Sendable {
     public var updates: [FileUpdate] = []
     public var skipped: [SkippedFile] = []
     public var problems: [MarkerProblem] = []
+    /// Files whose edit was refused, with the reason; the others were written.
+    public var refused: [(file: String, reason: String)] = []
 
     public var changedFiles: [FileUpdate] { updates.filter(\.isChanged) }
     public var changes: [Change] { updates.flatMap(\.changes) }
@@ -15,14 +17,17 @@ public struct BumpReport: Sendable {
 
 extension Workspace {
     /// Rewrites every reference to the request's image. All edits are computed and verified
-    /// before the first file is written, so a refused edit leaves the directory untouched.
+    /// before the first file is written; a file whose edit is refused is left untouched and
+    /// reported (``BumpReport/refused``), and never blocks the others.
     public func bump(_ request: BumpRequest, dryRun: Bool) throws -> BumpReport {
         let scan = try scan(image: request.image)
         let updater = ManifestUpdater(extractor: ReferenceExtractor(options: options.extraction))
         var report = BumpReport(skipped: scan.skipped, problems: scan.problems)
         for file in Set(scan.references.map(\.file)).sorted() {
             let bytes = try FileIO.readAll("\(root)/\(file)")
-            report.updates.append(try updater.update(file: file, bytes: bytes, request: request))
+            do { report.updates.append(try updater.update(file: file, bytes: bytes, request: request)) } catch {
+                report.refused.append((file, error.detail))
+            }
         }
         if !dryRun {
             for update in report.changedFiles { try FileIO.replace("\(root)/\(update.file)", with: update.updated) }

@@ -124,8 +124,9 @@ struct BumpCommand: AsyncParsableCommand {
             logger.error("bump refused; no file was written", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
-        for skipped in report.skipped {
-            logger.notice("file skipped", metadata: ["file": "\(skipped.file)", "reason": "\(skipped.reason)"])
+        for line in SkippedSummary.lines(report.skipped, all: false) { logger.notice("\(line)") }
+        for refused in report.refused {
+            logger.error("edit refused; the file is left as it was", metadata: ["file": "\(refused.file)", "reason": "\(refused.reason)"])
         }
         for update in report.updates {
             for alone in update.leftAlone {
@@ -134,12 +135,18 @@ struct BumpCommand: AsyncParsableCommand {
                     metadata: ["file": "\(alone.reference.file)", "line": "\(alone.reference.line)", "reason": "\(alone.reason)"])
             }
         }
-        guard !report.updates.isEmpty else {
-            logger.error(
-                "nothing references the image", metadata: ["image.repository": "\(request.image)", "repo": "\(directory.repo ?? ".")"])
+        guard !report.updates.isEmpty || !report.refused.isEmpty else {
+            // Say where it did not look: files that may hold the image but were skipped.
+            var message = "nothing references the image"
+            if !report.skipped.isEmpty {
+                let named = report.skipped.prefix(3).map { "\($0.file) (\(SkippedSummary.kind($0.reason)))" }.joined(separator: ", ")
+                message +=
+                    "; \(report.skipped.count) file\(report.skipped.count == 1 ? "" : "s") that may were skipped: \(named)\(report.skipped.count > 3 ? ", …" : "")"
+            }
+            logger.error("\(message)", metadata: ["image.repository": "\(request.image)", "repo": "\(directory.repo ?? ".")"])
             throw ExitCode.failure
         }
-        if report.changedFiles.isEmpty {
+        if report.changedFiles.isEmpty, report.refused.isEmpty {
             emit("already up to date: \(request)\n")
             return
         }
@@ -149,5 +156,6 @@ struct BumpCommand: AsyncParsableCommand {
             metadata: [
                 "image.repository": "\(request.image)", "files": "\(report.changedFiles.count)", "changes": "\(report.changes.count)",
             ])
+        if !report.refused.isEmpty { throw ExitCode.failure }  // some files were not written
     }
 }

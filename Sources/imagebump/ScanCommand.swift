@@ -23,6 +23,9 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .long, help: "text or json.")
     var format: Format = .text
 
+    @Flag(name: .long, help: "Name every skipped file (by default: a summary per reason, with the first few).")
+    var verbose = false
+
     @OptionGroup var directory: DirectoryOptions
     @OptionGroup var global: GlobalOptions
 
@@ -41,9 +44,7 @@ struct ScanCommand: ParsableCommand {
             logger.error("scan failed", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
-        for skipped in report.skipped {
-            logger.notice("file skipped", metadata: ["file": "\(skipped.file)", "reason": "\(skipped.reason)"])
-        }
+        for line in SkippedSummary.lines(report.skipped, all: verbose) { logger.notice("\(line)") }
         for problem in report.problems {
             logger.warning(
                 "marker not used", metadata: ["file": "\(problem.file)", "line": "\(problem.line)", "reason": "\(problem.message)"])
@@ -91,4 +92,26 @@ enum ReferenceOutput {
 
 extension String {
     func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
+
+/// Skipped files told by reason, not one line each (a chart repository skips thousands):
+/// "skipped 143 files: a Helm chart template ({{ }} under templates/) — templates/a.yaml, …".
+enum SkippedSummary {
+    static func lines(_ skipped: [SkippedFile], all: Bool, first: Int = 3) -> [String] {
+        let byReason = Dictionary(grouping: skipped) { Self.kind($0.reason) }
+        return byReason.keys.sorted().map { reason in
+            let files = byReason[reason, default: []].map(\.file).sorted()
+            let shown = all ? files : Array(files.prefix(first))
+            let more = files.count > shown.count ? ", … (\(files.count - shown.count) more; --verbose names them)" : ""
+            return "skipped \(files.count) file\(files.count == 1 ? "" : "s"): \(reason) — \(shown.joined(separator: ", "))\(more)"
+        }
+    }
+
+    /// A reason without its file-specific detail (`invalid YAML: … at line 3` → `invalid YAML`).
+    static func kind(_ reason: String) -> String {
+        for prefix in ["invalid YAML", "a Helm/Go template ({{ }}) that is not YAML", "more than"] where reason.hasPrefix(prefix) {
+            return prefix == "more than" ? "too many YAML nodes" : prefix
+        }
+        return reason
+    }
 }

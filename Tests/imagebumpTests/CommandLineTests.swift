@@ -40,6 +40,30 @@ import Testing
         #expect(result.stdout == (try fixture("scan-all-dev.txt")))
     }
 
+    @Test func skippedFilesAreSummedUpByReasonAndABumpThatFindsNothingSaysWhereItDidNotLook() throws {
+        let chart = try TemporaryDirectory.make("imagebump-chart")
+        try FileManager.default.createDirectory(at: chart.appendingPathComponent("templates"), withIntermediateDirectories: true)
+        for name in ["a", "b", "c", "d", "e"] {
+            try "image: {{ .Values.image }} # ghcr.io/acme/web\n".write(
+                to: chart.appendingPathComponent("templates/\(name).yaml"), atomically: true, encoding: .utf8)
+        }
+        try "image: {repository: ghcr.io/acme/api, tag: 1.0.0}\n".write(
+            to: chart.appendingPathComponent("values.yaml"), atomically: true, encoding: .utf8)
+        let scan = try run(["scan", "--all", "--repo", chart.path, "--log-level", "notice"])
+        #expect(scan.status == 0, "\(scan.stderr)")
+        let lines = scan.stderr.split(separator: "\n").filter { $0.contains("skipped") }
+        #expect(lines.count == 1, "\(scan.stderr)")
+        #expect(
+            lines.first?.contains(
+                "skipped 5 files: a Helm chart template ({{ }} under templates/) — templates/a.yaml, templates/b.yaml, templates/c.yaml, … (2 more; --verbose names them)"
+            ) == true, "\(scan.stderr)")
+        let verbose = try run(["scan", "--all", "--repo", chart.path, "--verbose", "--log-level", "notice"])
+        #expect(verbose.stderr.contains("templates/e.yaml"))
+        let bump = try run(["bump", "ghcr.io/acme/web:2.0.0", "--repo", chart.path])
+        #expect(bump.status == 1)
+        #expect(bump.stderr.contains("nothing references the image; 5 files that may were skipped: templates/a.yaml (a Helm chart template"), "\(bump.stderr)")
+    }
+
     @Test func bumpPrintsTheDiffAndIsIdempotent() throws {
         let work = try GoldenDirectory.copyToTemporary(Self.repo)
         defer { try? FileManager.default.removeItem(at: work) }
