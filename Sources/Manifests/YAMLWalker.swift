@@ -49,7 +49,7 @@ struct YAMLWalker {
             for (childKey, value) in fields.pairs {
                 switch (childKey, value) {
                 case ("image", .scalar(let scalar)): recordImageField(scalar)
-                case ("images", .sequence(let entries)): recordKustomizeImages(entries)
+                case ("images", .sequence(let entries)): recordKustomizeImages(entries, argoCD: key == "kustomize")
                 default: break
                 }
                 try walk(value, key: childKey)
@@ -171,8 +171,12 @@ struct YAMLWalker {
 
     // MARK: - Kustomize `images: [{name, newName?, newTag?, digest?}]`
 
-    private mutating func recordKustomizeImages(_ entries: Node.Sequence) {
+    private mutating func recordKustomizeImages(_ entries: Node.Sequence, argoCD: Bool) {
         for entry in entries {
+            if argoCD, case .scalar(let scalar) = entry {
+                recordArgoCDKustomizeImage(scalar)
+                continue
+            }
             guard case .mapping(let mapping) = entry else { continue }
             let fields = Fields(mapping)
             guard case .scalar(let original)? = fields["name"] else { continue }
@@ -181,6 +185,29 @@ struct YAMLWalker {
             recordSplitFields(
                 .kustomize, name, nameScalar: nameScalar, tag: scalarField(fields["newTag"]), digest: scalarField(fields["digest"]))
         }
+    }
+
+    /// Argo CD's `kustomize.images` strings (an Application's `spec.source(s)`, Image Updater's
+    /// `.argocd-source-APP.yaml`): `ghcr.io/acme/api:1.2.3`, `name=newName:tag`,
+    /// `name@sha256:…`; the tag and digest after the (new) name are the value, so a bump
+    /// writes back the same form.
+    private mutating func recordArgoCDKustomizeImage(_ scalar: Node.Scalar) {
+        let text = scalar.string
+        let override = text.firstIndex(of: "=").map { text[text.index(after: $0)...] } ?? Substring(text)
+        let offset = text.utf8.count - override.utf8.count
+        guard let reference = try? ImageReference(parsing: String(override)) else { return }
+        let located = locate(scalar)
+        let slots =
+            located.map { value in
+                [
+                    ValueSlot(
+                        shape: .referenceSuffix, range: value.range.lowerBound + offset + reference.writtenNameLength..<value.range.upperBound,
+                        style: value.style)
+                ]
+            } ?? []
+        append(
+            .kustomize, reference.name, tag: reference.tag, digest: reference.digest, slots: slots,
+            nameAt: located.map { $0.range.lowerBound + offset }, mark: scalar.mark)
     }
 
     // MARK: - Argo CD `spec.source.helm`
