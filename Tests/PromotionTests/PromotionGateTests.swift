@@ -21,17 +21,23 @@ extension PromotionEngineTests {
             steps: [.init(target: "dev", gate: .none), .init(target: "acc", gates: [.manual, .merged]), .init(target: "prd", gate: .none)])
     }
 
+    /// 1.4.3 posted, written to dev, and waiting in acc (a `branch` target) for its approval.
+    func releaseWaitingForApproval() async throws -> (Setup, Journal, Dispatcher, PromotionEngine, MergeNoticeHandler, PromotionRecord) {
+        let setup = try Setup(branchTargets: ["acc"])
+        let (journal, dispatcher, engine) = try await setup.start(chains: [approvedThenMerged(setup)])
+        let notices = MergeNoticeHandler(journal: journal, dispatcher: dispatcher, promotions: engine, route: try setup.routes())
+        _ = try await setup.post("1.4.3", journal, dispatcher)
+        let waiting = try await setup.promotion(journal, tag: "1.4.3", reaches: .waitingForApproval, in: "acc")
+        return (setup, journal, dispatcher, engine, notices, waiting)
+    }
+
     func notice(_ number: Int, merged: Bool = true) -> MergeNotice {
         MergeNotice(target: "acc", image: "ghcr.io/acme/api", number: number, merged: merged, branch: "imagebump/acc/ghcr.io-acme-api")
     }
 
     @Test func anApprovalOnABranchTargetWaitsForTheMergeBeforeItIsDone() async throws {
-        let setup = try Setup(branchTargets: ["acc"])
+        let (setup, journal, dispatcher, engine, notices, waiting) = try await releaseWaitingForApproval()
         defer { setup.github.expectDocumentedExchanges() }
-        let (journal, dispatcher, engine) = try await setup.start(chains: [approvedThenMerged(setup)])
-        let notices = MergeNoticeHandler(journal: journal, dispatcher: dispatcher, promotions: engine, route: try setup.routes())
-        _ = try await setup.post("1.4.3", journal, dispatcher)
-        let waiting = try await setup.promotion(journal, tag: "1.4.3", reaches: .waitingForApproval, in: "acc")
         #expect(waiting.mergeRequest?.number == 1)
         var acc = try #require(try await engine.overview().first?.environments.first { $0.name == "acc" })
         #expect(acc.running == nil)  // the request is open: acc does not run 1.4.3
@@ -63,12 +69,8 @@ extension PromotionEngineTests {
     }
 
     @Test func aMergeBeforeTheApprovalIsKeptAndAppliedWhenApproved() async throws {
-        let setup = try Setup(branchTargets: ["acc"])
+        let (setup, journal, dispatcher, engine, notices, waiting) = try await releaseWaitingForApproval()
         defer { setup.github.expectDocumentedExchanges() }
-        let (journal, dispatcher, engine) = try await setup.start(chains: [approvedThenMerged(setup)])
-        let notices = MergeNoticeHandler(journal: journal, dispatcher: dispatcher, promotions: engine, route: try setup.routes())
-        _ = try await setup.post("1.4.3", journal, dispatcher)
-        let waiting = try await setup.promotion(journal, tag: "1.4.3", reaches: .waitingForApproval, in: "acc")
         let view = try #require(try await engine.overview().first)
         #expect(view.inFlight.map(\.gate) == ["manual"])
         // Someone merges the request before the release manager approves.
