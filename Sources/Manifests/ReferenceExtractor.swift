@@ -60,7 +60,9 @@ public struct ReferenceExtractor: Sendable {
                 var walker = YAMLWalker(source: source, file: file, markerLines: Set(markers.map(\.line)), nodeBudget: options.maximumNodes)
                 do {
                     let body = source.bodyStart == 0 ? text : String(text.unicodeScalars.dropFirst())
-                    let parser = try Parser(yaml: body)
+                    // No implicit typing: every scalar is read as its text (what the walker
+                    // looks at), without the default resolver's regular expressions per scalar.
+                    let parser = try Parser(yaml: body, resolver: .basic)
                     while let root = try parser.nextRoot() { try walker.walk(root) }
                 } catch is YAMLWalker.BudgetExceeded {
                     return ExtractionResult(file: file, skipped: "more than \(options.maximumNodes) YAML nodes (an alias bomb?)")

@@ -255,7 +255,7 @@ struct YAMLWalker {
             indentation = source.bytes[range].prefix(while: { $0 == 0x20 }).count
             break
         }
-        guard indentation > 0, let root = try? Yams.compose(yaml: block.string) else { return }
+        guard indentation > 0, let root = try? Parser(yaml: block.string, resolver: .basic).singleRoot() else { return }
         // Re-walk the nested document against the outer source: its lines start `indentation`
         // columns in, `blockLine` lines down. Positions are verified byte for byte by `locate`.
         var nested = YAMLWalker(source: source, file: file, markerLines: [], nodeBudget: budget)
