@@ -341,15 +341,13 @@ public actor Dispatcher {
                 for item in items {
                     let result = outcome(item.request.image)
                     if case .written(_, _, let commit) = result {
+                        // A commit target runs the tag now (one transaction with the write's
+                        // record); a branch target once its request is merged.
                         try? await journal.recordWrite(
                             target: target, image: item.request.image.description, eventID: item.eventID,
-                            orderMilliseconds: orders[item.eventID] ?? Self.now(), tag: item.request.tag)
-                        // A commit target runs the tag now; a branch target once its request is merged.
-                        if batch.route.target.mode == .commit, let tag = item.request.tag {
-                            try? await journal.recordDeployment(
-                                target: target, image: item.request.image.description, tag: tag,
-                                via: commit.map { "commit \($0.prefix(12))" } ?? "already on \(batch.route.target.branch)")
-                        }
+                            orderMilliseconds: orders[item.eventID] ?? Self.now(), tag: item.request.tag,
+                            deployedVia: batch.route.target.mode == .commit
+                                ? commit.map { "commit \($0.prefix(12))" } ?? "already on \(batch.route.target.branch)" : nil)
                     }
                     await conclude(item.eventID, result)
                     if case .written(let previous, let mergeRequest, _) = result, fromEvents.contains(item.eventID) {

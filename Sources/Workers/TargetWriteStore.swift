@@ -25,10 +25,16 @@ extension Journal {
     }
 
     /// Notes that `eventID` wrote `image` to `target`; an older order never replaces a newer one.
+    /// With `deployedVia` (a commit target's write), the target runs the tag now: the
+    /// deployment is recorded in the same transaction.
     public func recordWrite(
-        target: String, image: String, eventID: String, orderMilliseconds: Int64, tag: String? = nil, now: Date = Date()
+        target: String, image: String, eventID: String, orderMilliseconds: Int64, tag: String? = nil, deployedVia: String? = nil,
+        now: Date = Date()
     ) async throws(SQLiteError) {
         _ = try await submit { database, _ throws(SQLiteError) in
+            if let deployedVia, let tag {
+                try Self.upsertDeployment(database, target: target, image: image, tag: tag, via: deployedVia, now: now)
+            }
             try database.prepare(
                 """
                 INSERT INTO target_writes (target, image, event_id, order_ms, written_at, tag) VALUES (?,?,?,?,?,?)
@@ -54,15 +60,22 @@ extension Journal {
     /// Notes that `target` runs `image:tag` now.
     public func recordDeployment(target: String, image: String, tag: String, via: String, now: Date = Date()) async throws(SQLiteError) {
         _ = try await submit { database, _ throws(SQLiteError) in
-            try database.prepare(
-                """
-                INSERT INTO deployments (target, image, tag, since, via) VALUES (?,?,?,?,?)
-                ON CONFLICT (target, image) DO UPDATE SET since = CASE WHEN tag = excluded.tag THEN since ELSE excluded.since END,
-                  via = CASE WHEN tag = excluded.tag THEN via ELSE excluded.via END, tag = excluded.tag
-                """
-            ).run([.text(target), .text(image), .text(tag), .text(Timestamp.iso8601(now)), .text(via)])
+            try Self.upsertDeployment(database, target: target, image: image, tag: tag, via: via, now: now)
             return true
         }
+    }
+
+    /// A tag's `since` and `via` stay while the same tag is recorded again.
+    static func upsertDeployment(_ database: SQLiteDatabase, target: String, image: String, tag: String, via: String, now: Date)
+        throws(SQLiteError)
+    {
+        try database.prepare(
+            """
+            INSERT INTO deployments (target, image, tag, since, via) VALUES (?,?,?,?,?)
+            ON CONFLICT (target, image) DO UPDATE SET since = CASE WHEN tag = excluded.tag THEN since ELSE excluded.since END,
+              via = CASE WHEN tag = excluded.tag THEN via ELSE excluded.via END, tag = excluded.tag
+            """
+        ).run([.text(target), .text(image), .text(tag), .text(Timestamp.iso8601(now)), .text(via)])
     }
 
     /// Every environment's running tag of `image` (all images when nil).
