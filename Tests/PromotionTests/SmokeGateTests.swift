@@ -13,12 +13,8 @@ import Testing
             ],
             timeout: .seconds(20), interval: .milliseconds(50))
         // The rollout finishes after the gate has seen the old version at least once.
-        let rollout = Task {
-            while app.requests == 0 { try await Task.sleep(for: .milliseconds(10)) }
-            app.roll(to: "1.4.3")
-        }
+        app.roll(afterNextAnswerTo: "1.4.3")
         let outcome = await gate.run(tag: "1.4.3")
-        try await rollout.value
         guard case .passed(let attempts) = outcome else {
             Issue.record("expected to pass: \(outcome)")
             return

@@ -6,6 +6,9 @@ import Synchronization
 public final class DeployedApp: Sendable {
     private final class Running: Sendable {
         let tag: Mutex<String>
+        /// A tag to move to right after the next answer (a rollout that finishes once the old
+        /// version was seen), decided on the app's own thread, not by a test's task.
+        let next = Mutex<String?>(nil)
         init(_ tag: String) { self.tag = Mutex(tag) }
     }
 
@@ -16,7 +19,10 @@ public final class DeployedApp: Sendable {
         let running = Running(tag)
         self.running = running
         server = try HTTPDouble { request in
-            let tag = running.tag.withLock { $0 }
+            let tag = running.tag.withLock { tag in
+                defer { if let next = running.next.withLock({ $0.take() }) { tag = next } }
+                return tag
+            }
             switch request.path {
             case "/version": return .json(200, ["version": tag, "build": ["number": 42, "ready": true]])
             case "/": return DoubleResponse(status: 200, body: "<p>acme api \(tag)</p>")
@@ -26,6 +32,9 @@ public final class DeployedApp: Sendable {
     }
 
     public func roll(to tag: String) { running.tag.withLock { $0 = tag } }
+
+    /// Serves the current tag once more, then `tag`.
+    public func roll(afterNextAnswerTo tag: String) { running.next.withLock { $0 = tag } }
 
     public var url: String { server.url }
     /// Requests served so far.
