@@ -16,7 +16,10 @@ public func runBlocking<T: Sendable>(_ work: @escaping @Sendable () -> T) async 
 
 /// The threads behind ``runBlocking(_:)``.
 public final class BlockingPool: Sendable {
-    public static let shared = BlockingPool(maximumThreads: 16)
+    /// 16 threads, or `IMAGEBUMP_BLOCKING_THREADS` (the test run sets more: its suites share one
+    /// process and some hold threads on purpose, on remotes that never answer).
+    public static let shared = BlockingPool(
+        maximumThreads: ProcessInfo.processInfo.environment["IMAGEBUMP_BLOCKING_THREADS"].flatMap { Int($0) }.map { min(max($0, 1), 256) } ?? 16)
 
     public let maximumThreads: Int
     private let state = Mutex<(queue: [@Sendable () -> Void], threads: Int, idle: Int, busiest: Int)>(([], 0, 0, 0))
