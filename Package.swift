@@ -59,6 +59,14 @@ let package = Package(
         // I/O around the domain.
         .target(name: "Workspace", dependencies: ["Manifests", "ImageReference"]),
         .target(name: "Forge", dependencies: ["HTTPClient", "Crypto"]),
+        .target(name: "Registry", dependencies: ["Configuration", "Crypto", "HTTPClient", "ImageReference"]),
+        // Polling registries (the catch-up for lost webhooks) and checking webhooks against them.
+        .target(
+            name: "Catchup",
+            dependencies: [
+                "Configuration", "Events", "HTTPClient", "ImageReference", "Journal", "Policy", "Registry", "Workers",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(name: "Events", dependencies: ["ImageReference", "Crypto"]),
         .target(
             name: "Promotion",
@@ -83,7 +91,7 @@ let package = Package(
             dependencies: [
                 "ImageReference", "Manifests", "Policy", "Promotion", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git", "Forge",
                 "HTTPClient",
-                "HTTPServer", "Intake", "Journal", "Events", "Workers", "Runtime",
+                "HTTPServer", "Intake", "Journal", "Events", "Workers", "Runtime", "Registry", "Catchup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -9,13 +9,13 @@ extension Configuration {
         return "\(environment["HOME"] ?? FileManager.default.currentDirectoryPath)/.local/state/imagebump"
     }
 
-    /// Every secret of the repositories that resolves now: what the logs and the journal redact.
+    /// Every secret of the repositories, the signing key and the registries that resolves now: what the logs and the journal redact.
     public func resolvableSecrets() -> [String] {
         repos.flatMap { repository in
             [repository.password, repository.sshKey, repository.forge?.token, repository.forge?.app?.privateKey].compactMap {
                 try? $0?.resolve().revealed
             }
-        } + [git.signingKey].compactMap { try? $0?.resolve().revealed }
+        } + ([git.signingKey] + registries.map(\.password)).compactMap { try? $0?.resolve().revealed }
     }
 }
 

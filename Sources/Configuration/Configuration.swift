@@ -48,6 +48,11 @@ public struct Configuration: Sendable, Hashable {
     /// How often the forge is asked about merge requests promotions wait for (the fallback when
     /// a merge webhook is lost); 0 turns polling off.
     public var mergePollSeconds = 300
+    /// How often every image without its own `poll` is read from its registry (the catch-up
+    /// for lost webhooks); 0 (the default) means webhooks only.
+    public var pollIntervalSeconds = 0
+    /// How registries are reached (credentials, CA bundles, plain HTTP).
+    public var registries: [RegistrySettings] = []
     public var repos: [Repository] = []
     public var targets: [Target] = []
     public var images: [ImageSettings] = []
@@ -275,6 +280,10 @@ public struct ImageSettings: Sendable, Hashable {
     public var policy = TagPolicy.any
     /// Per-target overrides of ``policy``.
     public var targetPolicies: [String: TagPolicy] = [:]
+    /// Seconds between two reads of the registry's tags; nil takes `workers.pollInterval`, 0 never.
+    public var pollSeconds: Int?
+    /// Check every webhook's tag (and digest) against the registry before writing it.
+    public var verify = false
 
     /// The policy that applies to the image in one target.
     public func policy(for target: String) -> TagPolicy { targetPolicies[target] ?? policy }

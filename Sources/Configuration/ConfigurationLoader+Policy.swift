@@ -16,13 +16,7 @@ extension ConfigurationLoader {
             return nil
         }
         var includePrerelease = false
-        if let value = fields["prerelease"]?.value {
-            if case .scalar(let scalar) = value, ["true", "false"].contains(scalar.string) {
-                includePrerelease = scalar.string == "true"
-            } else {
-                reader.report(value, "\(path).prerelease", "expected true or false")
-            }
-        }
+        if let value = fields["prerelease"]?.value, let flag = reader.flag(value, "\(path).prerelease") { includePrerelease = flag }
         if let node = fields["semver"]?.value, let text = reader.string(node, "\(path).semver") {
             do { policy.filter = .semver(try SemverRange(text), includePrerelease: includePrerelease) } catch {
                 reader.report(node, "\(path).semver", error.detail)

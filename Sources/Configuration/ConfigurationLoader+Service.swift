@@ -20,12 +20,8 @@ extension ConfigurationLoader {
             if let token = admin["token"] {
                 configuration.server.admin.token = readSecret(token.value, "server.admin.token", minimumLength: Receiver.minimumSecretLength)
             }
-            if let reads = admin["requireTokenForReads"]?.value {
-                if case .scalar(let scalar) = reads, ["true", "false"].contains(scalar.string) {
-                    configuration.server.admin.requireTokenForReads = scalar.string == "true"
-                } else {
-                    reader.report(reads, "server.admin.requireTokenForReads", "expected true or false")
-                }
+            if let reads = admin["requireTokenForReads"]?.value, let flag = reader.flag(reads, "server.admin.requireTokenForReads") {
+                configuration.server.admin.requireTokenForReads = flag
             }
         }
         if let listen = server["listen"], let value = reader.string(listen.value, "server.listen") { configuration.server.listen = value }

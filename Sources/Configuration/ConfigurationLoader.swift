@@ -61,14 +61,16 @@ struct ConfigurationLoader {
         guard
             let top = reader.mapping(
                 root, "",
-                known: ["stateDir", "log", "scan", "server", "receivers", "workers", "repos", "targets", "images", "promotions", "git"])
+                known: [
+                    "stateDir", "log", "scan", "server", "receivers", "workers", "repos", "targets", "images", "promotions", "git", "registries",
+                ])
         else { return }
         if let node = top["server"]?.value { readServer(node) }
         if let node = top["receivers"]?.value {
             for (index, item) in reader.list(node, "receivers").enumerated() { readReceiver(item, "receivers[\(index)]") }
         }
         if let node = top["workers"]?.value,
-            let workers = reader.mapping(node, "workers", known: ["attempts", "batchWindowMs", "mergePollSeconds", "retryBudgetSeconds"])
+            let workers = reader.mapping(node, "workers", known: ["attempts", "batchWindowMs", "mergePollSeconds", "retryBudgetSeconds", "pollInterval"])
         {
             // Capped: past 20 tries the doubling waits are all at their 5-minute cap anyway.
             if let attempts = workers["attempts"], let value = reader.integer(attempts.value, "workers.attempts", minimum: 1, maximum: 20) {
@@ -84,6 +86,9 @@ struct ConfigurationLoader {
             }
             if let poll = workers["mergePollSeconds"], let value = reader.integer(poll.value, "workers.mergePollSeconds", minimum: 0) {
                 configuration.mergePollSeconds = value
+            }
+            if let poll = workers["pollInterval"], let value = readInterval(poll.value, "workers.pollInterval") {
+                configuration.pollIntervalSeconds = value
             }
         }
         if let node = top["promotions"]?.value {
@@ -114,6 +119,9 @@ struct ConfigurationLoader {
             if let nodes = scan["maxYAMLNodes"], let value = reader.integer(nodes.value, "scan.maxYAMLNodes", minimum: 1) {
                 configuration.scan.maximumYAMLNodes = value
             }
+        }
+        if let node = top["registries"]?.value {
+            for (index, item) in reader.list(node, "registries").enumerated() { readRegistry(item, "registries[\(index)]") }
         }
         if let node = top["repos"]?.value {
             for (index, item) in reader.list(node, "repos").enumerated() { readRepository(item, "repos[\(index)]") }
@@ -191,12 +199,8 @@ struct ConfigurationLoader {
         repository.password = fields["password"].flatMap { readSecret($0.value, "\(path).password") }
         repository.sshKey = fields["sshKey"].flatMap { readSecret($0.value, "\(path).sshKey") }
         if let hosts = fields["knownHosts"], let value = reader.string(hosts.value, "\(path).knownHosts") { repository.knownHosts = value }
-        if let accept = fields["acceptUnknownHostKeys"] {
-            if case .scalar(let scalar) = accept.value, ["true", "false"].contains(scalar.string) {
-                repository.acceptUnknownHostKeys = scalar.string == "true"
-            } else {
-                reader.report(accept.value, "\(path).acceptUnknownHostKeys", "expected true or false")
-            }
+        if let accept = fields["acceptUnknownHostKeys"], let flag = reader.flag(accept.value, "\(path).acceptUnknownHostKeys") {
+            repository.acceptUnknownHostKeys = flag
         }
         if let forge = fields["forge"] { repository.forge = readForge(forge.value, "\(path).forge") }
         if url.hasPrefix("ssh://") || (url.contains("@") && !url.contains("://")) {
@@ -250,12 +254,7 @@ struct ConfigurationLoader {
                 target.mergeMethod = value
             }
             for (key, keyPath) in [("autoMerge", \Target.autoMerge), ("draft", \Target.draft)] {
-                guard let value = options[key]?.value else { continue }
-                if case .scalar(let scalar) = value, ["true", "false"].contains(scalar.string) {
-                    target[keyPath: keyPath] = scalar.string == "true"
-                } else {
-                    reader.report(value, "\(path).mergeRequest.\(key)", "expected true or false")
-                }
+                if let value = options[key]?.value, let flag = reader.flag(value, "\(path).mergeRequest.\(key)") { target[keyPath: keyPath] = flag }
             }
         }
         if let paths = fields["paths"] {
@@ -271,7 +270,7 @@ struct ConfigurationLoader {
     }
 
     private mutating func readImage(_ node: Node, _ path: String) {
-        guard let fields = reader.mapping(node, path, known: ["name", "targets", "fluxPolicies", "policy", "targetPolicies"]) else {
+        guard let fields = reader.mapping(node, path, known: ["name", "targets", "fluxPolicies", "policy", "targetPolicies", "poll", "verify"]) else {
             return
         }
         guard let nameNode = fields["name"]?.value, let text = reader.string(nameNode, "\(path).name") else {
@@ -296,6 +295,8 @@ struct ConfigurationLoader {
         }
         if let node = fields["policy"]?.value, let policy = readPolicy(node, "\(path).policy") { image.policy = policy }
         if let node = fields["targetPolicies"]?.value { image.targetPolicies = readTargetPolicies(node, "\(path).targetPolicies") }
+        if let node = fields["poll"]?.value { image.pollSeconds = readInterval(node, "\(path).poll") }
+        if let node = fields["verify"]?.value { image.verify = reader.flag(node, "\(path).verify") ?? false }
         configuration.images.append(image)
         nodes["image:\(configuration.images.count - 1)"] = (nameNode, "\(path).name")
         if let list = fields["fluxPolicies"] {

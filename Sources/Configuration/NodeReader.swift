@@ -43,6 +43,15 @@ struct NodeReader {
         return scalar.string
     }
 
+    /// `true` or `false`, nothing else (no `yes`, no `on`).
+    mutating func flag(_ node: Node, _ path: String) -> Bool? {
+        guard case .scalar(let scalar) = node, ["true", "false"].contains(scalar.string) else {
+            report(node, path, "expected true or false")
+            return nil
+        }
+        return scalar.string == "true"
+    }
+
     mutating func integer(_ node: Node, _ path: String, minimum: Int, maximum: Int? = nil) -> Int? {
         guard case .scalar(let scalar) = node, let value = Int(scalar.string.replacingOccurrences(of: "_", with: "")), value >= minimum,
             value <= maximum ?? Int.max

@@ -104,6 +104,13 @@ public struct TagPolicy: Sendable, Hashable {
         }
     }
 
+    /// What polling takes from a registry's tags: the highest the policy accepts among those it
+    /// can rank (without a `semver` or `pattern` policy, only tags that read as versions rank;
+    /// a registry's list has no arrival order). Nil when no tag qualifies.
+    public func newest(_ tags: [String]) -> String? {
+        best(tags.filter { compare($0, $0) != nil })
+    }
+
     /// `*` any run of characters, `?` one; the whole tag must match.
     static func glob(_ pattern: String, matches tag: String) -> Bool {
         let p = Array(pattern.utf8)

@@ -25,6 +25,15 @@ public struct Route: Sendable {
     }
 }
 
+/// What the registry says of an event's tag before it is written (`images[].verify`).
+public enum Verification: Sendable, Hashable {
+    case verified
+    /// The registry does not have the tag, or not with the event's digest: not written (skipped).
+    case refused(String)
+    /// The registry could not be asked: the event fails (a later poll or `events retry` takes it up).
+    case unavailable(String)
+}
+
 /// An event's targets as they finish: how many are left, and what each did (what the one line
 /// logged at its end says).
 struct EventProgress {
@@ -106,14 +115,17 @@ public actor Dispatcher {
     /// `batchWindow`). A test holds it closed to decide what one batch takes, whatever the
     /// machine's speed.
     let batchWait: (@Sendable () async -> Void)?
+    /// Checks an event against its registry before any target takes it (nil: nothing is checked).
+    let verify: (@Sendable (ImageEvent) async -> Verification)?
 
     public init(
         journal: Journal, updater: TargetUpdater, routes: @escaping @Sendable (ImageName) -> [Route], attempts: Int = 5,
         baseDelay: Duration = .seconds(1), batchWindow: Duration = .seconds(2), retryBudget: Duration = .seconds(900),
         metrics: ServiceMetrics = .disabled, logger: Logger = Logger(label: "imagebump.dispatcher", factory: { _ in SwiftLogNoOpLogHandler() }),
-        batchWait: (@Sendable () async -> Void)? = nil
+        batchWait: (@Sendable () async -> Void)? = nil, verify: (@Sendable (ImageEvent) async -> Verification)? = nil
     ) {
         self.batchWait = batchWait
+        self.verify = verify
         self.retryBudget = retryBudget
         self.metrics = metrics
         self.journal = journal
@@ -191,6 +203,22 @@ public actor Dispatcher {
             return
         }
         guard remaining[id] == nil else { return }  // already queued (a retry racing recovery)
+        if let verify {
+            // In the inbox's order (events of one image keep theirs); the client's deadlines bound the wait.
+            switch await verify(event) {
+            case .verified: break
+            case .refused(let reason):
+                try? await journal.update(id, status: .skipped, detail: reason)
+                metrics.count("imagebump_events_finished_total", [("status", "skipped")])
+                logger.info("event skipped", metadata: ["event.id": "\(id)", "image": "\(event)", "reason": "\(reason)"])
+                return
+            case .unavailable(let reason):
+                try? await journal.update(id, status: .failed, detail: reason, error: reason)
+                metrics.count("imagebump_events_finished_total", [("status", "failed")])
+                logger.info("event failed", metadata: ["event.id": "\(id)", "image": "\(event)", "error": "\(reason)"])
+                return
+            }
+        }
         var taking: [Route] = []
         var skipped: [String] = []
         for route in targets {

@@ -47,9 +47,9 @@ public struct ServiceMetrics: Sendable {
     /// Records nothing, renders nothing.
     public static let disabled = ServiceMetrics(factory: NOOPMetricsHandler.instance, exposition: { [] })
 
-    package func count(_ label: String, _ dimensions: [(String, String)] = []) {
+    package func count(_ label: String, _ dimensions: [(String, String)] = [], by amount: Int = 1) {
         Self.handle(cache.counters, Key(label, dimensions)) { Counter(label: label, dimensions: dimensions, factory: factory) }
-            .increment()
+            .increment(by: amount)
     }
 
     package func time(_ label: String, _ dimensions: [(String, String)], since start: ContinuousClock.Instant) {

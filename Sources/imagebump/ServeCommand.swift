@@ -1,5 +1,6 @@
 import AppLogging
 import ArgumentParser
+import Catchup
 import Configuration
 import Dispatch
 import Events
@@ -66,7 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
             allRoutes = try Route.routes(configuration, logger: logger)
             // The journal stores what the logs would print: through the same redaction.
             let redactor = Redactor(secrets: configuration.resolvableSecrets())
-            journal = try Journal(path: "\(state)/journal.sqlite", schemas: [.workers, .promotions], completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
+            journal = try Journal(path: "\(state)/journal.sqlite", schemas: [.workers, .promotions, .catchup], completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
@@ -76,12 +77,15 @@ struct ServeCommand: AsyncParsableCommand {
         let eventRoutes = Route.eventRoutes(allRoutes, configuration)
         let registry = PrometheusCollectorRegistry()
         let metrics = ServiceMetrics(factory: PrometheusMetricsFactory(registry: registry), exposition: { registry.emitToBuffer() })
+        let registries = Registries(configuration, metrics: metrics)
+        let verifier = ManifestVerifier(configuration: configuration, registries: registries)
+        let verify: (@Sendable (ImageEvent) async -> Verification)? = verifier.isNeeded ? { @Sendable event in await verifier.check(event) } : nil
         let dispatcher = Dispatcher(
             journal: journal,
             updater: TargetUpdater(writeBack: WriteBack(settings: writeBackSettings, logger: logger), logger: logger),
             routes: { eventRoutes[$0] ?? [] }, attempts: configuration.workerAttempts,
             batchWindow: .milliseconds(configuration.batchWindowMilliseconds), retryBudget: .seconds(configuration.retryBudgetSeconds),
-            metrics: metrics, logger: logger)
+            metrics: metrics, logger: logger, verify: verify)
         let readiness = Readiness(journal: journal, targets: allRoutes.values.flatMap { $0.map(\.target) })
         let route: @Sendable (ImageName, String) -> Route? = { image, target in allRoutes[image]?.first { $0.target.name == target } }
         let engine = PromotionEngine(journal: journal, dispatcher: dispatcher, chains: chains, route: route, logger: logger)
@@ -124,9 +128,13 @@ struct ServeCommand: AsyncParsableCommand {
         emit("listening on \(settings.host):\(server.port)\n")
         emit("admin on \(adminSettings.host):\(admin.port)\n")
         logger.notice("serving", metadata: ["http.port": "\(server.port)", "receivers": "\(receivers.map(\.name).joined(separator: ","))"])
+        let registryPoller = RegistryPoller(
+            configuration: configuration, registries: registries, journal: journal, ignoreReason: dispatcher.ignoreReason,
+            submit: { dispatcher.submit($0, $1) }, metrics: metrics, logger: logger)
         let forcedExit = Services.exitOnSecondSignal()
         let group = Services.group(
             workers: dispatcher, poller: configuration.mergePollSeconds > 0 ? poller : nil,
+            registryPoller: configuration.polledImages.isEmpty ? nil : registryPoller,
             pollEvery: .seconds(configuration.mergePollSeconds), admin: admin, server: server, logger: logger)
         do { try await group.run() } catch { logger.error("a service failed", metadata: ["error": "\(error)"]) }
         forcedExit.cancel()

@@ -1,3 +1,4 @@
+import Catchup
 import Foundation
 import HTTPServer
 import Logging
@@ -9,7 +10,7 @@ import Workers
 
 /// `serve`'s parts as swift-service-lifecycle services: a `ServiceGroup` starts them in order
 /// and, on SIGTERM or SIGINT, stops them in reverse — the public listener first (no new
-/// events), then the admin listener, the merge-request poller, and last the workers, which
+/// events), then the admin listener, the merge-request poller, the registry poller, and last the workers, which
 /// finish what is in flight within a deadline (what is not done by then is in the journal and
 /// runs again at the next start).
 enum Services {
@@ -18,10 +19,12 @@ enum Services {
 
     /// The group of a running `serve`, in start order.
     static func group(
-        workers: Dispatcher, poller: MergeRequestPoller?, pollEvery: Duration, admin: HTTPServer, server: HTTPServer, logger: Logger
+        workers: Dispatcher, poller: MergeRequestPoller?, registryPoller: RegistryPoller?, pollEvery: Duration, admin: HTTPServer,
+        server: HTTPServer, logger: Logger
     ) -> ServiceGroup {
         var services: [any Service] = [Workers(dispatcher: workers, logger: logger)]
         if let poller { services.append(Poller(poller: poller, every: pollEvery)) }
+        if let registryPoller { services.append(RegistryPolling(poller: registryPoller)) }
         services += [Listener(server: admin, within: .seconds(2)), Listener(server: server, within: .seconds(10))]
         return ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -51,6 +54,16 @@ enum Services {
         func run() async throws {
             let (poller, every) = (poller, every)
             await cancelWhenGracefulShutdown { await poller.run(every: every) }
+        }
+    }
+
+    /// Reading the registries (the catch-up for lost webhooks), until the graceful shutdown.
+    struct RegistryPolling: Service {
+        let poller: RegistryPoller
+
+        func run() async throws {
+            let poller = poller
+            await cancelWhenGracefulShutdown { await poller.run() }
         }
     }
 
