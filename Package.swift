@@ -144,6 +144,7 @@ let package = Package(
         .testTarget(name: "GitTests", dependencies: ["Git", "Crypto", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Runtime", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Configuration", "HTTPClient", "ImageReference", "TestSupport"]),
         .testTarget(
             name: "IntakeTests",
             dependencies: [

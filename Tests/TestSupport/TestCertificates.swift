@@ -2,7 +2,7 @@ import Foundation
 
 /// A throw-away CA and a server certificate for localhost, made with the openssl command.
 public enum TestCertificates {
-    public struct Files {
+    public struct Files: Sendable {
         public let caCertificate: String
         public let serverCertificate: String
         public let serverKey: String

@@ -40,7 +40,7 @@ import Testing
             let notify = "http://127.0.0.1:\(port)/hooks/registry"
             registry = try await blocking {
                 try RealRegistry(
-                    notify: notify, headers: ["Authorization": "Bearer \(RegistryDeliveryTests.token)", "X-Request-Id": "ingress-request-0001"])
+                    notify: (notify, ["Authorization": "Bearer \(RegistryDeliveryTests.token)", "X-Request-Id": "ingress-request-0001"]))
             }
         }
 
