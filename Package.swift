@@ -144,6 +144,9 @@ let package = Package(
         .testTarget(name: "GitTests", dependencies: ["Git", "Crypto", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Runtime", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(
+            name: "CatchupTests",
+            dependencies: ["Catchup", "Configuration", "Events", "HTTPClient", "ImageReference", "Journal", "Registry", "Workers", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Configuration", "HTTPClient", "ImageReference", "TestSupport"]),
         .testTarget(
             name: "IntakeTests",
@@ -171,7 +174,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         // Helpers shared by tests only: golden-directory comparison, temp directories.
-        .target(name: "TestSupport", dependencies: ["Events", "Journal", "Workers", "Promotion"], path: "Tests/TestSupport", exclude: ["ForgeContracts", "Fixtures"]),
+        .target(name: "TestSupport", dependencies: ["Catchup", "Events", "Journal", "Workers", "Promotion"], path: "Tests/TestSupport", exclude: ["ForgeContracts", "Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

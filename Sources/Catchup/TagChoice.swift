@@ -27,7 +27,7 @@ public struct TagChoice: Sendable, Hashable {
                 return TagChoice(target: target.name, tag: nil, reason: reason)
             }
             let rejected = tags.count - accepted.count
-            var reason = "the highest of \(accepted.count) tags its policy accepts"
+            var reason = "the highest of \(accepted.count) tag\(accepted.count == 1 ? "" : "s") its policy accepts"
             if rejected > 0 { reason += " (\(rejected) refused)" }
             return TagChoice(target: target.name, tag: tag, reason: reason)
         }

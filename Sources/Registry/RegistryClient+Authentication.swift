@@ -61,7 +61,8 @@ extension RegistryClient {
 
     /// One exchange, counted by host and status.
     func exchange(_ request: HTTPRequest) async throws(RegistryError) -> HTTPResponse {
-        let host = URLComponents(string: request.url)?.host ?? settings.host
+        let components = URLComponents(string: request.url)
+        let host = components.flatMap { url in url.host.map { $0 + (url.port.map { ":\($0)" } ?? "") } } ?? settings.host
         do {
             let response = try await transport.send(request)
             observe(host, "\(response.status)")

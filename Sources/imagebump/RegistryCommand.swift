@@ -55,7 +55,10 @@ struct RegistryCommand: AsyncParsableCommand {
                 let target = choice.target.padding(toLength: width, withPad: " ", startingAt: 0)
                 out += "  \(target)  \(choice.tag.map { "takes \($0): " } ?? "takes nothing: ")\(choice.reason)\n"
             }
-            let ranked = tags.sorted { settings.policy.compare($0, $1) == .orderedDescending }
+            // Tags the policy can rank, highest first; then the others, in the registry's order.
+            let policy = settings.policy
+            let ranked = tags.filter { policy.compare($0, $0) != nil }.sorted { policy.compare($0, $1) == .orderedDescending }
+                + tags.filter { policy.compare($0, $0) == nil }
             let listed = show > 0 ? Array(ranked.prefix(show)) : ranked
             if !listed.isEmpty { out += "tags, highest first by the image's policy\(listed.count < ranked.count ? " (\(listed.count) of \(ranked.count))" : ""):\n" }
             for tag in listed {

@@ -98,7 +98,7 @@ import Testing
         #expect(configuration.warnings.first?.message.contains("no merge request is opened") == true)
     }
 
-    @Test(arguments: ["invalid", "invalid-policy", "invalid-promotion"])
+    @Test(arguments: ["invalid", "invalid-policy", "invalid-promotion", "invalid-registries"])
     func everyProblemIsReportedWithFileLineKeyAndFix(_ name: String) throws {
         let text = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).yaml"), encoding: .utf8)
         let expected = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).expected"), encoding: .utf8)
@@ -146,6 +146,30 @@ import Testing
         }
         let valid = try Configuration.parse(text.replacingOccurrences(of: "fast-forward", with: "rebase"), file: "c.yaml")
         #expect(valid.targets.map(\.mergeMethod) == [.squash, .rebase])
+    }
+
+    @Test func registriesAndPollingAreRead() throws {
+        let configuration = try Configuration.parse(
+            """
+            registries:
+              - {host: ghcr.io, username: robot, password: env:GHCR_TOKEN}
+              - {host: "127.0.0.1:5000", insecure: true, username: ci, password: env:LAB_PASSWORD}
+            workers: {pollInterval: 5m}
+            images:
+              - {name: ghcr.io/acme/api, verify: true}
+              - {name: ghcr.io/acme/web, poll: 30s}
+              - {name: ghcr.io/acme/cron, poll: 0}
+              - {name: docker.io/library/nginx, poll: 1h}
+            """, file: "r.yaml")
+        #expect(configuration.polledImages.map { "\($0.image.name) \($0.seconds)" } == [
+            "ghcr.io/acme/api 300", "ghcr.io/acme/web 30", "docker.io/library/nginx 3600",
+        ])
+        #expect(configuration.images[0].verify && !configuration.images[1].verify)
+        #expect(configuration.registry("ghcr.io").password == .environment("GHCR_TOKEN"))
+        #expect(configuration.registry("quay.io") == RegistrySettings(host: "quay.io"))  // not listed: anonymous HTTPS
+        // A password over plain HTTP works, and is said.
+        #expect(configuration.warnings.map(\.keyPath) == ["registries[1].insecure"])
+        #expect(configuration.secretUses.map(\.keyPath) == ["registries[0].password", "registries[1].password"])
     }
 
     @Test func invalidYAMLIsLocated() {

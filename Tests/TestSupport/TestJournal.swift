@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import Catchup
 import Promotion
 import Workers
 
@@ -8,6 +9,6 @@ extension Journal {
     package convenience init(
         testing path: String, deduplicationWindow: TimeInterval = 600, redact: @escaping @Sendable (String) -> String = { $0 }
     ) throws(SQLiteError) {
-        try self.init(path: path, schemas: [.workers, .promotions], deduplicationWindow: deduplicationWindow, redact: redact)
+        try self.init(path: path, schemas: [.workers, .promotions, .catchup], deduplicationWindow: deduplicationWindow, redact: redact)
     }
 }
