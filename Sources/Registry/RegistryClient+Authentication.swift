@@ -3,6 +3,30 @@ import Foundation
 import HTTPClient
 import Synchronization
 
+/// Docker Hub's `RateLimit-Remaining: 0;w=SECONDS`: past it, the registry is not asked again
+/// until the window has passed (each request would only earn a 429).
+final class RateLimitWindow: Sendable {
+    private let closedUntil = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// The seconds left while the limit is used up, else nil.
+    func remaining(now: ContinuousClock.Instant = .now) -> Int? {
+        closedUntil.withLock { until in
+            guard let end = until, end > now else { return nil }
+            return Int((end - now).components.seconds) + 1
+        }
+    }
+
+    /// Reads `RateLimit-Remaining` (`76;w=21600`); at 0 the window closes for `w` seconds
+    /// (60 when unsaid, at most 6 hours).
+    func note(_ header: String?, now: ContinuousClock.Instant = .now) {
+        guard let header else { return }
+        let parts = header.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.first == "0" else { return }
+        let window = parts.dropFirst().first { $0.hasPrefix("w=") }.flatMap { Int($0.dropFirst(2)) } ?? 60
+        closedUntil.withLock { $0 = now + .seconds(min(max(window, 1), 21_600)) }
+    }
+}
+
 /// Tokens and basic credentials per repository scope, until they expire; bounded.
 final class TokenCache: Sendable {
     /// Entries kept at most: past it, the expired ones go, then all.
@@ -61,11 +85,16 @@ extension RegistryClient {
 
     /// One exchange, counted by host and status.
     func exchange(_ request: HTTPRequest) async throws(RegistryError) -> HTTPResponse {
+        if let seconds = rateLimit.remaining() {
+            throw RegistryError(
+                .rateLimited, "\(settings.host): the registry's rate limit is used up (RateLimit-Remaining: 0); reads resume in \(seconds) s")
+        }
         let components = URLComponents(string: request.url)
         let host = components.flatMap { url in url.host.map { $0 + (url.port.map { ":\($0)" } ?? "") } } ?? settings.host
         do {
             let response = try await transport.send(request)
             observe(host, "\(response.status)")
+            rateLimit.note(response.header("ratelimit-remaining"))
             return response
         } catch {
             observe(host, error.code.rawValue)

@@ -24,6 +24,7 @@ public struct RegistryClient: Sendable {
     public let base: String
     let transport: any HTTPTransport
     let tokens: TokenCache
+    let rateLimit = RateLimitWindow()
     /// Told of every answer (host, status or failure) — the metrics.
     let observe: @Sendable (_ host: String, _ status: String) -> Void
 

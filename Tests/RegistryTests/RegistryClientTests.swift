@@ -136,6 +136,26 @@ import Testing
         #expect(calls.withLock { $0 } == 2)
     }
 
+    @Test func aUsedUpRateLimitIsNotAskedAgainUntilItsWindowPassed() async throws {
+        let double = try HTTPDouble { _ in .json(200, ["name": "library/nginx", "tags": ["1.27"]], headers: [("RateLimit-Remaining", "0;w=21600")]) }
+        let client = RegistryClient(settings: Self.settings("127.0.0.1:\(double.port)"))
+        #expect(try await client.tags("library/nginx") == ["1.27"])
+        do {
+            _ = try await client.tags("library/nginx")
+            Issue.record("a used-up rate limit was asked again")
+        } catch {
+            #expect(error.code == .rateLimited)
+            #expect(error.message.contains("reads resume in 21600 s"), "\(error)")
+        }
+        #expect(double.requests.count == 1)
+    }
+
+    @Test func dockerHubIsReadAtItsRegistryHost() {
+        #expect(RegistryClient(settings: RegistrySettings(host: "docker.io")).base == "https://registry-1.docker.io")
+        #expect(RegistryClient(settings: RegistrySettings(host: "ghcr.io")).base == "https://ghcr.io")
+        #expect((try? ImageName(parsing: "nginx"))?.path == "library/nginx")
+    }
+
     @Test func linkHeadersNameTheNextPage() throws {
         #expect(RegistryClient.nextPage("</v2/a/tags/list?n=2&last=b>; rel=\"next\"") == "/v2/a/tags/list?n=2&last=b")
         #expect(RegistryClient.nextPage("<https://x/prev>; rel=\"prev\"") == nil)
