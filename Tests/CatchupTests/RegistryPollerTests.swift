@@ -72,6 +72,11 @@ import Workers
         #expect(web.1.source == "poll")
         #expect(web.1.digest?.description == digest)
         #expect(try await journal.event(web.0)?.source == "poll")
+        // The webhook that comes after all (same tag and digest) joins the polled event.
+        let late = ImageEvent(
+            registry: registry.host, repository: "acme/web", tag: "3.1.4", digest: web.1.digest, source: "distribution", deliveryID: "late-1")
+        let recorded = try await journal.record(late)
+        #expect(recorded.duplicate && recorded.id == web.0)
         // Known now: the next round creates nothing, whatever the events' outcome so far.
         #expect(await poller.round().created.isEmpty)
         // A new tag is one new event.

@@ -108,10 +108,10 @@ import Testing
         #expect(result.stderr.split(separator: "\n").count == 19)
         #expect(result.stdout.hasSuffix(": 19 problems\n"))
 
-        // The example names seven secrets nobody set here: validate says which, at their lines...
+        // The example names eight secrets nobody set here: validate says which, at their lines...
         let unset = try run(["validate", "--config", "../../../config/imagebump.yaml"], in: Self.fixtures)
         #expect(unset.status == 2)
-        #expect(unset.stdout == "../../../config/imagebump.yaml: 7 problems\n")
+        #expect(unset.stdout == "../../../config/imagebump.yaml: 8 problems\n")
         #expect(unset.stderr.contains("secret: the environment variable"), "\(unset.stderr)")
         // ...and --no-secrets checks everything else, for CI machines without them.
         let valid = try run(["validate", "--config", "../../../config/imagebump.yaml", "--no-secrets"], in: Self.fixtures)
