@@ -62,8 +62,7 @@ struct ConfigurationLoader {
             let top = reader.mapping(
                 root, "",
                 known: [
-                    "stateDir", "log", "scan", "server", "receivers", "workers", "repos", "targets", "images", "promotions", "git", "registries",
-                ])
+                    "stateDir", "log", "scan", "server", "receivers", "workers", "repos", "targets", "images", "promotions", "registries", "git"])
         else { return }
         if let node = top["server"]?.value { readServer(node) }
         if let node = top["receivers"]?.value {

@@ -9,31 +9,6 @@ import Pipeline
 import Policy
 import Synchronization
 
-/// Where one image goes: a write-back target, its forge (for merge requests), options, and the
-/// tag policy that decides which tags the target takes.
-public struct Route: Sendable {
-    public let target: GitTarget
-    public let forge: (any Forge)?
-    public let options: MergeRequestOptions
-    public let policy: TagPolicy
-
-    public init(target: GitTarget, forge: (any Forge)?, options: MergeRequestOptions, policy: TagPolicy = .any) {
-        self.target = target
-        self.forge = forge
-        self.options = options
-        self.policy = policy
-    }
-}
-
-/// What the registry says of an event's tag before it is written (`images[].verify`).
-public enum Verification: Sendable, Hashable {
-    case verified
-    /// The registry does not have the tag, or not with the event's digest: not written (skipped).
-    case refused(String)
-    /// The registry could not be asked: the event fails (a later poll or `events retry` takes it up).
-    case unavailable(String)
-}
-
 /// An event's targets as they finish: how many are left, and what each did (what the one line
 /// logged at its end says).
 struct EventProgress {
@@ -203,22 +178,7 @@ public actor Dispatcher {
             return
         }
         guard remaining[id] == nil else { return }  // already queued (a retry racing recovery)
-        if let verify {
-            // In the inbox's order (events of one image keep theirs); the client's deadlines bound the wait.
-            switch await verify(event) {
-            case .verified: break
-            case .refused(let reason):
-                try? await journal.update(id, status: .skipped, detail: reason)
-                metrics.count("imagebump_events_finished_total", [("status", "skipped")])
-                logger.info("event skipped", metadata: ["event.id": "\(id)", "image": "\(event)", "reason": "\(reason)"])
-                return
-            case .unavailable(let reason):
-                try? await journal.update(id, status: .failed, detail: reason, error: reason)
-                metrics.count("imagebump_events_finished_total", [("status", "failed")])
-                logger.info("event failed", metadata: ["event.id": "\(id)", "image": "\(event)", "error": "\(reason)"])
-                return
-            }
-        }
+        guard await verified(id, event) else { return }
         var taking: [Route] = []
         var skipped: [String] = []
         for route in targets {
