@@ -105,6 +105,7 @@ let package = Package(
             name: "PromotionTests",
             dependencies: [
                 "Promotion", "Workers", "Journal", "Events", "Forge", "Git", "HTTPClient", "ImageReference", "Manifests", "Pipeline", "Policy", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "WorkersTests",

@@ -53,6 +53,7 @@ public struct Configuration: Sendable, Hashable {
     public var pollIntervalSeconds = 0
     /// How registries are reached (credentials, CA bundles, plain HTTP).
     public var registries: [RegistrySettings] = []
+    public var journal = JournalSettings()
     public var repos: [Repository] = []
     public var targets: [Target] = []
     public var images: [ImageSettings] = []

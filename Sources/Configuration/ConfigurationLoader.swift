@@ -62,7 +62,8 @@ struct ConfigurationLoader {
             let top = reader.mapping(
                 root, "",
                 known: [
-                    "stateDir", "log", "scan", "server", "receivers", "workers", "repos", "targets", "images", "promotions", "registries", "git"])
+                    "stateDir", "log", "scan", "server", "receivers", "workers", "repos", "targets", "images", "promotions", "registries", "git", "journal",
+                ])
         else { return }
         if let node = top["server"]?.value { readServer(node) }
         if let node = top["receivers"]?.value {
@@ -117,6 +118,17 @@ struct ConfigurationLoader {
             }
             if let nodes = scan["maxYAMLNodes"], let value = reader.integer(nodes.value, "scan.maxYAMLNodes", minimum: 1) {
                 configuration.scan.maximumYAMLNodes = value
+            }
+        }
+        if let node = top["journal"]?.value, let journal = reader.mapping(node, "journal", known: ["keepDays"]) {
+            if let keep = journal["keepDays"], let value = reader.integer(keep.value, "journal.keepDays", minimum: 1, maximum: 36_500) {
+                configuration.journal.keepDays = value
+                if value < 30 {
+                    configuration.warnings.append(
+                        ConfigProblem(
+                            file: reader.file, line: keep.value.mark?.line ?? 1, column: keep.value.mark?.column ?? 1, keyPath: "journal.keepDays",
+                            message: "a delivery is recognised as a repeat for 30 days only while its event is kept: with \(value) days a replay older than that runs again"))
+                }
             }
         }
         if let node = top["registries"]?.value {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Journal
+import Logging
 
 /// The status API's event routes (admin listener): list, show, retry.
 extension IntakeRouter {
@@ -17,6 +18,25 @@ extension IntakeRouter {
             return .json(202, ["id": id, "status": "/v1/events/\(id)"])
         } catch {
             return journalUnavailable(error)
+        }
+    }
+
+    /// Backs the journal up to a file on the server's disk (`{"path": "/abs/new-file"}`), with
+    /// the admin token: a consistent copy while serving. Never overwrites a file.
+    func backup(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        if let refusal = refusal(request, doing: "back up the journal") { return refusal }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any], let path = object["path"] as? String
+        else {
+            return .error(400, "bad request", #"send {"path": "/absolute/path/of/a/new/file"}"#)
+        }
+        if let problem = Journal.backupProblem(path) { return .error(400, "bad path", problem) }
+        do {
+            let pages = try await journal.backup(to: path)
+            logger.info("journal backed up", metadata: ["path": "\(path)", "pages": "\(pages)"])
+            return .json(200, ["path": path, "pages": pages])
+        } catch {
+            logger.error("journal backup failed", metadata: ["error": "\(error)"])
+            return .error(500, "backup failed", error.message)
         }
     }
 

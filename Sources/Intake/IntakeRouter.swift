@@ -221,6 +221,9 @@ public struct IntakeRouter: Sendable {
         case ("v1", 4) where parts[1] == "promotions" && (parts[3] == "retry" || parts[3] == "cancel"):
             guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
             return await operate(parts[3], parts[2], request)
+        case ("v1", 3) where parts[1] == "journal" && parts[2] == "backup":
+            guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
+            return await backup(request)
         case ("v1", 4) where parts[1] == "promotions" && parts[3] == "approve":
             guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
             return await approve(parts[2], request)

@@ -22,6 +22,9 @@ public final class Journal: Sendable {
     }
 
     private let queue = Mutex<[Job]>([])
+    /// Work that must run outside any transaction (an online backup reads the database through
+    /// the writer's own connection, which SQLite refuses inside a write transaction).
+    private let alone = Mutex<[Job]>([])
     private let completions = Mutex<[Finished]>([])
     private let completionsReady = DispatchSemaphore(value: 0)
     private let wake = DispatchSemaphore(value: 0)
@@ -31,6 +34,8 @@ public final class Journal: Sendable {
     let failingCommits = Atomic<Int>(0)
     /// A repeat of an image+tag+digest within this many seconds joins the earlier event.
     public let deduplicationWindow: TimeInterval
+    /// The database file.
+    public let path: String
     /// What every stored text (errors, step details, reasons) goes through first: the service
     /// passes the logs' redactor, so no secret an error echoes reaches the journal or the API.
     package let redact: @Sendable (String) -> String
@@ -44,6 +49,7 @@ public final class Journal: Sendable {
         completionScope: @escaping @Sendable (() -> Void) -> Void = { $0() }, redact: @escaping @Sendable (String) -> String = { $0 }
     ) throws(SQLiteError) {
         self.deduplicationWindow = deduplicationWindow
+        self.path = path
         self.redact = redact
         let database = try SQLiteDatabase(path: path)
         // One connection, one process: its locks are taken once, not per transaction (and, set
@@ -126,6 +132,21 @@ public final class Journal: Sendable {
     private func writerLoop(_ box: DatabaseBox) {
         while true {
             wake.wait()
+            let solitary = alone.withLock { jobs in
+                defer { jobs.removeAll() }
+                return jobs
+            }
+            if !solitary.isEmpty {
+                let finished = solitary.map { job in
+                    do throws(SQLiteError) {
+                        return Finished(done: job.done, result: .success(try job.work(box.database, box.statements)))
+                    } catch {
+                        return Finished(done: job.done, result: .failure(error))
+                    }
+                }
+                completions.withLock { $0.append(contentsOf: finished) }
+                completionsReady.signal()
+            }
             let jobs = queue.withLock { queue in
                 defer { queue.removeAll() }
                 return queue
@@ -187,6 +208,20 @@ public final class Journal: Sendable {
     ) {
         queue.withLock { $0.append(Job(work: work, done: done)) }
         wake.signal()
+    }
+
+    /// Runs `work` on the writer's connection between two transactions (not inside one).
+    package func submitAlone<T: Sendable>(_ work: @escaping @Sendable (SQLiteDatabase) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
+        let result: Result<any Sendable, SQLiteError> = await withCheckedContinuation { continuation in
+            alone.withLock { $0.append(Job(work: { database, _ throws(SQLiteError) in try work(database) }, done: { continuation.resume(returning: $0) })) }
+            wake.signal()
+        }
+        switch result {
+        case .success(let value):
+            guard let value = value as? T else { throw SQLiteError(code: -1, operation: "journal", message: "unexpected result type") }
+            return value
+        case .failure(let error): throw error
+        }
     }
 
     package func submit<T: Sendable>(_ work: @escaping @Sendable (SQLiteDatabase, Statements) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {

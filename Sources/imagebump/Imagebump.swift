@@ -14,7 +14,7 @@ struct Imagebump: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            ServeCommand.self, EventsCommand.self, PromotionsCommand.self, ScanCommand.self, BumpCommand.self, PolicyCommand.self, RegistryCommand.self, HealthcheckCommand.self,
+            ServeCommand.self, EventsCommand.self, PromotionsCommand.self, ScanCommand.self, BumpCommand.self, PolicyCommand.self, RegistryCommand.self, HealthcheckCommand.self, JournalCommand.self,
             ValidateCommand.self,
         ]
     )

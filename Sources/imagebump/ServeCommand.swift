@@ -135,6 +135,7 @@ struct ServeCommand: AsyncParsableCommand {
         let group = Services.group(
             workers: dispatcher, poller: configuration.mergePollSeconds > 0 ? poller : nil,
             registryPoller: configuration.polledImages.isEmpty ? nil : registryPoller,
+            retention: JournalRetention(journal: journal, keepDays: configuration.journal.keepDays, metrics: metrics, logger: logger),
             pollEvery: .seconds(configuration.mergePollSeconds), admin: admin, server: server, logger: logger)
         do { try await group.run() } catch { logger.error("a service failed", metadata: ["error": "\(error)"]) }
         forcedExit.cancel()

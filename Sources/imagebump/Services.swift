@@ -19,10 +19,10 @@ enum Services {
 
     /// The group of a running `serve`, in start order.
     static func group(
-        workers: Dispatcher, poller: MergeRequestPoller?, registryPoller: RegistryPoller?, pollEvery: Duration, admin: HTTPServer,
-        server: HTTPServer, logger: Logger
+        workers: Dispatcher, poller: MergeRequestPoller?, registryPoller: RegistryPoller?, retention: JournalRetention, pollEvery: Duration,
+        admin: HTTPServer, server: HTTPServer, logger: Logger
     ) -> ServiceGroup {
-        var services: [any Service] = [Workers(dispatcher: workers, logger: logger)]
+        var services: [any Service] = [Workers(dispatcher: workers, logger: logger), Retention(retention: retention)]
         if let poller { services.append(Poller(poller: poller, every: pollEvery)) }
         if let registryPoller { services.append(RegistryPolling(poller: registryPoller)) }
         services += [Listener(server: admin, within: .seconds(2)), Listener(server: server, within: .seconds(10))]
@@ -64,6 +64,16 @@ enum Services {
         func run() async throws {
             let poller = poller
             await cancelWhenGracefulShutdown { await poller.run() }
+        }
+    }
+
+    /// Pruning the journal to `journal.keepDays`, until the graceful shutdown.
+    struct Retention: Service {
+        let retention: JournalRetention
+
+        func run() async throws {
+            let retention = retention
+            await cancelWhenGracefulShutdown { await retention.run() }
         }
     }
 
