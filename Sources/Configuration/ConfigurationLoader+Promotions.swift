@@ -11,7 +11,10 @@ extension ConfigurationLoader {
         var images: [ImageName] = []
         if let list = fields["images"]?.value {
             for (index, (text, imageNode)) in reader.strings(list, "\(path).images").enumerated() {
-                do { images.append(try ImageName(parsing: text)) } catch {
+                do {
+                    images.append(try ImageName(parsing: text))
+                    nodes["promotion-image:\(configuration.promotions.count):\(images.count - 1)"] = (imageNode, "\(path).images[\(index)]")
+                } catch {
                     reader.report(imageNode, "\(path).images[\(index)]", "\(error.reason); name an image of images[]")
                 }
             }
@@ -115,8 +118,15 @@ extension ConfigurationLoader {
     /// only once its merge request is merged); no target is promoted to by two chains for one image.
     mutating func crossCheckPromotions() {
         let targets = Dictionary(configuration.targets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let repos = Dictionary(configuration.repos.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let imageNames = Set(configuration.images.map(\.name))
         var promoted: [String: String] = [:]
         for (chainIndex, chain) in configuration.promotions.enumerated() {
+            for (index, image) in chain.images.enumerated() where !imageNames.contains(image) {
+                report(
+                    "promotion-image:\(chainIndex):\(index)",
+                    "\(image) is not in images[]: no event for it is taken, so this chain never starts; add it to images")
+            }
             for (index, step) in chain.steps.enumerated() {
                 let key = "promotion-step:promotions[\(chainIndex)].steps[\(index)]"
                 guard let target = targets[step.target] else {
@@ -125,6 +135,15 @@ extension ConfigurationLoader {
                 }
                 if step.gates.contains(.merged), target.mode != .branch {
                     report(key, "a merged gate waits for a merge request: \(step.target) must have mode: branch")
+                } else if step.gates.contains(.merged), repos[target.repo].map({ $0.forge == nil }) == true {
+                    report(
+                        key,
+                        "a merged gate waits for a merge request, and repo \(target.repo) has no forge to open one on: add repos[].forge, or drop the gate")
+                }
+                if step.gates.contains(.manual), configuration.server.admin.token == nil {
+                    report(
+                        key,
+                        "a manual gate is approved with imagebump promotions approve (POST /v1/promotions/ID/approve), which needs server.admin.token; set it")
                 }
                 if target.mode == .branch, !step.gates.contains(.merged) {
                     let at = step.gates.firstIndex(where: \.isSmoke) ?? step.gates.count

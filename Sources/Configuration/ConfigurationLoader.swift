@@ -13,7 +13,19 @@ extension Configuration {
                     file: path, line: 1, column: 1, keyPath: "", message: "the file cannot be read; check the path given to --config")
             ])
         }
-        return try parse(String(decoding: data, as: UTF8.self), file: path)
+        let text = String(decoding: data, as: UTF8.self)
+        let meaningful = text.split(separator: "\n").contains { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            return !trimmed.isEmpty && !trimmed.hasPrefix("#") && trimmed != "---"
+        }
+        guard meaningful else {
+            throw ConfigError(problems: [
+                ConfigProblem(
+                    file: path, line: 1, column: 1, keyPath: "",
+                    message: "the file is empty; start from config/imagebump.yaml (repos, targets, images, receivers)")
+            ])
+        }
+        return try parse(text, file: path)
     }
 
     /// Parses and validates configuration text; `file` names it in problems.
@@ -22,7 +34,8 @@ extension Configuration {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            let (line, column, message) = Self.locate(error)
+            var (line, column, message) = Self.locate(error)
+            if let duplicate = Self.duplicateKey(message, in: text) { (line, column, message) = duplicate }
             throw ConfigError(problems: [
                 ConfigProblem(file: file, line: line, column: column, keyPath: "", message: "not valid YAML: \(message)")
             ])
@@ -37,6 +50,28 @@ extension Configuration {
             throw ConfigError(problems: loader.reader.problems.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
         return loader.configuration
+    }
+
+    /// Yams reports a duplicated key at the start of its mapping: the second occurrence, where
+    /// the fix is, is found in the text (the first line after the first that writes the key at
+    /// the same indentation).
+    static func duplicateKey(_ message: String, in text: String) -> (Int, Int, String)? {
+        guard let range = message.range(of: "duplicated key(s): '"), let end = message[range.upperBound...].firstIndex(of: "'") else {
+            return nil
+        }
+        let key = String(message[range.upperBound..<end])
+        var first: Int?
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var body = Substring(line)
+            var indent = 0
+            while body.first == " " || body.first == "-" { body = body.dropFirst(); indent += 1 }
+            guard body.hasPrefix(key), body.dropFirst(key.count).trimmingCharacters(in: .whitespaces).hasPrefix(":") else { continue }
+            if let first, first == indent {
+                return (index + 1, indent + 1, "the key \(key) is given twice in one mapping (the first stands above); keep one")
+            }
+            if first == nil { first = indent }
+        }
+        return nil
     }
 
     private static func locate(_ error: YamlError) -> (Int, Int, String) {
@@ -325,6 +360,23 @@ extension ConfigurationLoader {
         duplicates(config.targets.map(\.name), kind: "target")
         duplicates(config.images.map(\.name.description), kind: "image")
         let repoNames = Set(config.repos.map(\.name))
+        // What Bitbucket's API has no place for: labels, and auto-merge.
+        for (index, target) in config.targets.enumerated() where target.mode == .branch {
+            guard config.repos.first(where: { $0.name == target.repo })?.forge?.kind == .bitbucket else { continue }
+            if !target.labels.isEmpty {
+                report("target:\(index)", "Bitbucket pull requests have no labels: remove mergeRequest.labels from \(target.name)")
+            }
+            if target.autoMerge {
+                report("target:\(index)", "Bitbucket's API cannot set a pull request to merge when its checks pass: remove mergeRequest.autoMerge from \(target.name)")
+            }
+        }
+        for (index, repository) in config.repos.enumerated() where repository.url.hasPrefix("http://") && repository.password != nil {
+            let node = nodes["repo:\(index)"]
+            configuration.warnings.append(
+                ConfigProblem(
+                    file: reader.file, line: node?.node.mark?.line ?? 1, column: node?.node.mark?.column ?? 1, keyPath: "repos[\(index)].url",
+                    message: "repo \(repository.name) sends its password over plain http://: anyone on the path can read it; use https://"))
+        }
         for (index, target) in config.targets.enumerated() where !repoNames.contains(target.repo) {
             let known = repoNames.isEmpty ? "add it under repos" : "known repos are \(repoNames.sorted().joined(separator: ", "))"
             report("target-repo:\(index)", "no repo is named \"\(target.repo)\"; \(known)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import HTTPClient
+import Journal
 
 /// `imagebump events list|show|retry`: the status API of a running `imagebump serve`.
 struct EventsCommand: AsyncParsableCommand {
@@ -29,12 +30,24 @@ struct EventsCommand: AsyncParsableCommand {
         /// The admin token, when the config names one that resolves.
         func adminToken(_ configuration: Configuration) -> String? { try? configuration.server.admin.token?.resolve().revealed }
 
+        /// Why the admin token is not at hand: none configured, or the variable or file it names.
+        func missingToken(_ configuration: Configuration) -> String {
+            guard let reference = configuration.server.admin.token else {
+                return "this needs server.admin.token in the config (env:NAME or file:PATH), the token the service was started with"
+            }
+            do throws(SecretError) {
+                _ = try reference.resolve()
+                return "server.admin.token resolves"
+            } catch {
+                return "server.admin.token (\(reference)): \(error.reason)"
+            }
+        }
+
         /// POSTs with the admin token (operator actions: retry, approve).
         func post(_ path: String) async throws -> HTTPResponse {
             let (configuration, _) = try global.load(label: "imagebump.events")
             guard let token = adminToken(configuration) else {
-                FileHandle.standardError.write(
-                    Data("this needs server.admin.token in the config, resolvable here (its env: variable set or file: readable)\n".utf8))
+                FileHandle.standardError.write(Data("\(missingToken(configuration))\n".utf8))
                 throw ExitCode(2)
             }
             do {
@@ -76,10 +89,19 @@ struct EventsCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The newest events first.")
-        @Option(name: .long, help: "received, committed, done, failed or ignored.") var status: String?
+        @Option(name: .long, help: "Only events in this state: \(EventStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var status: String?
         @Option(name: .long, help: "Only this image, e.g. ghcr.io/acme/api.") var image: String?
         @Option(name: .long, help: "At most this many.") var limit = 50
         @OptionGroup var options: ServerOptions
+
+        func validate() throws {
+            if let status, EventStatus(rawValue: status) == nil {
+                throw ValidationError(
+                    "--status \"\(status)\" is not a state; use one of \(EventStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000") }
+        }
 
         func run() async throws {
             var query = ["limit=\(limit)"]

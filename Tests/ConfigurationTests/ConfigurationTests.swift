@@ -98,7 +98,7 @@ import Testing
         #expect(configuration.warnings.first?.message.contains("no merge request is opened") == true)
     }
 
-    @Test(arguments: ["invalid", "invalid-policy", "invalid-promotion", "invalid-registries"])
+    @Test(arguments: ["invalid", "invalid-policy", "invalid-promotion", "invalid-registries", "invalid-serve"])
     func everyProblemIsReportedWithFileLineKeyAndFix(_ name: String) throws {
         let text = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).yaml"), encoding: .utf8)
         let expected = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).expected"), encoding: .utf8)
@@ -170,6 +170,33 @@ import Testing
         // A password over plain HTTP works, and is said.
         #expect(configuration.warnings.map(\.keyPath) == ["registries[1].insecure"])
         #expect(configuration.secretUses.map(\.keyPath) == ["registries[0].password", "registries[1].password"])
+    }
+
+    @Test func aDuplicateKeyIsNamedAtItsSecondLine() {
+        let text = "repos: [{name: env, url: /srv/env.git}]\ntargets: []\nrepos: []\n"
+        #expect(throws: ConfigError.self) { try Configuration.parse(text, file: "d.yaml") }
+        do { _ = try Configuration.parse(text, file: "d.yaml") } catch {
+            #expect(error.description == "d.yaml:3:1: not valid YAML: the key repos is given twice in one mapping (the first stands above); keep one")
+        }
+    }
+
+    @Test func anEmptyFileIsAProblemNotDefaults() throws {
+        let file = try TemporaryDirectory.make("imagebump-empty-config").appendingPathComponent("empty.yaml")
+        try "# nothing yet\n---\n".write(to: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try Configuration.load(path: file.path)
+            Issue.record("an empty file loaded")
+        } catch {
+            #expect(error.description.hasSuffix("empty.yaml:1:1: the file is empty; start from config/imagebump.yaml (repos, targets, images, receivers)"))
+        }
+    }
+
+    @Test func aPasswordOverPlainHTTPIsAWarning() throws {
+        let configuration = try Configuration.parse(
+            "repos: [{name: env, url: \"http://git.lab/env.git\", username: bot, password: env:GIT_PASSWORD}]\n", file: "h.yaml")
+        #expect(configuration.warnings.map(\.description) == [
+            "h.yaml:1:16: repos[0].url: repo env sends its password over plain http://: anyone on the path can read it; use https://"
+        ])
     }
 
     @Test func invalidYAMLIsLocated() {
