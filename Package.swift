@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConfigurationTests",
-            dependencies: ["Configuration", "ImageReference", "Manifests", "TestSupport"],
+            dependencies: ["Configuration", "ImageReference", "Manifests", "Policy", "TestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

@@ -340,7 +340,7 @@ struct ConfigurationLoader {
             }
         }
         if let node = fields["policy"]?.value, let policy = readPolicy(node, "\(path).policy") { image.policy = policy }
-        if let node = fields["targetPolicies"]?.value { image.targetPolicies = readTargetPolicies(node, "\(path).targetPolicies") }
+        if let node = fields["targetPolicies"]?.value { image.targetPolicies = readTargetPolicies(node, "\(path).targetPolicies", base: image.policy) }
         if let node = fields["poll"]?.value { image.pollSeconds = readInterval(node, "\(path).poll") }
         if let node = fields["verify"]?.value { image.verify = reader.flag(node, "\(path).verify") ?? false }
         configuration.images.append(image)

@@ -38,7 +38,13 @@ struct PolicyCommand: ParsableCommand {
                 throw ExitCode.failure
             }
             let targets = configuration.targets(for: name).map(\.name)
-            var out = ""
+            let width = targets.map(\.count).max() ?? 0
+            // The policy each target applies: a target's own keys over the image's.
+            var out = "policies\n"
+            for target in targets {
+                let own = settings.targetPolicies[target] == nil ? "" : " (targetPolicies.\(target) over the image's)"
+                out += "  \(target.padding(toLength: width, withPad: " ", startingAt: 0))  \(Self.describe(settings.policy(for: target)))\(own)\n"
+            }
             for tag in tags {
                 out += "\(tag)\n"
                 for target in targets {
@@ -51,8 +57,7 @@ struct PolicyCommand: ParsableCommand {
                     case .rejected(let reason):
                         verdict = "skips it: \(reason)"
                     }
-                    out +=
-                        "  \(target.padding(toLength: max(target.count, targets.map(\.count).max() ?? 0), withPad: " ", startingAt: 0))  \(verdict)\n"
+                    out += "  \(target.padding(toLength: width, withPad: " ", startingAt: 0))  \(verdict)\n"
                 }
             }
             emit(out)

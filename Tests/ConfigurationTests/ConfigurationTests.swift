@@ -1,6 +1,7 @@
 import ImageReference
 import Configuration
 import Manifests
+import Policy
 import Foundation
 import TestSupport
 import Testing
@@ -170,6 +171,27 @@ import Testing
         // A password over plain HTTP works, and is said.
         #expect(configuration.warnings.map(\.keyPath) == ["registries[1].insecure"])
         #expect(configuration.secretUses.map(\.keyPath) == ["registries[0].password", "registries[1].password"])
+    }
+
+    @Test func aTargetPolicyOverridesOnlyTheKeysItGives() throws {
+        let configuration = try Configuration.parse(
+            """
+            targets: [{name: dev, repo: env}, {name: prd, repo: env}]
+            repos: [{name: env, url: /srv/env.git}]
+            images:
+              - name: ghcr.io/acme/api
+                policy: {semver: "^1.4", ignore: [latest, "*-rc*"], digest: pin}
+                targetPolicies: {prd: {semver: "~1.4.0"}, dev: {prerelease: true}}
+            """, file: "p.yaml")
+        let image = configuration.images[0]
+        let prd = image.policy(for: "prd")
+        #expect(prd.ignore == ["latest", "*-rc*"])
+        #expect(prd.digest == .pin)
+        #expect(prd.verdict("1.5.0") == .rejected("outside ~1.4.0"))
+        #expect(prd.verdict("latest") == .rejected("ignored by \"latest\""))
+        // prerelease alone keeps the image's range and lets its pre-releases in.
+        #expect(image.policy(for: "dev").verdict("1.5.0-beta.1") == .accepted)
+        #expect(image.policy.verdict("1.5.0-beta.1") != .accepted)
     }
 
     @Test func aDuplicateKeyIsNamedAtItsSecondLine() {
