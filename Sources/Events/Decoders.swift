@@ -361,6 +361,10 @@ public enum DeliveryDecoder {
 
     /// `{"image": "ghcr.io/acme/api", "tag": "1.4.2", "digest": "sha256:…"}` or `{"image": "ghcr.io/acme/api:1.4.2"}`.
     static func generic(_ object: [String: Any], _ builder: inout Builder) throws(PayloadError) {
+        // A CI script's mistake ({"tag": 1.4}) is a 400 naming the field, never a silent ignore.
+        for field in ["image", "tag", "digest"] where object[field] != nil && !(object[field] is String) {
+            throw PayloadError(.invalidValue, "\(field) must be a string (write \"\(field)\": \"…\", quoted)")
+        }
         guard let text = Payload.string(object["image"]) else {
             throw PayloadError(.unexpectedShape, "image is missing; send {\"image\": \"ghcr.io/acme/api\", \"tag\": \"1.4.2\"}")
         }

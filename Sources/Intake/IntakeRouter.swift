@@ -46,6 +46,9 @@ public struct IntakeRouter: Sendable {
     let accepted: @Sendable (String, ImageEvent) -> Void
     /// Why an event is not for the workers (journaled as ignored at once), or nil.
     let ignoreReason: @Sendable (ImageEvent) -> String?
+    /// Whether an image is in `images[]`: CI's generic posts for others are refused (422), since
+    /// a person meant something else; registries send every push, so theirs are journaled ignored.
+    let managed: (@Sendable (ImageName) -> Bool)?
     let logger: Logger
     /// Repeated failed authentications from one address get 429.
     let limiter: AuthenticationLimiter
@@ -70,8 +73,10 @@ public struct IntakeRouter: Sendable {
         promotions: PromotionEngine? = nil, mergeNotices: MergeNoticeHandler? = nil,
         ignoreReason: @escaping @Sendable (ImageEvent) -> String? = { _ in nil },
         logger: Logger = Logger(label: "imagebump.intake", factory: { _ in SwiftLogNoOpLogHandler() }), limiter: AuthenticationLimiter = AuthenticationLimiter(),
-        adminToken: String? = nil, requireTokenForReads: Bool = false, accepted: @escaping @Sendable (String, ImageEvent) -> Void
+        adminToken: String? = nil, requireTokenForReads: Bool = false, managed: (@Sendable (ImageName) -> Bool)? = nil,
+        accepted: @escaping @Sendable (String, ImageEvent) -> Void
     ) {
+        self.managed = managed
         self.adminToken = adminToken
         self.requireTokenForReads = requireTokenForReads
         self.limiter = limiter
@@ -297,6 +302,11 @@ public struct IntakeRouter: Sendable {
         case .merged(let notice):
             metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", notice.merged ? "merged" : "closed")])
             return receive(notice, from: receiver.name, respond: respond)
+        }
+        if receiver.type == .generic, let managed, let image = events.lazy.compactMap(\.image).first(where: { !managed($0) }) {
+            metrics.count("imagebump_deliveries_total", [("receiver", receiver.name), ("outcome", "unmanaged")])
+            return respond(
+                .error(422, "image not managed", "\(image) is not in images[] of the configuration; check the name, or add it there"))
         }
         let reasons = events.map(ignoreReason)
         let routed = reasons.map { $0 == nil }

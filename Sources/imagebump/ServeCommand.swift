@@ -96,7 +96,8 @@ struct ServeCommand: AsyncParsableCommand {
         let router = IntakeRouter(
             receivers: receivers, journal: journal, readiness: readiness, metrics: metrics, promotions: engine, mergeNotices: mergeNotices,
             ignoreReason: dispatcher.ignoreReason, logger: logger, adminToken: adminToken,
-            requireTokenForReads: configuration.server.admin.requireTokenForReads, accepted: { id, event in dispatcher.submit(id, event) })
+            requireTokenForReads: configuration.server.admin.requireTokenForReads, managed: { allRoutes[$0] != nil },
+            accepted: { id, event in dispatcher.submit(id, event) })
         var settings = HTTPServerSettings()
         settings.host = configuration.server.listen
         settings.port = port ?? configuration.server.port
