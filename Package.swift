@@ -171,7 +171,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "imagebumpTests",
-            dependencies: ["imagebump", "HTTPClient", "TestSupport"],
+            dependencies: ["imagebump", "HTTPClient", "TestSupport", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]
         ),
         // Helpers shared by tests only: golden-directory comparison, temp directories.
