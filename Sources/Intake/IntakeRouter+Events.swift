@@ -8,6 +8,11 @@ extension IntakeRouter {
     /// Runs a failed (or ignored) event again; with the admin token.
     func retry(_ id: String, _ request: HTTPServerRequest) async -> HTTPServerResponse {
         if let refusal = refusal(request, doing: "retry events") { return refusal }
+        return await retry(id)
+    }
+
+    /// Runs a failed (or ignored) event again; the caller checked the admin token.
+    func retry(_ id: String) async -> HTTPServerResponse {
         do {
             guard let event = try await journal.event(id) else { return .error(404, "unknown event", "no event has the id \(id)") }
             guard [.failed, .ignored].contains(event.status) else {

@@ -68,6 +68,11 @@ extension IntakeRouter {
     /// `POST /v1/events`.
     func approve(_ id: String, _ request: HTTPServerRequest) async -> HTTPServerResponse {
         if let refusal = refusal(request, doing: "approve promotions") { return refusal }
+        return await approve(id)
+    }
+
+    /// Approves a promotion; the caller checked the admin token.
+    func approve(_ id: String) async -> HTTPServerResponse {
         guard let promotions else { return .error(404, "no promotions", "no promotion chain is configured; see promotions[]") }
         do {
             return .json(200, Self.render(try await promotions.approve(id)))

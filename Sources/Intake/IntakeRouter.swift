@@ -49,6 +49,8 @@ public struct IntakeRouter: Sendable {
     /// Whether an image is in `images[]`: CI's generic posts for others are refused (422), since
     /// a person meant something else; registries send every push, so theirs are journaled ignored.
     let managed: (@Sendable (ImageName) -> Bool)?
+    /// The status page's rows and columns (nil: the images and targets the journal has seen).
+    let statusLayout: StatusPage.Layout?
     let logger: Logger
     /// Repeated failed authentications from one address get 429.
     let limiter: AuthenticationLimiter
@@ -74,9 +76,10 @@ public struct IntakeRouter: Sendable {
         ignoreReason: @escaping @Sendable (ImageEvent) -> String? = { _ in nil },
         logger: Logger = Logger(label: "imagebump.intake", factory: { _ in SwiftLogNoOpLogHandler() }), limiter: AuthenticationLimiter = AuthenticationLimiter(),
         adminToken: String? = nil, requireTokenForReads: Bool = false, managed: (@Sendable (ImageName) -> Bool)? = nil,
-        accepted: @escaping @Sendable (String, ImageEvent) -> Void
+        statusLayout: StatusPage.Layout? = nil, accepted: @escaping @Sendable (String, ImageEvent) -> Void
     ) {
         self.managed = managed
+        self.statusLayout = statusLayout
         self.adminToken = adminToken
         self.requireTokenForReads = requireTokenForReads
         self.limiter = limiter
@@ -226,6 +229,15 @@ public struct IntakeRouter: Sendable {
         case ("v1", 4) where parts[1] == "promotions" && (parts[3] == "retry" || parts[3] == "cancel"):
             guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
             return await operate(parts[3], parts[2], request)
+        case (nil, 0):
+            guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
+            return await statusPage(request)
+        case ("ui", 3) where parts[1] == "events":
+            guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
+            return await eventPage(parts[2])
+        case ("ui", 4) where parts[1] == "events" && parts[3] == "retry", ("ui", 4) where parts[1] == "promotions" && parts[3] == "approve":
+            guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
+            return await pageAction(parts[1], parts[2], request)
         case ("v1", 3) where parts[1] == "journal" && parts[2] == "backup":
             guard request.method == "POST" else { return Self.methodNotAllowed("POST") }
             return await backup(request)
@@ -351,12 +363,12 @@ public struct IntakeRouter: Sendable {
     /// Operator actions (retry, approve) carry the admin token (`Authorization: Bearer …`), never
     /// a receiver's credentials: a captured delivery cannot be replayed as an approval. Nil when
     /// the token is right, else the answer that refuses.
-    func refusal(_ request: HTTPServerRequest, doing action: String) -> HTTPServerResponse? {
+    func refusal(_ request: HTTPServerRequest, doing action: String, presented form: String? = nil) -> HTTPServerResponse? {
         guard let adminToken else {
             return .error(403, "no admin token", "set server.admin.token to \(action)")
         }
         if let wait = limiter.retryAfter(request.remoteAddress) { return Self.tooManyFailures(wait) }
-        let presented = request.header("authorization").flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+        let presented = form ?? request.header("authorization").flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
         guard HMAC.constantTimeEqual(presented, adminToken) else {
             limiter.failed(request.remoteAddress)
             return .error(401, "unauthorized", "to \(action), send the admin token (server.admin.token) as Authorization: Bearer")

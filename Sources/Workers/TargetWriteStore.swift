@@ -105,3 +105,30 @@ public struct MergeRequestReference: Sendable, Hashable {
     }
 }
 
+
+extension Journal {
+    /// One cell of the status page's matrix: what a target runs, since when, how it got there,
+    /// and the event that wrote it (with its digest), when the journal still has it.
+    public struct MatrixCell: Sendable, Hashable {
+        public let deployment: Deployment
+        public let eventID: String?
+        public let digest: String?
+    }
+
+    /// Every deployment, with the event that last wrote its tag there.
+    public func matrix() async throws(SQLiteError) -> [MatrixCell] {
+        try await submit { database, _ throws(SQLiteError) in
+            try database.prepare(
+                """
+                SELECT d.target, d.image, d.tag, d.since, d.via, w.event_id, e.digest FROM deployments d
+                LEFT JOIN target_writes w ON w.target = d.target AND w.image = d.image AND w.tag = d.tag
+                LEFT JOIN events e ON e.id = w.event_id ORDER BY d.image, d.target
+                """
+            ).run([]).map {
+                MatrixCell(
+                    deployment: Deployment(target: $0[0].text ?? "", image: $0[1].text ?? "", tag: $0[2].text ?? "", since: $0[3].text ?? "", via: $0[4].text ?? ""),
+                    eventID: $0[5].text, digest: $0[6].text)
+            }
+        }
+    }
+}

@@ -97,6 +97,9 @@ struct ServeCommand: AsyncParsableCommand {
             receivers: receivers, journal: journal, readiness: readiness, metrics: metrics, promotions: engine, mergeNotices: mergeNotices,
             ignoreReason: dispatcher.ignoreReason, logger: logger, adminToken: adminToken,
             requireTokenForReads: configuration.server.admin.requireTokenForReads, managed: { allRoutes[$0] != nil },
+            statusLayout: StatusPage.Layout(
+                images: configuration.images.map { ($0.name.description, configuration.targets(for: $0.name).map(\.name)) },
+                targets: configuration.targets.map(\.name)),
             accepted: { id, event in dispatcher.submit(id, event) })
         var settings = HTTPServerSettings()
         settings.host = configuration.server.listen
