@@ -365,6 +365,10 @@ public enum DeliveryDecoder {
         for field in ["image", "tag", "digest"] where object[field] != nil && !(object[field] is String) {
             throw PayloadError(.invalidValue, "\(field) must be a string (write \"\(field)\": \"…\", quoted)")
         }
+        // An empty value is a CI variable that was not set, not a request to leave it out.
+        for field in ["image", "tag", "digest"] where (object[field] as? String)?.isEmpty == true {
+            throw PayloadError(.invalidValue, "\(field) is empty (a CI variable that was not set?); give it, or leave the field out")
+        }
         guard let text = Payload.string(object["image"]) else {
             throw PayloadError(.unexpectedShape, "image is missing; send {\"image\": \"ghcr.io/acme/api\", \"tag\": \"1.4.2\"}")
         }

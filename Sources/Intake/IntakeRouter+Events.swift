@@ -66,8 +66,15 @@ extension IntakeRouter {
             }
             status = parsed
         }
+        var limit = 50
+        if let text = value("limit") {
+            guard let parsed = Int(text), (1...1000).contains(parsed) else {
+                return .error(400, "bad limit", "limit must be a whole number from 1 to 1000")
+            }
+            limit = parsed
+        }
         do {
-            let events = try await journal.list(status: status, image: value("image"), limit: Int(value("limit") ?? "50") ?? 50)
+            let events = try await journal.list(status: status, image: value("image"), limit: limit)
             return .json(200, ["events": events.map(Self.render)])
         } catch {
             return journalUnavailable(error)

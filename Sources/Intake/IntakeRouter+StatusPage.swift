@@ -31,7 +31,12 @@ extension IntakeRouter {
         var content = StatusPage.Content()
         content.status = query["status"].flatMap { EventStatus(rawValue: $0) }?.rawValue
         content.image = query["image"].flatMap { $0.isEmpty ? nil : $0 }
-        content.refresh = query["refresh"].flatMap(Int.init).map { min(max($0, 5), 3600) }
+        if let refresh = query["refresh"] {
+            guard let seconds = Int(refresh), (5...3600).contains(seconds) else {
+                return .error(400, "bad refresh", "refresh must be a number of seconds from 5 to 3600")
+            }
+            content.refresh = seconds
+        }
         content.notice = query["done"].flatMap(Self.notice)
         do {
             content.cells = try await journal.matrix()

@@ -131,7 +131,9 @@ public struct IntakeRouter: Sendable {
         case ("healthz", 1), ("readyz", 1), ("hooks", 2), ("hooks", 3): response = await route(request, parts)
         case ("v1", 2) where parts[1] == "events" && request.method == "POST": response = await route(request, parts)
         case ("v1", 2) where parts[1] == "events":  // reading events is the admin listener's
-            response = .error(404, "not found", "no route for \(request.method) \(request.path) on this port")
+            var refusal = HTTPServerResponse.error(405, "method not allowed", "use POST here; events are read on the admin listener")
+            refusal.headers.append(("Allow", "POST"))
+            response = refusal
         default: response = .error(404, "not found", "no route for \(request.method) \(request.path) on this port")
         }
         measure(parts, response, since: start)
@@ -222,7 +224,11 @@ public struct IntakeRouter: Sendable {
             return await retry(parts[2], request)
         case ("v1", 2) where parts[1] == "promotions":
             guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
-            return await listPromotions(open: request.query?.contains("open=true") == true)
+            let open = Self.queryItems(request)["open"]
+            guard open == nil || open == "true" || open == "false" else {
+                return .error(400, "bad open", "open must be true or false")
+            }
+            return await listPromotions(open: open == "true")
         case ("v1", 3) where parts[1] == "promotions":
             guard request.method == "GET" else { return Self.methodNotAllowed("GET") }
             return await showPromotion(parts[2])
