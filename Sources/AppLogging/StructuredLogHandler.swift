@@ -69,11 +69,18 @@ public struct StructuredLogHandler: LogHandler {
             ("msg", redactor.redact(event.message.description)),
         ]
         if let error = event.error { fields.append(("error", redactor.redact("\(error)"))) }
+        // Numbers given as numbers (`.stringConvertible(count)`) stay numbers in JSON.
+        var numbers: Set<String> = []
         for key in merged.keys.sorted() {
+            if case .stringConvertible(let value) = merged[key], value is any BinaryInteger || value is Double || value is Bool {
+                numbers.insert(key)
+                fields.append((key, "\(value)"))
+                continue
+            }
             let value = merged[key].map { "\($0)" } ?? ""
             fields.append((key, Redactor.isSecretKey(key) ? Redactor.mask : redactor.redact(value)))
         }
-        sink.write(format == .json ? Self.json(fields) : Self.logfmt(fields))
+        sink.write(format == .json ? Self.json(fields, numbers: numbers) : Self.logfmt(fields))
     }
 
     static func logfmt(_ fields: [(String, String)]) -> String {
@@ -83,8 +90,8 @@ public struct StructuredLogHandler: LogHandler {
         }.joined(separator: " ")
     }
 
-    static func json(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\(quoted($0.0)):\(quoted($0.1))" }.joined(separator: ",") + "}"
+    static func json(_ fields: [(String, String)], numbers: Set<String> = []) -> String {
+        "{" + fields.map { "\(quoted($0.0)):\(numbers.contains($0.0) ? $0.1 : quoted($0.1))" }.joined(separator: ",") + "}"
     }
 
     /// A JSON string literal (also valid logfmt quoting).

@@ -86,7 +86,7 @@ public struct RegistryPoller: Sendable {
         }
         metrics.count("imagebump_poll_rounds_total")
         logger.debug(
-            "poll round", metadata: ["images": "\(total.images)", "events": "\(total.created.count)", "failed": "\(total.failed.count)"])
+            "poll round", metadata: ["images": .stringConvertible(total.images), "events": .stringConvertible(total.created.count), "failed": .stringConvertible(total.failed.count)])
         return total
     }
 

@@ -37,7 +37,7 @@ extension IntakeRouter {
         if let problem = Journal.backupProblem(path) { return .error(400, "bad path", problem) }
         do {
             let pages = try await journal.backup(to: path)
-            logger.info("journal backed up", metadata: ["path": "\(path)", "pages": "\(pages)"])
+            logger.info("journal backed up", metadata: ["path": "\(path)", "pages": .stringConvertible(pages)])
             return .json(200, ["path": path, "pages": pages])
         } catch {
             logger.error("journal backup failed", metadata: ["error": "\(error)"])

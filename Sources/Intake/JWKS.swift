@@ -52,7 +52,7 @@ public final class JWKS: Sendable {
                 keys[kid] = verifier
             }
             state.withLock { $0 = (keys, ContinuousClock.now, false) }
-            logger.info("OIDC signing keys fetched", metadata: ["url": "\(settings.jwksURL)", "keys": "\(keys.count)"])
+            logger.info("OIDC signing keys fetched", metadata: ["url": "\(settings.jwksURL)", "keys": .stringConvertible(keys.count)])
         } catch {
             logger.warning("cannot fetch the OIDC signing keys", metadata: ["url": "\(settings.jwksURL)", "error": "\(error)"])
             state.withLock { $0.refreshing = false }

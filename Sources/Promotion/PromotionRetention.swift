@@ -60,7 +60,7 @@ public struct JournalRetention: Sendable {
         metrics.record("imagebump_journal_bytes", journal.sizeOnDisk, aggregate: false)
         if events + promotions > 0 {
             logger.info(
-                "journal pruned", metadata: ["events": "\(events)", "promotions": "\(promotions)", "keepDays": "\(keepDays)"])
+                "journal pruned", metadata: ["events": .stringConvertible(events), "promotions": .stringConvertible(promotions), "keepDays": .stringConvertible(keepDays)])
         }
         return (events, promotions)
     }

@@ -258,7 +258,7 @@ public actor Dispatcher {
         let committed = events.filter { $0.status == .committed }.count
         logger.info(
             "recovered \(events.count) events: \(events.count - committed) received, \(committed) committed to some targets; running them again",
-            metadata: ["events": "\(events.count)"])
+            metadata: ["events": .stringConvertible(events.count)])
     }
 
     /// Waits until every event submitted so far is queued in its lanes (or finished).

@@ -97,7 +97,7 @@ struct BumpCommand: AsyncParsableCommand {
                         "pushed",
                         metadata: [
                             "target": "\(target.name)", "git.commit": "\(result.commit?.hex ?? "")", "git.branch": "\(result.branch)",
-                            "event.id": "\(event)", "attempts": "\(result.attempts)",
+                            "event.id": "\(event)", "attempts": .stringConvertible(result.attempts),
                         ])
                 case .upToDate:
                     emit("\(target.name): already up to date on \(result.branch)\(mergeRequest)\n")
@@ -154,7 +154,7 @@ struct BumpCommand: AsyncParsableCommand {
         logger.info(
             dryRun ? "dry run: nothing written" : "files updated",
             metadata: [
-                "image.repository": "\(request.image)", "files": "\(report.changedFiles.count)", "changes": "\(report.changes.count)",
+                "image.repository": "\(request.image)", "files": .stringConvertible(report.changedFiles.count), "changes": .stringConvertible(report.changes.count),
             ])
         if !report.refused.isEmpty { throw ExitCode.failure }  // some files were not written
     }

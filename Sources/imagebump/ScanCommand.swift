@@ -54,7 +54,7 @@ struct ScanCommand: ParsableCommand {
             "scan done",
             metadata: [
                 "files.considered": "\(report.filesConsidered)", "files.parsed": "\(report.filesParsed)",
-                "references": "\(report.references.count)",
+                "references": .stringConvertible(report.references.count),
             ])
     }
 }

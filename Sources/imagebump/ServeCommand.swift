@@ -131,7 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
         let poller = MergeRequestPoller(promotions: engine, notices: mergeNotices, route: route, logger: logger)
         emit("listening on \(settings.host):\(server.port)\n")
         emit("admin on \(adminSettings.host):\(admin.port)\n")
-        logger.notice("serving", metadata: ["http.port": "\(server.port)", "receivers": "\(receivers.map(\.name).joined(separator: ","))"])
+        logger.notice("serving", metadata: ["http.port": .stringConvertible(server.port), "receivers": "\(receivers.map(\.name).joined(separator: ","))"])
         let registryPoller = RegistryPoller(
             configuration: configuration, registries: registries, journal: journal, ignoreReason: dispatcher.ignoreReason,
             submit: { dispatcher.submit($0, $1) }, metrics: metrics, logger: logger)

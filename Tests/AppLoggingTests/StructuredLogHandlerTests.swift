@@ -30,6 +30,17 @@ import Testing
         #expect(object["file"] == "envs/dev/a.yaml")
     }
 
+    @Test func numbersStayNumbersInJSON() throws {
+        let (log, sink) = logger(.json)
+        log.info("journal pruned", metadata: ["events": .stringConvertible(12), "ratio": .stringConvertible(0.5), "id": "0042"])
+        let line = try #require(sink.lines.first)
+        #expect(line.contains(#""events":12"#))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["events"] as? Int == 12)
+        #expect(object["ratio"] as? Double == 0.5)
+        #expect(object["id"] as? String == "0042")  // digits given as text stay text
+    }
+
     @Test func secretsAreRedactedEverywhere() throws {
         let (log, sink) = logger(.logfmt, secrets: ["ghp_s3cr3tT0ken"])
         log.error(
