@@ -25,10 +25,8 @@ public final class Registries: Sendable {
     public func client(for image: ImageName) -> RegistryClient {
         clients.withLock { clients in
             if let client = clients[image.domain] { return client }
-            let metrics = metrics
-            let client = RegistryClient(settings: configuration.registry(image.domain), transport: transport) { host, status in
-                metrics.count("imagebump_registry_requests_total", [("host", host), ("status", status)])
-            }
+            let client = RegistryClient(
+                settings: configuration.registry(image.domain), transport: transport, observe: metrics.observer("registry"))
             clients[image.domain] = client
             return client
         }

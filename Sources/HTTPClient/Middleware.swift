@@ -160,3 +160,34 @@ public struct LoggingTransport: HTTPTransport {
         }
     }
 }
+
+/// Tells `observe` of every exchange: the host (with its port), the status (or the failure's
+/// code) and how long it took — what the metrics count per forge and registry host.
+public struct MeasuringTransport: HTTPTransport {
+    public typealias Observer = @Sendable (_ host: String, _ status: String, _ duration: Duration) -> Void
+    let inner: any HTTPTransport
+    let observe: Observer
+
+    public init(_ inner: any HTTPTransport, observe: @escaping Observer) {
+        self.inner = inner
+        self.observe = observe
+    }
+
+    /// `host:port` of a URL (the host alone without a port).
+    public static func host(_ url: String) -> String {
+        guard let components = URLComponents(string: url), let host = components.host else { return "unknown" }
+        return host + (components.port.map { ":\($0)" } ?? "")
+    }
+
+    public func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
+        let start = ContinuousClock.now
+        do {
+            let response = try await inner.send(request)
+            observe(Self.host(request.url), "\(response.status)", ContinuousClock.now - start)
+            return response
+        } catch {
+            observe(Self.host(request.url), error.code.rawValue, ContinuousClock.now - start)
+            throw error
+        }
+    }
+}

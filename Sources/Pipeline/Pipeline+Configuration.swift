@@ -128,13 +128,14 @@ public enum ConfiguredForge {
     /// The forge client for a repository with a `forge:` block (nil without one): retries and
     /// request logs around libcurl, the vendor's authentication (a token, or a GitHub App's
     /// installation tokens).
-    public static func make(for repositoryName: String, in configuration: Configuration, logger: Logger) throws(SetupFailure)
-        -> (any Forge)?
-    {
+    public static func make(
+        for repositoryName: String, in configuration: Configuration, logger: Logger, observe: MeasuringTransport.Observer? = nil
+    ) throws(SetupFailure) -> (any Forge)? {
         guard let repository = configuration.repos.first(where: { $0.name == repositoryName }), let settings = repository.forge else {
             return nil
         }
-        let base = CurlClient(settings: HTTPClientSettings(caBundle: configuration.git.caBundle))
+        let curl = CurlClient(settings: HTTPClientSettings(caBundle: configuration.git.caBundle))
+        let base: any HTTPTransport = observe.map { MeasuringTransport(curl, observe: $0) } ?? curl
         let layered = LoggingTransport(RetryingTransport(base, logger: logger), logger: logger)
         let github: [(name: String, value: String)] = [("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28")]
         let transport: any HTTPTransport

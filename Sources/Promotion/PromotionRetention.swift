@@ -24,6 +24,17 @@ extension Journal {
             return ids.count
         }
     }
+
+    /// How many promotions the journal has in each state.
+    public func promotionCounts() async throws(SQLiteError) -> [PromotionState: Int] {
+        try await submit { database, _ throws(SQLiteError) in
+            var counts: [PromotionState: Int] = [:]
+            for row in try database.prepare("SELECT state, COUNT(*) FROM promotions GROUP BY state").run([]) {
+                if let state = row[0].text.flatMap(PromotionState.init) { counts[state] = Int(row[1].integer ?? 0) }
+            }
+            return counts
+        }
+    }
 }
 
 /// Keeps the journal to `journal.keepDays`: at start and every hour, finished events and ended
@@ -65,11 +76,25 @@ public struct JournalRetention: Sendable {
         return (events, promotions)
     }
 
-    /// Prunes at start, then every `every`, until cancelled.
-    public func run(every: Duration = .seconds(3600)) async {
+    /// Promotions by state and the journal's size, as gauges.
+    public func measure() async throws(SQLiteError) {
+        let counts = try await journal.promotionCounts()
+        for state in PromotionState.allCases {
+            metrics.record("imagebump_promotions", counts[state] ?? 0, aggregate: false, [("state", state.rawValue)])
+        }
+        metrics.record("imagebump_journal_bytes", journal.sizeOnDisk, aggregate: false)
+    }
+
+    /// Prunes at start and every `every`; measures every `measureEvery`; until cancelled.
+    public func run(every: Duration = .seconds(3600), measureEvery: Duration = .seconds(15)) async {
+        var nextPrune = ContinuousClock.now
         while !Task.isCancelled {
-            do { _ = try await prune() } catch { logger.warning("cannot prune the journal", metadata: ["error": "\(error)"]) }
-            try? await Task.sleep(for: every)
+            if ContinuousClock.now >= nextPrune {
+                do { _ = try await prune() } catch { logger.warning("cannot prune the journal", metadata: ["error": "\(error)"]) }
+                nextPrune = .now + every
+            }
+            try? await measure()
+            try? await Task.sleep(for: measureEvery)
         }
     }
 }

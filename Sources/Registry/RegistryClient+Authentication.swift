@@ -89,15 +89,11 @@ extension RegistryClient {
             throw RegistryError(
                 .rateLimited, "\(settings.host): the registry's rate limit is used up (RateLimit-Remaining: 0); reads resume in \(seconds) s")
         }
-        let components = URLComponents(string: request.url)
-        let host = components.flatMap { url in url.host.map { $0 + (url.port.map { ":\($0)" } ?? "") } } ?? settings.host
         do {
-            let response = try await transport.send(request)
-            observe(host, "\(response.status)")
+            let response = try await MeasuringTransport(transport, observe: observe).send(request)
             rateLimit.note(response.header("ratelimit-remaining"))
             return response
         } catch {
-            observe(host, error.code.rawValue)
             throw RegistryError(error)
         }
     }

@@ -25,15 +25,15 @@ public struct RegistryClient: Sendable {
     let transport: any HTTPTransport
     let tokens: TokenCache
     let rateLimit = RateLimitWindow()
-    /// Told of every answer (host, status or failure) — the metrics.
-    let observe: @Sendable (_ host: String, _ status: String) -> Void
+    /// Told of every answer (host, status or failure, duration) — the metrics.
+    let observe: MeasuringTransport.Observer
 
     /// - Parameters:
     ///   - transport: how requests are sent; nil: libcurl with the registry's CA bundle,
     ///     retrying 429 and 5xx as the registry says (`Retry-After`), at most 60 s per wait.
     public init(
         settings: RegistrySettings, transport: (any HTTPTransport)? = nil,
-        observe: @escaping @Sendable (_ host: String, _ status: String) -> Void = { _, _ in }
+        observe: @escaping MeasuringTransport.Observer = { _, _, _ in }
     ) {
         self.settings = settings
         let host = settings.host == ImageName.dockerHub ? "registry-1.docker.io" : settings.host

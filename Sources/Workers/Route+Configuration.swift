@@ -1,12 +1,15 @@
 import Configuration
+import HTTPClient
 import ImageReference
 import Logging
 import Pipeline
 
 extension Route {
     /// Every configured image's routes: its targets, each with its forge (for `branch`
-    /// targets), merge-request options and tag policy.
-    public static func routes(_ configuration: Configuration, logger: Logger) throws(SetupFailure) -> [ImageName: [Route]] {
+    /// targets), merge-request options and tag policy. `observe` hears of every forge request.
+    public static func routes(_ configuration: Configuration, logger: Logger, observe: MeasuringTransport.Observer? = nil) throws(SetupFailure)
+        -> [ImageName: [Route]]
+    {
         var routes: [ImageName: [Route]] = [:]
         for image in configuration.images {
             var list: [Route] = []
@@ -14,7 +17,7 @@ extension Route {
                 list.append(
                     Route(
                         target: target,
-                        forge: target.mode == .branch ? try ConfiguredForge.make(for: target.repository, in: configuration, logger: logger) : nil,
+                        forge: target.mode == .branch ? try ConfiguredForge.make(for: target.repository, in: configuration, logger: logger, observe: observe) : nil,
                         options: MergeRequestOptions(target: target.name, in: configuration), policy: image.policy(for: target.name)))
             }
             routes[image.name] = list

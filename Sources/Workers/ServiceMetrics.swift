@@ -1,4 +1,5 @@
 import CoreMetrics
+import HTTPClient
 import Synchronization
 
 /// The service's metrics, recorded through swift-metrics, and how `GET /metrics` renders them
@@ -68,7 +69,18 @@ public struct ServiceMetrics: Sendable {
         }
     }
 
-    package func record(_ label: String, _ value: Int, aggregate: Bool = true) {
-        Recorder(label: label, dimensions: [], aggregate: aggregate, factory: factory).record(value)
+    package func record(_ label: String, _ value: Int, aggregate: Bool = true, _ dimensions: [(String, String)] = []) {
+        Recorder(label: label, dimensions: dimensions, aggregate: aggregate, factory: factory).record(value)
+    }
+
+    /// Counts and times HTTP exchanges with one kind of peer (`forge`, `registry`):
+    /// `imagebump_KIND_requests_total{host,status}` and `imagebump_KIND_request_duration_seconds{host}`.
+    public func observer(_ kind: String) -> MeasuringTransport.Observer {
+        let (counter, timer) = ("imagebump_\(kind)_requests_total", "imagebump_\(kind)_request_duration_seconds")
+        return { host, status, duration in
+            count(counter, [("host", host), ("status", status)])
+            Self.handle(cache.timers, Key(timer, [("host", host)])) { Timer(label: timer, dimensions: [("host", host)], factory: factory) }
+                .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        }
     }
 }

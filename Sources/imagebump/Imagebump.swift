@@ -6,13 +6,15 @@ import Logging
 
 /// The `imagebump` command line.
 struct Imagebump: ParsableCommand {
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         abstract: "Find every manifest that references a container image and move it to a new tag.",
         discussion: """
             Exit codes: 0 success (files changed, or already up to date), 1 failure, \
             2 usage or configuration error.
             """,
-        version: "0.1.0",
+        version: Imagebump.version,
         subcommands: [
             ServeCommand.self, EventsCommand.self, PromotionsCommand.self, ScanCommand.self, BumpCommand.self, PolicyCommand.self, RegistryCommand.self, HealthcheckCommand.self, JournalCommand.self,
             ValidateCommand.self,

@@ -54,6 +54,11 @@ struct ServeCommand: AsyncParsableCommand {
         for warning in configuration.warnings { logger.warning("\(warning)") }
         if let warning = DescriptorLimit.warning(maximumConnections: configuration.server.maximumConnections) { logger.warning("\(warning)") }
         let state = configuration.resolvedStateDirectory
+        let registry = PrometheusCollectorRegistry()
+        let metrics = ServiceMetrics(
+            factory: PrometheusMetricsFactory(registry: registry), exposition: { ServiceMetrics.withHelp(registry.emitToBuffer()) })
+        metrics.record("imagebump_build_info", 1, aggregate: false, [("version", Imagebump.version)])
+        let forgeObserver = metrics.observer("forge")
         let receivers: [ReceiverSettings]
         let allRoutes: [ImageName: [Route]]
         let journal: Journal
@@ -64,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
             LibGit2.setNetworkTimeout(.seconds(configuration.git.timeoutSeconds))
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
             receivers = try configuration.receivers.map { (receiver) throws(SetupFailure) in try ReceiverSettings(receiver, logger: logger) }
-            allRoutes = try Route.routes(configuration, logger: logger)
+            allRoutes = try Route.routes(configuration, logger: logger, observe: forgeObserver)
             // The journal stores what the logs would print: through the same redaction.
             let redactor = Redactor(secrets: configuration.resolvableSecrets())
             journal = try Journal(path: "\(state)/journal.sqlite", schemas: [.workers, .promotions, .catchup], completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
@@ -75,8 +80,6 @@ struct ServeCommand: AsyncParsableCommand {
         // Image events write to a chain's first environment only; the engine writes the rest.
         let chains = configuration.promotions.map(PromotionChain.init)
         let eventRoutes = Route.eventRoutes(allRoutes, configuration)
-        let registry = PrometheusCollectorRegistry()
-        let metrics = ServiceMetrics(factory: PrometheusMetricsFactory(registry: registry), exposition: { registry.emitToBuffer() })
         let registries = Registries(configuration, metrics: metrics)
         let verifier = ManifestVerifier(configuration: configuration, registries: registries)
         let verify: (@Sendable (ImageEvent) async -> Verification)? = verifier.isNeeded ? { @Sendable event in await verifier.check(event) } : nil

@@ -150,6 +150,17 @@ import Testing
         }
         #expect(branches.isEmpty)
         #expect(github.requests.contains { $0.method == "GET" && $0.path == "/repos/acme/env/pulls/1" })
+        // The metrics say so: forge requests by host and status, promotions by state, each with its # HELP.
+        let metrics = try await CurlClient().send(HTTPRequest(method: "GET", url: "\(admin)/metrics")).bodyText
+        let host = URLComponents(string: github.apiURL).map { "\($0.host ?? ""):\($0.port ?? 0)" } ?? ""
+        #expect(metrics.contains("imagebump_forge_requests_total{host=\"\(host)\",status=\"201\"}"), "\(metrics)")
+        #expect(metrics.contains("imagebump_forge_request_duration_seconds_count{host=\"\(host)\"}"))
+        #expect(metrics.contains("imagebump_build_info{version=\"0.1.0\"} 1"))
+        #expect(metrics.contains("imagebump_promotions{state=\"done\"}"))
+        #expect(metrics.contains("imagebump_journal_bytes "))
+        let types = metrics.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+        #expect(!types.isEmpty)
+        for name in types { #expect(metrics.contains("# HELP \(name) "), "\(name) has no # HELP line") }
     }
 
     @Test func aRestartCatchesUpWithAMergeMissedMeanwhileWithinSeconds() async throws {
