@@ -47,13 +47,13 @@ struct ScanCommand: ParsableCommand {
         for line in SkippedSummary.lines(report.skipped, all: verbose) { logger.notice("\(line)") }
         for problem in report.problems {
             logger.warning(
-                "marker not used", metadata: ["file": "\(problem.file)", "line": "\(problem.line)", "reason": "\(problem.message)"])
+                "marker not used", metadata: ["file": "\(problem.file)", "line": .stringConvertible(problem.line), "reason": "\(problem.message)"])
         }
         emit(report.references.map { format == .json ? ReferenceOutput.json($0) : ReferenceOutput.text($0) }.joined())
         logger.debug(
             "scan done",
             metadata: [
-                "files.considered": "\(report.filesConsidered)", "files.parsed": "\(report.filesParsed)",
+                "files.considered": .stringConvertible(report.filesConsidered), "files.parsed": .stringConvertible(report.filesParsed),
                 "references": .stringConvertible(report.references.count),
             ])
     }

@@ -93,8 +93,10 @@ import Testing
             attempts += event.attempts
         }
         #expect(statuses == ["done": ids.count], "\(statuses)")
-        #expect(ids.count >= Int(Self.duration / .milliseconds(500)) / 2, "a stream of events (\(ids.count))")
-        #expect(outsidePushes >= Int(Self.duration / Self.period) / 2, "the outside writer pushed \(outsidePushes) times")
+        // Counted against each other, not against the clock (a loaded machine runs both slower):
+        // a stream of events, and the remote moving under them more often than they were written.
+        #expect(ids.count >= 10, "a stream of events (\(ids.count))")
+        #expect(outsidePushes > ids.count, "the outside writer pushed \(outsidePushes) times for \(ids.count) events")
         // No outside commit lost, and the last tag is what dev runs.
         let files = try await blocking {
             try GitFixture.git(["--git-dir", remote.path, "ls-tree", "--name-only", "main"]).split(separator: "\n").filter {
