@@ -171,7 +171,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "imagebumpTests",
-            dependencies: ["imagebump", "HTTPClient", "TestSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: ["imagebump", "HTTPClient", "TestSupport", "Workers", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]
         ),
         // Helpers shared by tests only: golden-directory comparison, temp directories.
