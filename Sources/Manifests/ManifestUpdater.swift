@@ -39,6 +39,12 @@ public struct FileUpdate: Sendable, Hashable {
 
     public var isChanged: Bool { updated != original }
 
+    /// References of the image that should have moved and could not be written (escaped or
+    /// multi-line values): not a choice, a failure — callers report them with the file.
+    public var unwritable: [LeftAlone] {
+        leftAlone.filter { $0.reference.slots.isEmpty && ($0.reference.tag != nil || $0.reference.digest != nil) }
+    }
+
     /// This file after a second update that started from this one's bytes (several images
     /// bumped in one commit): the original stays, the changes add up.
     public func followed(by next: FileUpdate) -> FileUpdate {

@@ -236,6 +236,9 @@ public struct WriteBack: Sendable {
                     continue
                 }
                 referenced = referenced || !(update.changes.isEmpty && update.upToDate.isEmpty && update.leftAlone.isEmpty)
+                if let alone = update.unwritable.first {  // reported like a refused file; the rest is written
+                    refused[candidate.file] = "line \(alone.reference.line): \(alone.reason)"
+                }
                 changed = changed || !update.changes.isEmpty
                 vetoes += update.leftAlone.map(\.reason).filter { $0.hasPrefix("older than current") }
                 guard update.isChanged || !update.upToDate.isEmpty else { continue }

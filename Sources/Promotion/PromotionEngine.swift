@@ -22,8 +22,8 @@ public actor PromotionEngine {
     let logger: Logger
     /// Promotions being moved on by an approval or a merge now (a replayed request waits its turn).
     private var moving: Set<String> = []
-    /// Promotions whose smoke checks are running.
-    private var smoking: Set<String> = []
+    /// Promotions whose smoke checks are running, and the tasks running them.
+    private var smoking: [String: Task<Void, Never>] = [:]
 
     public init(
         journal: Journal, dispatcher: Dispatcher, chains: [PromotionChain], route: @escaping @Sendable (ImageName, String) -> Route?,
@@ -55,6 +55,7 @@ public actor PromotionEngine {
                     detail: Self.waitingDetail(chain.steps[0], gate: 0, tag: tag, mergeRequest: mergeRequest),
                     previousTag: previousTag, mergeRequest: mergeRequest)
                 guard start != .existing else { continue }
+                await supersedeGating(in: target, of: chain.name, image: record.image, by: record)
                 var metadata: Logger.Metadata = [
                     "promotion": "\(record.id)", "image": "\(record.image)", "tag": "\(tag)", "environment": "\(target)",
                     "chain": "\(chain.name)", "event.id": "\(eventID)",
@@ -200,8 +201,8 @@ public actor PromotionEngine {
         guard let chain = chain(record), chain.steps.indices.contains(record.step) else { return }
         switch (record.state, chain.steps[record.step].gate(record.gate)) {
         case (.gating, .smoke(let gate)):
-            guard smoking.insert(record.id).inserted else { return }
-            Task { await self.smoke(record, gate) }
+            guard smoking[record.id] == nil else { return }
+            smoking[record.id] = Task { await self.smoke(record, gate) }
         case (.gating, .none):
             Task { _ = await self.advance(record, because: "no gate in \(record.environment)") }
         case (.promoting, _):
@@ -211,9 +212,25 @@ public actor PromotionEngine {
         }
     }
 
+    /// A newer tag was just written to `environment`: the chain's promotions of the image still
+    /// smoke-checking an older tag there are superseded at once (their checks stop; nothing is
+    /// reverted, the newer tag is what runs there now).
+    private func supersedeGating(in environment: String, of chain: String, image: String, by newer: PromotionRecord) async {
+        guard let open = try? await journal.promotions(open: true, limit: 1000) else { return }
+        for other in open
+        where other.id != newer.id && other.chain == chain && other.image == image && other.environment == environment && other.state == .gating {
+            smoking.removeValue(forKey: other.id)?.cancel()
+            _ = try? await update(
+                other.id, step: other.step, environment: other.environment, state: .superseded,
+                detail: "superseded by \(newer.tag) in \(environment) (written there while \(other.tag) was being checked); not reverted")
+        }
+    }
+
     private func smoke(_ record: PromotionRecord, _ gate: SmokeGate) async {
         let outcome = await gate.run(tag: record.tag)
-        smoking.remove(record.id)
+        smoking.removeValue(forKey: record.id)
+        // Superseded or cancelled meanwhile: whatever the checks said, it is not this promotion's to act on.
+        guard let current = try? await journal.promotion(record.id), current.state == .gating, current.step == record.step else { return }
         switch outcome {
         case .passed(let attempts):
             _ = await passed(record, because: "smoke checks passed in \(record.environment) (\(attempts) attempts)")

@@ -101,7 +101,7 @@ public struct SmokeGate: Sendable, Hashable {
                 }
             }
             if reason.isEmpty { return .passed(attempts: attempts) }
-            guard ContinuousClock.now + interval < deadline else { return .failed(attempts: attempts, reason: reason) }
+            guard ContinuousClock.now + interval < deadline, !Task.isCancelled else { return .failed(attempts: attempts, reason: reason) }
             try? await Task.sleep(for: interval)
         }
     }

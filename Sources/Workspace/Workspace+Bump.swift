@@ -6,7 +6,8 @@ public struct BumpReport: Sendable {
     public var updates: [FileUpdate] = []
     public var skipped: [SkippedFile] = []
     public var problems: [MarkerProblem] = []
-    /// Files whose edit was refused, with the reason; the others were written.
+    /// Files whose edit was refused, or with a reference that could not be written, with the
+    /// reason; everything else was written.
     public var refused: [(file: String, reason: String)] = []
 
     public var changedFiles: [FileUpdate] { updates.filter(\.isChanged) }
@@ -25,7 +26,12 @@ extension Workspace {
         var report = BumpReport(skipped: scan.skipped, problems: scan.problems)
         for file in Set(scan.references.map(\.file)).sorted() {
             let bytes = try FileIO.readAll("\(root)/\(file)")
-            do { report.updates.append(try updater.update(file: file, bytes: bytes, request: request)) } catch {
+            do {
+                let update = try updater.update(file: file, bytes: bytes, request: request)
+                report.updates.append(update)
+                // Its other references are written; these are reported as not written.
+                for alone in update.unwritable { report.refused.append((file, "line \(alone.reference.line): \(alone.reason)")) }
+            } catch {
                 report.refused.append((file, error.detail))
             }
         }

@@ -126,10 +126,10 @@ struct BumpCommand: AsyncParsableCommand {
         }
         for line in SkippedSummary.lines(report.skipped, all: false) { logger.notice("\(line)") }
         for refused in report.refused {
-            logger.error("edit refused; the file is left as it was", metadata: ["file": "\(refused.file)", "reason": "\(refused.reason)"])
+            logger.error("not written", metadata: ["file": "\(refused.file)", "reason": "\(refused.reason)"])
         }
         for update in report.updates {
-            for alone in update.leftAlone {
+            for alone in update.leftAlone where !update.unwritable.contains(alone) {
                 logger.notice(
                     "reference left alone",
                     metadata: ["file": "\(alone.reference.file)", "line": "\(alone.reference.line)", "reason": "\(alone.reason)"])

@@ -64,7 +64,9 @@ enum ReferenceOutput {
     /// `envs/dev/api.yaml:14:8 helm-values ghcr.io/acme/api:1.4.2`
     static func text(_ reference: Reference) -> String {
         let value = ImageReference(name: reference.image, tag: reference.tag, digest: reference.digest)
-        let note = reference.isEditable ? "" : " (not editable: no tag or digest)"
+        let note =
+            reference.isEditable
+            ? "" : reference.tag == nil && reference.digest == nil ? " (not editable: no tag or digest)" : " (not editable: escaped or multi-line)"
         return "\(reference.file):\(reference.line):\(reference.column) \(reference.kind.rawValue) \(value)\(note)\n"
     }
 

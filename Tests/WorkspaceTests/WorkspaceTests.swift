@@ -38,6 +38,22 @@ import Workspace
         #expect(try String(contentsOf: root.appendingPathComponent("inside.yaml"), encoding: .utf8) == "image: ghcr.io/acme/api:2.0.0\n")
     }
 
+    @Test func aReferenceThatCannotBeWrittenIsReportedAndTheOthersAreWritten() throws {
+        let root = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // An escaped value: its bytes are not the tag's, so no surgical edit exists.
+        try write("containers:\n  - image: \"ghcr.io/acme/api:1.0.\\u0030\"\n  - image: ghcr.io/acme/api:1.0.0\n", to: "a.yaml", in: root)
+        try write("image: ghcr.io/acme/api:1.0.0\n", to: "b.yaml", in: root)
+        let request = try BumpRequest(ImageReference(parsing: "ghcr.io/acme/api:1.0.1"))
+        let report = try Workspace(root: root.path).bump(request, dryRun: false)
+        #expect(report.refused.map(\.file) == ["a.yaml"])
+        #expect(report.refused.first?.reason.hasPrefix("line 2: its value is not written on one line byte for byte") == true)
+        // The file's other reference and the other file are written; the escaped bytes stay.
+        #expect(try String(contentsOf: root.appendingPathComponent("a.yaml"), encoding: .utf8)
+            == "containers:\n  - image: \"ghcr.io/acme/api:1.0.\\u0030\"\n  - image: ghcr.io/acme/api:1.0.1\n")
+        #expect(try String(contentsOf: root.appendingPathComponent("b.yaml"), encoding: .utf8) == "image: ghcr.io/acme/api:1.0.1\n")
+    }
+
     @Test func largeFilesAreSkippedWithTheReason() throws {
         let root = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: root) }

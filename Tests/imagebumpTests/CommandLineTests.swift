@@ -134,6 +134,18 @@ import Testing
         #expect(unknown.stdout == "ghcr.io/acme/nope: no image with this name is configured; events for it are ignored\n")
     }
 
+    @Test func bumpSaysWhatItCouldNotWriteAndExitsOne() throws {
+        let root = try TemporaryDirectory.make("imagebump-unwritable")
+        try Data("image: \"ghcr.io/acme/api:1.0.\\u0030\"\n".utf8).write(to: root.appendingPathComponent("a.yaml"))
+        try Data("image: ghcr.io/acme/api:1.0.0\n".utf8).write(to: root.appendingPathComponent("b.yaml"))
+        let result = try run(["bump", "ghcr.io/acme/api:1.0.1", "--repo", root.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("+image: ghcr.io/acme/api:1.0.1"))
+        #expect(result.stderr.contains("msg=\"not written\" file=a.yaml reason=\"line 1: its value is not written on one line byte for byte"))
+        let scan = try run(["scan", "ghcr.io/acme/api", "--repo", root.path])
+        #expect(scan.stdout.contains("a.yaml:1:8 image ghcr.io/acme/api:1.0.0 (not editable: escaped or multi-line)"))
+    }
+
     @Test func jsonLogsOnRequest() throws {
         let result = try run(["scan", "--all", "--repo", Self.repo.path, "--log-format", "json", "--log-level", "debug"])
         let last = try #require(result.stderr.split(separator: "\n").last)
