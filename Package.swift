@@ -106,7 +106,8 @@ let package = Package(
             dependencies: [
                 "Promotion", "Workers", "Journal", "Events", "Forge", "Git", "HTTPClient", "ImageReference", "Manifests", "Pipeline", "Policy", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "WorkersTests",
             dependencies: [
@@ -158,7 +159,7 @@ let package = Package(
             ],
             exclude: ["Fixtures"]),
         .testTarget(
-            name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "AppLogging", "TestSupport"], exclude: ["Fixtures"]),
+            name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "AppLogging", "TestSupport"]),
         .testTarget(
             name: "EventsTests", dependencies: ["Events", "ImageReference", "Crypto", "TestSupport"], exclude: ["Fixtures", "Fuzz"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz", "Fixtures"]),

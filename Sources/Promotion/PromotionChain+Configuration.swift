@@ -1,4 +1,5 @@
 import Configuration
+import ImageReference
 
 extension PromotionChain {
     /// A configured chain (`promotions[]`), its smoke gates made runnable.

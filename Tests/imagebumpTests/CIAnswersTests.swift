@@ -12,10 +12,7 @@ import Testing
         let (process, _, port, _) = try await ServeProcess.start(config)
         defer { kill(process.processIdentifier, SIGKILL) }
         func post(_ body: String) async throws -> (Int, [String: Any]) {
-            let response = try await CurlClient().send(
-                HTTPRequest(
-                    method: "POST", url: "http://127.0.0.1:\(port)/v1/events", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
-                    body: Array(body.utf8)))
+            let response = try await ServeProcess.post(body, port: port)
             return (response.status, (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:])
         }
         let (status, answer) = try await post(#"{"image": "ghcr.io/acme/api", "tag": 1.4}"#)

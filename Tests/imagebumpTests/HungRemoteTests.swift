@@ -49,14 +49,7 @@ import Testing
             """)
         let (process, _, port, adminPort) = try await ServeProcess.start(config)
         defer { kill(process.processIdentifier, SIGKILL) }
-        func post(_ image: String) async throws -> String {
-            let response = try await CurlClient().send(
-                HTTPRequest(
-                    method: "POST", url: "http://127.0.0.1:\(port)/v1/events", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
-                    body: Array(#"{"image": "\#(image)"}"#.utf8)))
-            let events = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["events"] as? [[String: Any]]
-            return events?.first?["id"] as? String ?? ""
-        }
+        func post(_ image: String) async throws -> String { try await ServeProcess.postEvent(image, port: port).id }
         func event(_ id: String) async throws -> [String: Any] {
             let response = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(adminPort)/v1/events/\(id)"))
             return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:]
@@ -99,11 +92,7 @@ import Testing
             """)
         let (process, _, port, _) = try await ServeProcess.start(config)
         defer { kill(process.processIdentifier, SIGKILL) }
-        let response = try await CurlClient().send(
-            HTTPRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/v1/events", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
-                body: Array(#"{"image": "ghcr.io/acme/worker:9.9.9"}"#.utf8)))
-        #expect(response.status == 202)
+        #expect(try await ServeProcess.postEvent("ghcr.io/acme/worker:9.9.9", port: port).status == 202)
         // The lane is now held by the silent server; the first signal waits for it...
         kill(process.processIdentifier, SIGTERM)
         // Handled once the listener is closed (new connections are refused), still running.

@@ -11,11 +11,7 @@ import Testing
         let state = try TemporaryDirectory.make("imagebump-journal-backup")
         let config = try ServeProcess.config(remote: remote, state: state)
         let (process, _, port, adminPort) = try await ServeProcess.start(config)
-        let response = try await CurlClient().send(
-            HTTPRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/v1/events", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
-                body: Array(#"{"image": "ghcr.io/acme/api:1.4.2"}"#.utf8)))
-        #expect(response.status == 202)
+        #expect(try await ServeProcess.postEvent("ghcr.io/acme/api:1.4.2", port: port).status == 202)
         let directory = try TemporaryDirectory.make("imagebump-backups")
         let environment = ["IMAGEBUMP_TEST_ADMIN_TOKEN": ServeProcess.adminToken, "PATH": "/usr/bin:/bin"]
         func backup(_ name: String) async throws -> Command.Result {

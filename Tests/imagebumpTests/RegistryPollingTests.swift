@@ -65,14 +65,7 @@ import Testing
         func file() async throws -> String {
             try await blocking { try GitFixture.git(["--git-dir", remote.path, "show", "main:envs/dev/apps.yaml"]) }
         }
-        func post(_ reference: String) async throws -> String {
-            let response = try await CurlClient().send(
-                HTTPRequest(
-                    method: "POST", url: "http://127.0.0.1:\(port)/v1/events", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
-                    body: Array(#"{"image": "\#(reference)"}"#.utf8)))
-            let events = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["events"] as? [[String: Any]]
-            return events?.first?["id"] as? String ?? ""
-        }
+        func post(_ reference: String) async throws -> String { try await ServeProcess.postEvent(reference, port: port).id }
 
         // The first round, at start: all three, each from its registry's newest tag the policy takes.
         for (image, tag) in [("acme/api", "1.0.0"), ("acme/worker", "1.0.0"), ("acme/web", "2.0.0")] {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import TestSupport
 
 /// `imagebump serve` started as a process on the one-target configuration the serve tests use.
@@ -70,5 +71,20 @@ enum ServeProcess {
             throw GitFixture.Failure(description: "imagebump serve did not report its ports (got \"\(lines)\")")
         }
         return (process, lines[0], port, adminPort)
+    }
+
+    /// POSTs `body` to the service's `/v1/events` with the tests' CI token.
+    static func post(_ body: String, port: Int) async throws -> HTTPResponse {
+        try await CurlClient().send(
+            HTTPRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/v1/events", headers: [("Authorization", "Bearer \(token)")],
+                body: Array(body.utf8)))
+    }
+
+    /// POSTs `{"image": reference}`; the answer's status and the event's id ("" without one).
+    static func postEvent(_ reference: String, port: Int) async throws -> (status: Int, id: String) {
+        let response = try await post(#"{"image": "\#(reference)"}"#, port: port)
+        let events = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["events"] as? [[String: Any]]
+        return (response.status, events?.first?["id"] as? String ?? "")
     }
 }

@@ -36,11 +36,7 @@ import Testing
         defer { kill(process.processIdentifier, SIGKILL) }
         let admin = "http://127.0.0.1:\(adminPort)"
         for image in ["ghcr.io/acme/api:1.4.2", "ghcr.io/acme/worker:2.0.0"] {
-            let response = try await CurlClient().send(
-                HTTPRequest(
-                    method: "POST", url: "http://127.0.0.1:\(port)/v1/events", headers: [("Authorization", "Bearer \(ServeProcess.token)")],
-                    body: Array(#"{"image": "\#(image)"}"#.utf8)))
-            #expect(response.status == 202)
+            #expect(try await ServeProcess.postEvent(image, port: port).status == 202)
         }
         // Until the promotion waits in acc and the worker's event failed (at most 30 s).
         let deadline = ContinuousClock.now + .seconds(30)
