@@ -35,6 +35,9 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // PostgreSQL for several replicas (issue 18): libpq, wrapped once.
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "Postgres", dependencies: ["CPostgres"]),
         .target(name: "Journal", dependencies: ["CSQLite", "Events", "ImageReference"]),
         .target(
             name: "Intake",
@@ -149,6 +152,7 @@ let package = Package(
         .testTarget(
             name: "CatchupTests",
             dependencies: ["Catchup", "Configuration", "Events", "HTTPClient", "ImageReference", "Journal", "Registry", "Workers", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Configuration", "HTTPClient", "ImageReference", "TestSupport"]),
         .testTarget(
             name: "IntakeTests",
