@@ -23,7 +23,7 @@ public actor PromotionEngine {
     /// Promotions being moved on by an approval or a merge now (a replayed request waits its turn).
     private var moving: Set<String> = []
     /// Promotions whose smoke checks are running, and the tasks running them.
-    private var smoking: [String: Task<Void, Never>] = [:]
+    var smoking: [String: Task<Void, Never>] = [:]
 
     public init(
         journal: Journal, dispatcher: Dispatcher, chains: [PromotionChain], route: @escaping @Sendable (ImageName, String) -> Route?,
@@ -212,20 +212,6 @@ public actor PromotionEngine {
         }
     }
 
-    /// A newer tag was just written to `environment`: the chain's promotions of the image still
-    /// smoke-checking an older tag there are superseded at once (their checks stop; nothing is
-    /// reverted, the newer tag is what runs there now).
-    private func supersedeGating(in environment: String, of chain: String, image: String, by newer: PromotionRecord) async {
-        guard let open = try? await journal.promotions(open: true, limit: 1000) else { return }
-        for other in open
-        where other.id != newer.id && other.chain == chain && other.image == image && other.environment == environment && other.state == .gating {
-            smoking.removeValue(forKey: other.id)?.cancel()
-            _ = try? await update(
-                other.id, step: other.step, environment: other.environment, state: .superseded,
-                detail: "superseded by \(newer.tag) in \(environment) (written there while \(other.tag) was being checked); not reverted")
-        }
-    }
-
     private func smoke(_ record: PromotionRecord, _ gate: SmokeGate) async {
         let outcome = await gate.run(tag: record.tag)
         smoking.removeValue(forKey: record.id)
@@ -363,7 +349,7 @@ public actor PromotionEngine {
     /// Journals a promotion's move and tells it in one `info` line (image, tag, environment,
     /// promotion id, and why): started, gating, waiting, promoted, done, superseded, stopped.
     @discardableResult
-    private func update(
+    func update(
         _ id: String, step: Int, gate: Int? = nil, environment: String, state: PromotionState, detail: String, previousTag: String? = nil,
         mergeRequest: MergeRequestReference? = nil
     ) async throws(SQLiteError) -> PromotionRecord? {
