@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import HTTPServer
 import Journal
 import Logging
@@ -102,17 +103,9 @@ extension IntakeRouter {
         func page(_ status: Int, _ message: String) -> HTTPServerResponse {
             Self.html(status, StatusPage.document("imagebump", "<p><a href=\"/\">← status</a></p><p id=\"refusal\">\(StatusPage.escape(message))</p>"))
         }
-        if request.header("sec-fetch-site").map({ $0 == "cross-site" || $0 == "same-site" }) == true {
-            return page(403, "This form must be sent from imagebump's own status page.")
-        }
-        if let origin = request.header("origin"), origin != "null", let host = request.header("host"),
-            URLComponents(string: origin)?.host.map({ originHost in
-                let port = URLComponents(string: origin)?.port.map { ":\($0)" } ?? ""
-                return originHost + port == host || originHost == host
-            }) != true
-        {
-            return page(403, "This form must be sent from imagebump's own status page.")
-        }
+        let crossSite = request.header("sec-fetch-site").map { $0 == "cross-site" || $0 == "same-site" } == true
+        let foreignOrigin = request.header("origin").map { $0 != "null" && MeasuringTransport.host($0) != request.header("host") } == true
+        if crossSite || foreignOrigin { return page(403, "This form must be sent from imagebump's own status page.") }
         let form = URLComponents(string: "http://x/?" + String(decoding: request.body, as: UTF8.self).replacingOccurrences(of: "+", with: "%20"))?
             .queryItems ?? []
         let token = form.first { $0.name == "token" }?.value ?? ""

@@ -212,22 +212,22 @@ public final class Journal: Sendable {
 
     /// Runs `work` on the writer's connection between two transactions (not inside one).
     package func submitAlone<T: Sendable>(_ work: @escaping @Sendable (SQLiteDatabase) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
-        let result: Result<any Sendable, SQLiteError> = await withCheckedContinuation { continuation in
-            alone.withLock { $0.append(Job(work: { database, _ throws(SQLiteError) in try work(database) }, done: { continuation.resume(returning: $0) })) }
-            wake.signal()
-        }
-        switch result {
-        case .success(let value):
-            guard let value = value as? T else { throw SQLiteError(code: -1, operation: "journal", message: "unexpected result type") }
-            return value
-        case .failure(let error): throw error
-        }
+        try Self.typed(
+            await withCheckedContinuation { continuation in
+                alone.withLock { $0.append(Job(work: { database, _ throws(SQLiteError) in try work(database) }, done: { continuation.resume(returning: $0) })) }
+                wake.signal()
+            })
     }
 
     package func submit<T: Sendable>(_ work: @escaping @Sendable (SQLiteDatabase, Statements) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
-        let result: Result<any Sendable, SQLiteError> = await withCheckedContinuation { continuation in
-            enqueue({ database, statements throws(SQLiteError) in try work(database, statements) }, done: { continuation.resume(returning: $0) })
-        }
+        try Self.typed(
+            await withCheckedContinuation { continuation in
+                enqueue({ database, statements throws(SQLiteError) in try work(database, statements) }, done: { continuation.resume(returning: $0) })
+            })
+    }
+
+    /// A job's result as the type its caller asked for.
+    private static func typed<T>(_ result: Result<any Sendable, SQLiteError>) throws(SQLiteError) -> T {
         switch result {
         case .success(let value):
             guard let typed = value as? T else { throw SQLiteError(code: -1, operation: "journal", message: "unexpected result type") }
