@@ -8,86 +8,101 @@ import Testing
 /// transactions, row claims with `FOR UPDATE SKIP LOCKED`, advisory locks, and a password that
 /// never shows in an error.
 ///
-/// Each test has a cluster of its own (about a second to `initdb`), stopped when the test ends.
+/// Each test has a cluster of its own (about a second to `initdb`, on a thread of its own),
+/// stopped when the test ends.
 @Suite struct PostgresConnectionTests {
-    let cluster: PostgresCluster
-
-    init() throws { cluster = try PostgresCluster() }
-
-    func connect() throws -> PostgresConnection { try PostgresConnection(url: cluster.url, password: cluster.password) }
-
-    @Test func parametersNullsAndErrorsWithTheirSQLState() throws {
-        let database = try connect()
-        #expect(database.serverVersion >= 150_000)
-        try database.execute("CREATE TABLE t1 (id TEXT PRIMARY KEY, n BIGINT, note TEXT)")
-        try database.execute("INSERT INTO t1 VALUES ($1, $2, $3)", [.text("a'; DROP TABLE t1; --"), .integer(42), .null])
-        let rows = try database.execute("SELECT id, n, note FROM t1")
-        #expect(rows.count == 1)
-        #expect(rows.first?[0] == "a'; DROP TABLE t1; --")  // a parameter, never SQL
-        #expect(rows.first?[1] == "42")
-        #expect(rows.first?[2] == nil)
-        do {
-            try database.execute("INSERT INTO t1 VALUES ($1, 1, NULL)", [.text("a'; DROP TABLE t1; --")])
-            Issue.record("a duplicate key was accepted")
-        } catch {
-            #expect(error.sqlState == "23505")
+    /// Runs `body` against a new cluster, then stops it.
+    func withCluster(_ body: (PostgresCluster) async throws -> Void) async throws {
+        let cluster = try await blocking { try PostgresCluster() }
+        do { try await body(cluster) } catch {
+            try? await blocking { cluster.stop() }
+            throw error
         }
+        try await blocking { cluster.stop() }
     }
 
-    @Test func aTransactionCommitsOrRollsBackAsAWhole() throws {
-        let database = try connect()
-        try database.execute("CREATE TABLE t2 (id INT PRIMARY KEY)")
-        try database.transaction { connection throws(PostgresError) in
-            try connection.execute("INSERT INTO t2 VALUES (1)")
-            try connection.execute("INSERT INTO t2 VALUES (2)")
-        }
-        do {
-            try database.transaction { connection throws(PostgresError) in
-                try connection.execute("INSERT INTO t2 VALUES (3)")
-                try connection.execute("INSERT INTO t2 VALUES (1)")  // fails: nothing of this one stays
+    func connect(_ cluster: PostgresCluster) throws -> PostgresConnection { try PostgresConnection(url: cluster.url, password: cluster.password) }
+
+    @Test func parametersNullsAndErrorsWithTheirSQLState() async throws {
+        try await withCluster { cluster in
+            let database = try connect(cluster)
+            #expect(database.serverVersion >= 150_000)
+            try database.execute("CREATE TABLE t1 (id TEXT PRIMARY KEY, n BIGINT, note TEXT)")
+            try database.execute("INSERT INTO t1 VALUES ($1, $2, $3)", [.text("a'; DROP TABLE t1; --"), .integer(42), .null])
+            let rows = try database.execute("SELECT id, n, note FROM t1")
+            #expect(rows.count == 1)
+            #expect(rows.first?[0] == "a'; DROP TABLE t1; --")  // a parameter, never SQL
+            #expect(rows.first?[1] == "42")
+            #expect(rows.first?[2] == nil)
+            do {
+                try database.execute("INSERT INTO t1 VALUES ($1, 1, NULL)", [.text("a'; DROP TABLE t1; --")])
+                Issue.record("a duplicate key was accepted")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "23505")
             }
-        } catch {
-            #expect(error.sqlState == "23505")
         }
-        #expect(try database.execute("SELECT id FROM t2 ORDER BY id").map { $0[0] } == ["1", "2"])
     }
 
-    @Test func claimsSkipRowsAnotherConnectionHoldsAndAdvisoryLocksExcludeEachOther() throws {
-        let first = try connect()
-        let second = try connect()
-        try first.execute("CREATE TABLE jobs (id INT PRIMARY KEY)")
-        try first.execute("INSERT INTO jobs SELECT generate_series(1, 4)")
-        try first.execute("BEGIN")
-        let claimed = try first.execute("SELECT id FROM jobs ORDER BY id LIMIT 2 FOR UPDATE SKIP LOCKED").compactMap { $0[0] }
-        #expect(claimed == ["1", "2"])
-        // The other replica's claim skips the held rows instead of waiting for them.
-        let others = try second.execute("SELECT id FROM jobs ORDER BY id LIMIT 2 FOR UPDATE SKIP LOCKED").compactMap { $0[0] }
-        #expect(others == ["3", "4"])
-        try first.execute("COMMIT")
-        // One lane owner at a time: an advisory lock held by one session is refused to another.
-        #expect(try first.execute("SELECT pg_try_advisory_lock(18)").first?[0] == "t")
-        #expect(try second.execute("SELECT pg_try_advisory_lock(18)").first?[0] == "f")
-        #expect(try first.execute("SELECT pg_advisory_unlock(18)").first?[0] == "t")
-        #expect(try second.execute("SELECT pg_try_advisory_lock(18)").first?[0] == "t")
+    @Test func aTransactionCommitsOrRollsBackAsAWhole() async throws {
+        try await withCluster { cluster in
+            let database = try connect(cluster)
+            try database.execute("CREATE TABLE t2 (id INT PRIMARY KEY)")
+            try database.transaction { connection throws(PostgresError) in
+                try connection.execute("INSERT INTO t2 VALUES (1)")
+                try connection.execute("INSERT INTO t2 VALUES (2)")
+            }
+            do {
+                try database.transaction { connection throws(PostgresError) in
+                    try connection.execute("INSERT INTO t2 VALUES (3)")
+                    try connection.execute("INSERT INTO t2 VALUES (1)")  // fails: nothing of this one stays
+                }
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "23505")
+            }
+            #expect(try database.execute("SELECT id FROM t2 ORDER BY id").map { $0[0] } == ["1", "2"])
+        }
     }
 
-    @Test func aWrongPasswordIsRefusedWithoutShowingIt() throws {
-        do {
-            _ = try PostgresConnection(url: cluster.url, password: "not-the-password-s3cr3t")
-            Issue.record("a wrong password connected")
-        } catch {
-            #expect(error.message.contains("password authentication failed"), "\(error)")
-            #expect(!error.description.contains("not-the-password-s3cr3t"))
+    @Test func claimsSkipRowsAnotherConnectionHoldsAndAdvisoryLocksExcludeEachOther() async throws {
+        try await withCluster { cluster in
+            let first = try connect(cluster)
+            let second = try connect(cluster)
+            try first.execute("CREATE TABLE jobs (id INT PRIMARY KEY)")
+            try first.execute("INSERT INTO jobs SELECT generate_series(1, 4)")
+            try first.execute("BEGIN")
+            let claimed = try first.execute("SELECT id FROM jobs ORDER BY id LIMIT 2 FOR UPDATE SKIP LOCKED").compactMap { $0[0] }
+            #expect(claimed == ["1", "2"])
+            // The other replica's claim skips the held rows instead of waiting for them.
+            let others = try second.execute("SELECT id FROM jobs ORDER BY id LIMIT 2 FOR UPDATE SKIP LOCKED").compactMap { $0[0] }
+            #expect(others == ["3", "4"])
+            try first.execute("COMMIT")
+            // One lane owner at a time: an advisory lock held by one session is refused to another.
+            #expect(try first.execute("SELECT pg_try_advisory_lock(18)").first?[0] == "t")
+            #expect(try second.execute("SELECT pg_try_advisory_lock(18)").first?[0] == "f")
+            #expect(try first.execute("SELECT pg_advisory_unlock(18)").first?[0] == "t")
+            #expect(try second.execute("SELECT pg_try_advisory_lock(18)").first?[0] == "t")
         }
-        // A password written into the URL is not shown either.
-        do {
-            _ = try PostgresConnection(url: "postgres://imagebump:url-s3cr3t@127.0.0.1:\(cluster.port)/postgres?sslmode=disable")
-            Issue.record("a wrong password connected")
-        } catch {
-            #expect(!error.description.contains("url-s3cr3t"), "\(error)")
+    }
+
+    @Test func aWrongPasswordIsRefusedWithoutShowingIt() async throws {
+        try await withCluster { cluster in
+            do {
+                _ = try PostgresConnection(url: cluster.url, password: "not-the-password-s3cr3t")
+                Issue.record("a wrong password connected")
+            } catch let error as PostgresError {
+                #expect(error.message.contains("password authentication failed"), "\(error)")
+                #expect(!error.description.contains("not-the-password-s3cr3t"))
+            }
+            // A password written into the URL is not shown either.
+            do {
+                _ = try PostgresConnection(url: "postgres://imagebump:url-s3cr3t@127.0.0.1:\(cluster.port)/postgres?sslmode=disable")
+                Issue.record("a wrong password connected")
+            } catch let error as PostgresError {
+                #expect(!error.description.contains("url-s3cr3t"), "\(error)")
+            }
+            // Nothing listens there: refused within the timeout, with the reason.
+            let port = try BackgroundServer.freePort()
+            #expect(throws: PostgresError.self) { _ = try PostgresConnection(url: "postgres://x@127.0.0.1:\(port)/x", timeoutSeconds: 2) }
         }
-        // Nothing listens there: refused within the timeout, with the reason.
-        let port = try BackgroundServer.freePort()
-        #expect(throws: PostgresError.self) { _ = try PostgresConnection(url: "postgres://x@127.0.0.1:\(port)/x", timeoutSeconds: 2) }
     }
 }

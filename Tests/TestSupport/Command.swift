@@ -62,4 +62,20 @@ public enum Command {
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
     }
+
+    /// ``run(_:_:in:environment:)`` on a thread of its own, for async tests: a program's run
+    /// never holds one of the few cooperative threads the servers under test need.
+    public static func running(_ executable: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil)
+        async throws -> Result
+    {
+        try await blocking { try run(executable, arguments, in: directory, environment: environment) }
+    }
+
+    /// ``succeed(_:_:in:environment:)`` on a thread of its own, for async tests.
+    @discardableResult
+    public static func succeeding(_ executable: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil)
+        async throws -> String
+    {
+        try await blocking { try succeed(executable, arguments, in: directory, environment: environment) }
+    }
 }

@@ -1,11 +1,12 @@
 import Foundation
+import Synchronization
 
 /// A throwaway PostgreSQL cluster (Debian's `postgresql`) in a temporary directory on a loopback
 /// port, run as the unprivileged `postgres` user (the tests run as root, which PostgreSQL
 /// refuses): `initdb`, then `pg_ctl start`; stopped (immediately) when released. Host
 /// connections need the password (SCRAM); its methods run programs and wait: call them through
 /// ``blocking(_:)`` from async tests.
-public final class PostgresCluster: @unchecked Sendable {  // immutable after init; deinit only stops the server
+public final class PostgresCluster: Sendable {
     public let port: Int
     public let user = "imagebump"
     public let password: String
@@ -44,11 +45,17 @@ public final class PostgresCluster: @unchecked Sendable {  // immutable after in
         }
     }
 
-    deinit {
+    private let stopped = Mutex(false)
+
+    /// Stops the server (immediately); again is nothing. Blocking: from async tests, through ``blocking(_:)``.
+    public func stop() {
+        guard !stopped.withLock({ was in defer { was = true }; return was }) else { return }
         _ = try? Command.spawnAndWait(
             "/usr/sbin/runuser",
             ["-u", "postgres", "--", "\(binaries)/pg_ctl", "-D", directory.appendingPathComponent("data").path, "-m", "immediate", "stop"])
     }
+
+    deinit { stop() }
 
     @discardableResult
     static func asPostgres(_ program: String, _ arguments: [String]) throws -> String {

@@ -29,48 +29,57 @@ import Testing
         }
     }
 
-    @Test func theHealthCheckRunsACommandTheBinaryHas() throws {
+    @Test func theHealthCheckRunsACommandTheBinaryHas() async throws {
         let line = try #require(try Self.dockerfile().split(separator: "\n").first { $0.hasPrefix("HEALTHCHECK") })
         #expect(line.contains("CMD [\"imagebump\", \"healthcheck\""))
-        let help = try Command.run(CommandLineTests.binary.path, ["healthcheck", "--help"])
+        let help = try await Command.running(CommandLineTests.binary.path, ["healthcheck", "--help"])
         #expect(help.status == 0 && help.stdout.contains("--url"))
         // Nothing listens on this port: unhealthy, exit 1, with the reason.
         let port = try BackgroundServer.freePort()
-        let down = try Command.run(CommandLineTests.binary.path, ["healthcheck", "--url", "http://127.0.0.1:\(port)/healthz", "--timeout", "2"])
+        let down = try await Command.running(CommandLineTests.binary.path, ["healthcheck", "--url", "http://127.0.0.1:\(port)/healthz", "--timeout", "2"])
         #expect(down.status == 1)
         #expect(down.stderr.hasPrefix("unhealthy: "))
     }
 
-    @Test func theRuntimeStageInstallsEveryLibraryTheBinaryLinks() throws {
+    @Test func theRuntimeStageInstallsEveryLibraryTheBinaryLinks() async throws {
         let text = try Self.dockerfile()
         let runtime = try #require(text.components(separatedBy: "FROM debian:bookworm-slim").last)
         let install = try #require(runtime.split(separator: "\n").first { $0.contains("apt-get install") })
-        let packages = install.split(separator: " ").map(String.init).drop { $0 != "--no-install-recommends" }.dropFirst()
-            .prefix { !$0.hasPrefix("&&") }
+        let packages = Array(
+            install.split(separator: " ").map(String.init).drop { $0 != "--no-install-recommends" }.dropFirst().prefix { !$0.hasPrefix("&&") })
         #expect(packages.contains("libgit2-1.5"))
-        // What the base image has: Debian's required packages and apt (which brings libstdc++).
-        let required = try Command.succeed("/usr/bin/dpkg-query", ["-W", "-f=${Package} ${Priority}\n"]).split(separator: "\n")
-            .filter { $0.hasSuffix(" required") }.map { String($0.split(separator: " ")[0]) }
-        let closure = try Command.succeed(
-            "/usr/bin/apt-cache",
-            ["depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"]
-                + packages + ["apt"] + required)
-        let available = Set(closure.split(separator: "\n").filter { !$0.hasPrefix(" ") }.map { String($0).replacingOccurrences(of: ":amd64", with: "") })
-        // The binary's direct needs (the Swift runtime is linked statically in the image).
-        let needed = try Command.succeed("/usr/bin/readelf", ["-d", CommandLineTests.binary.path]).split(separator: "\n")
-            .filter { $0.contains("(NEEDED)") }.compactMap { $0.split(separator: "[").last?.split(separator: "]").first.map(String.init) }
-            .filter { !$0.hasPrefix("libswift") && !$0.hasPrefix("libFoundation") && !$0.hasPrefix("lib_Foundation") && !$0.hasPrefix("libdispatch") && !$0.hasPrefix("libBlocksRuntime") }
-        #expect(needed.contains { $0.hasPrefix("libgit2") })
-        let resolved = try Command.succeed("/usr/bin/ldd", [CommandLineTests.binary.path]).split(separator: "\n")
-        for library in needed {
-            guard let path = resolved.first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(library + " ") })?
-                .split(separator: " ").first(where: { $0.hasPrefix("/") }).map(String.init)
-            else { continue }  // ld-linux and the vDSO
-            let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-            let owner = [path, "/usr" + path, real, "/usr" + real].lazy.compactMap { candidate -> String? in
-                guard let out = try? Command.run("/usr/bin/dpkg", ["-S", candidate]), out.status == 0 else { return nil }
-                return out.stdout.split(separator: ":").first.map(String.init)
-            }.first
+        // Many programs, on a thread of their own: what the base image and the install give, and
+        // which package each library the binary needs comes from.
+        let (available, owners) = try await blocking { () throws -> (Set<String>, [(library: String, path: String, package: String?)]) in
+            // What the base image has: Debian's required packages and apt (which brings libstdc++).
+            let required = try Command.succeed("/usr/bin/dpkg-query", ["-W", "-f=${Package} ${Priority}\n"]).split(separator: "\n")
+                .filter { $0.hasSuffix(" required") }.map { String($0.split(separator: " ")[0]) }
+            let closure = try Command.succeed(
+                "/usr/bin/apt-cache",
+                ["depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"]
+                    + packages + ["apt"] + required)
+            let available = Set(closure.split(separator: "\n").filter { !$0.hasPrefix(" ") }.map { String($0).replacingOccurrences(of: ":amd64", with: "") })
+            // The binary's direct needs (the Swift runtime is linked statically in the image).
+            let needed = try Command.succeed("/usr/bin/readelf", ["-d", CommandLineTests.binary.path]).split(separator: "\n")
+                .filter { $0.contains("(NEEDED)") }.compactMap { $0.split(separator: "[").last?.split(separator: "]").first.map(String.init) }
+                .filter { !["libswift", "libFoundation", "lib_Foundation", "libdispatch", "libBlocksRuntime"].contains(where: $0.hasPrefix) }
+            let resolved = try Command.succeed("/usr/bin/ldd", [CommandLineTests.binary.path]).split(separator: "\n")
+            var owners: [(library: String, path: String, package: String?)] = []
+            for library in needed {
+                guard let path = resolved.first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(library + " ") })?
+                    .split(separator: " ").first(where: { $0.hasPrefix("/") }).map(String.init)
+                else { continue }  // ld-linux and the vDSO
+                let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+                let owner = [path, "/usr" + path, real, "/usr" + real].lazy.compactMap { candidate -> String? in
+                    guard let out = try? Command.run("/usr/bin/dpkg", ["-S", candidate]), out.status == 0 else { return nil }
+                    return out.stdout.split(separator: ":").first.map(String.init)
+                }.first
+                owners.append((library, path, owner))
+            }
+            return (available, owners)
+        }
+        #expect(owners.contains { $0.library.hasPrefix("libgit2") })
+        for (library, path, owner) in owners {
             let package = try #require(owner, "no Debian package owns \(path)")
             #expect(available.contains(package), "\(library) comes from \(package), which the runtime stage does not install")
         }

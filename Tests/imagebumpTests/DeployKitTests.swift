@@ -8,26 +8,26 @@ import Yams
 @Suite struct DeployKitTests {
     static let base = PythonTools.root.appendingPathComponent("deploy/kubernetes/base")
 
-    static func built() throws -> (text: String, resources: [[String: Any]]) {
+    static func built() async throws -> (text: String, resources: [[String: Any]]) {
         let kubectl = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "kubectl"
-        let text = try Command.succeed(kubectl, ["kustomize", base.path])
+        let text = try await Command.succeeding(kubectl, ["kustomize", base.path])
         let resources = try Yams.load_all(yaml: text).compactMap { $0 as? [String: Any] }
         return (text, resources)
     }
 
-    @Test func itBuildsAndValidatesAgainstKubernetesSchemas() throws {
-        let (text, resources) = try Self.built()
+    @Test func itBuildsAndValidatesAgainstKubernetesSchemas() async throws {
+        let (text, resources) = try await Self.built()
         #expect(Set(resources.compactMap { $0["kind"] as? String }) == [
             "ServiceAccount", "ConfigMap", "Service", "PersistentVolumeClaim", "Deployment", "Ingress", "NetworkPolicy",
         ])
         let file = try TemporaryDirectory.make("imagebump-kit").appendingPathComponent("kit.yaml")
         try text.write(to: file, atomically: true, encoding: .utf8)
-        let result = try Command.run(try PythonTools.program("kubernetes-validate"), ["-k", "1.32.0", "--strict", "--quiet", file.path])
+        let result = try await Command.running(try PythonTools.program("kubernetes-validate"), ["-k", "1.32.0", "--strict", "--quiet", file.path])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     }
 
-    @Test func theDeploymentRunsOneHardenedReplicaOnItsVolume() throws {
-        let (_, resources) = try Self.built()
+    @Test func theDeploymentRunsOneHardenedReplicaOnItsVolume() async throws {
+        let (_, resources) = try await Self.built()
         func value(_ object: Any?, _ path: String) -> Any? {
             path.split(separator: ".").reduce(object) { current, key in
                 if let index = Int(key) { return (current as? [Any]).flatMap { index < $0.count ? $0[index] : nil } }
@@ -63,8 +63,8 @@ import Yams
         #expect(Set(ports) == ["hooks"])
     }
 
-    @Test func theKitsConfigurationIsValid() throws {
-        let result = try Command.run(
+    @Test func theKitsConfigurationIsValid() async throws {
+        let result = try await Command.running(
             CommandLineTests.binary.path, ["validate", "--config", Self.base.appendingPathComponent("imagebump.yaml").path, "--no-secrets"])
         #expect(result.status == 0, "\(result.stderr)")
     }

@@ -10,23 +10,23 @@ import Testing
         return file
     }
 
-    @Test func whatServeBuildsFromTheFileIsCheckedToo() throws {
+    @Test func whatServeBuildsFromTheFileIsCheckedToo() async throws {
         let file = try Self.config(
             """
             repos: [{name: env, url: "ssh://git@git.example.com/env.git", sshKey: env:IMAGEBUMP_TEST_KEY, knownHosts: /nonexistent/known_hosts}]
             targets: [{name: dev, repo: env}]
             images: [{name: ghcr.io/acme/api}]
             """)
-        let result = try Command.run(
+        let result = try await Command.running(
             CommandLineTests.binary.path, ["validate", "--config", file.path], environment: ["IMAGEBUMP_TEST_KEY": "not-a-real-key"])
         #expect(result.status == 2)
         #expect(result.stderr == "\(file.path): repo env: the known_hosts file /nonexistent/known_hosts cannot be read\n")
         #expect(result.stdout == "\(file.path): 1 problem\n")
         // --no-secrets skips what needs them.
-        #expect(try Command.run(CommandLineTests.binary.path, ["validate", "--config", file.path, "--no-secrets"]).status == 0)
+        #expect(try await Command.running(CommandLineTests.binary.path, ["validate", "--config", file.path, "--no-secrets"]).status == 0)
     }
 
-    @Test func explainPrintsTheChainAsUnderstood() throws {
+    @Test func explainPrintsTheChainAsUnderstood() async throws {
         let file = try Self.config(
             """
             server: {admin: {token: env:ADMIN}}
@@ -44,7 +44,7 @@ import Testing
                   - {target: acc, gate: manual}
                   - {target: prd}
             """)
-        let result = try Command.run(CommandLineTests.binary.path, ["validate", "--config", file.path, "--no-secrets", "--explain"])
+        let result = try await Command.running(CommandLineTests.binary.path, ["validate", "--config", file.path, "--no-secrets", "--explain"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(
             result.stdout == """
@@ -59,17 +59,17 @@ import Testing
                 """)
     }
 
-    @Test func aBadStatusIsAUsageError() throws {
-        let result = try Command.run(CommandLineTests.binary.path, ["events", "list", "--status", "finished"])
+    @Test func aBadStatusIsAUsageError() async throws {
+        let result = try await Command.running(CommandLineTests.binary.path, ["events", "list", "--status", "finished"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("use one of received, committed, done, failed, ignored, skipped, superseded"))
-        let help = try Command.run(CommandLineTests.binary.path, ["events", "list", "--help"])
+        let help = try await Command.running(CommandLineTests.binary.path, ["events", "list", "--help"])
         #expect(help.stdout.contains("superseded"))
     }
 
-    @Test func retryNamesTheMissingVariable() throws {
+    @Test func retryNamesTheMissingVariable() async throws {
         let file = try Self.config("server: {admin: {token: env:IMAGEBUMP_UNSET_ADMIN_TOKEN}}\n")
-        let result = try Command.run(CommandLineTests.binary.path, ["events", "retry", "0123", "--config", file.path])
+        let result = try await Command.running(CommandLineTests.binary.path, ["events", "retry", "0123", "--config", file.path])
         #expect(result.status == 2)
         #expect(result.stderr.contains("IMAGEBUMP_UNSET_ADMIN_TOKEN is not set"), "\(result.stderr)")
     }
