@@ -17,6 +17,10 @@ import Testing
         // test runner's shared threads are busy with.
         let (refused, answer, silent) = try await blocking { () throws -> (String, String, [HTTPServerTests.RawClient]) in
             let silent = try (0..<8).map { _ in try HTTPServerTests.RawClient(port: port) }
+            // A connect returns once the kernel queued it; the probe below must come after the
+            // server took all eight, or it could take a place itself.
+            let accepted = Date().addingTimeInterval(5)
+            while server.activeConnections < 8 && Date() < accepted { usleep(1_000) }
             func health() throws -> String {
                 let client = try HTTPServerTests.RawClient(port: port)
                 client.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
