@@ -62,7 +62,9 @@ public struct ReferenceExtractor: Sendable {
                     let body = source.bodyStart == 0 ? text : String(text.unicodeScalars.dropFirst())
                     // No implicit typing: every scalar is read as its text (what the walker
                     // looks at), without the default resolver's regular expressions per scalar.
-                    let parser = try Parser(yaml: body, resolver: .basic)
+                    // The encoding named: Yams' default reads the whole environment per parser
+                    // (a fifth of `scan --all`).
+                    let parser = try Parser(yaml: body, resolver: .basic, encoding: .utf8)
                     while let root = try parser.nextRoot() { try walker.walk(root) }
                 } catch is YAMLWalker.BudgetExceeded {
                     return ExtractionResult(file: file, skipped: "more than \(options.maximumNodes) YAML nodes (an alias bomb?)")

@@ -218,6 +218,8 @@ struct YAMLWalker {
     }
 
     /// Groups `X.repository`, `X.registry`, `X.tag`, `X.digest` parameters by their prefix `X`.
+    /// `X.name` stands for `X.repository` when a tag or digest goes with it: Argo CD Image
+    /// Updater's default parameter names (`image.name`, `image.tag`) in `.argocd-source-APP.yaml`.
     private mutating func recordArgoCDParameters(_ parameters: Node.Sequence) {
         var groups: [String: [String: Node.Scalar]] = [:]
         var order: [String] = []
@@ -229,12 +231,14 @@ struct YAMLWalker {
             else { continue }
             let prefix = String(name.string[..<dot])
             let field = String(name.string[name.string.index(after: dot)...])
-            guard ["repository", "registry", "tag", "digest"].contains(field) else { continue }
+            guard ["repository", "name", "registry", "tag", "digest"].contains(field) else { continue }
             if groups[prefix] == nil { order.append(prefix) }
             groups[prefix, default: [:]][field] = value
         }
         for prefix in order {
-            guard let group = groups[prefix], let repository = group["repository"] else { continue }
+            guard let group = groups[prefix],
+                let repository = group["repository"] ?? (group["tag"] ?? group["digest"]).flatMap({ _ in group["name"] })
+            else { continue }
             var fullName = repository.string
             if let registry = group["registry"], !registry.string.isEmpty { fullName = "\(registry.string)/\(fullName)" }
             guard let name = try? ImageName(parsing: fullName) else { continue }
@@ -255,7 +259,7 @@ struct YAMLWalker {
             indentation = source.bytes[range].prefix(while: { $0 == 0x20 }).count
             break
         }
-        guard indentation > 0, let root = try? Parser(yaml: block.string, resolver: .basic).singleRoot() else { return }
+        guard indentation > 0, let root = try? Parser(yaml: block.string, resolver: .basic, encoding: .utf8).singleRoot() else { return }
         // Re-walk the nested document against the outer source: its lines start `indentation`
         // columns in, `blockLine` lines down. Positions are verified byte for byte by `locate`.
         var nested = YAMLWalker(source: source, file: file, markerLines: [], nodeBudget: budget)
