@@ -21,11 +21,6 @@ public struct ReferenceScreen: Sendable {
     /// Passes files holding a marker comment (ours or Flux's).
     public static let anyMarker = ReferenceScreen(groups: [[Array("imagebump:".utf8)], [Array("$imagepolicy".utf8)]])
 
-    /// Passes YAML that might reference any image: every shape the extractor reads has a key
-    /// or marker holding `image` (`image:`, `images:`, `imagebump:`, `$imagepolicy`) or
-    /// `repository` (Helm values, Argo CD parameters). A large CRD without either is not parsed.
-    public static let anyImage = ReferenceScreen(groups: [[Array("image".utf8)], [Array("repository".utf8)]])
-
     private init(groups: [[[UInt8]]]) {
         self.groups = groups
     }

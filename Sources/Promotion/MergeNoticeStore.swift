@@ -39,7 +39,7 @@ extension Journal {
 
     /// Marks a notice handled.
     public func finishMergeNotice(_ id: String, now: Date = Date()) async throws(SQLiteError) {
-        try await submit { database, _ throws(SQLiteError) in
+        _ = try await submit { database, _ throws(SQLiteError) in
             try database.prepare("UPDATE merge_notices SET done_at = ? WHERE id = ?").run([.text(Timestamp.iso8601(now)), .text(id)])
         }
     }

@@ -40,7 +40,7 @@ struct FileScanner: Sendable {
         // Screen before parsing: a file without the image's name cannot reference it.
         let relevant = bytes.withUnsafeBytes { buffer in
             if let screen { return screen.mightReference(buffer) }
-            return isYAML ? ReferenceScreen.anyImage.mightReference(buffer) : ReferenceScreen.anyMarker.mightReference(buffer)
+            return isYAML ? KeyScreen.mightHoldAnyReference(buffer) : ReferenceScreen.anyMarker.mightReference(buffer)
         }
         guard relevant else { return Outcome(file: file.path, parsed: false, result: nil) }
         let result =

@@ -77,6 +77,9 @@ import Workspace
         #expect(engine.rows == independent.rows, "only the engine: \(Set(engine.rows).subtracting(independent.rows).sorted()); only PyYAML: \(Set(independent.rows).subtracting(engine.rows).sorted())")
         #expect(engine.skipped == independent.skipped)
         #expect(independent.skipped == ["charts/redis/templates/master.yaml"])
+        // The CRD (schema keys `image:` and `repository:`, prose) is screened out, not parsed.
+        let report = try Workspace(root: Self.corpus.path).scan(image: nil)
+        #expect(report.filesParsed == report.filesConsidered - 1, "every file but the CRD is parsed")
     }
 
     @Test func bumpingEveryImageToALookAlikeTagChangesOnlyTagBytes() async throws {
