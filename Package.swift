@@ -38,7 +38,7 @@ let package = Package(
         // PostgreSQL for several replicas (issue 18): libpq, wrapped once.
         .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "Postgres", dependencies: ["CPostgres"]),
-        .target(name: "Journal", dependencies: ["CSQLite", "Events", "ImageReference"]),
+        .target(name: "Journal", dependencies: ["CSQLite", "Postgres", "Events", "ImageReference"]),
         .target(
             name: "Intake",
             dependencies: [
@@ -163,7 +163,7 @@ let package = Package(
             ],
             exclude: ["Fixtures"]),
         .testTarget(
-            name: "JournalTests", dependencies: ["Journal", "Events", "ImageReference", "AppLogging", "TestSupport"]),
+            name: "JournalTests", dependencies: ["Journal", "Postgres", "Events", "ImageReference", "AppLogging", "TestSupport"]),
         .testTarget(
             name: "EventsTests", dependencies: ["Events", "ImageReference", "Crypto", "TestSupport"], exclude: ["Fixtures", "Fuzz"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient", "TestSupport"], exclude: ["Fuzz", "Fixtures"]),

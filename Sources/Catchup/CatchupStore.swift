@@ -10,8 +10,8 @@ extension Journal {
         package let failedPolls: Int
     }
 
-    package func tagHistory(registry: String, repository: String, tag: String) async throws(SQLiteError) -> TagHistory {
-        try await submit { database, _ throws(SQLiteError) in
+    package func tagHistory(registry: String, repository: String, tag: String) async throws(DatabaseError) -> TagHistory {
+        try await submit { database, _ throws(DatabaseError) in
             let rows = try database.prepare(
                 """
                 SELECT SUM(CASE WHEN status NOT IN ('failed', 'ignored') THEN 1 ELSE 0 END),

@@ -103,7 +103,7 @@ extension IntakeRouter {
         }
         Task {
             let recorded: (id: String, pending: Bool)
-            do throws(SQLiteError) { recorded = try await mergeNotices.record(notice, source: receiver) } catch {
+            do throws(DatabaseError) { recorded = try await mergeNotices.record(notice, source: receiver) } catch {
                 logger.error("the journal cannot store a merge notice", metadata: ["error": "\(error)"])
                 return respond(.error(503, "journal unavailable", "the merge notice could not be stored durably; the sender should retry"))
             }

@@ -264,7 +264,7 @@ public struct IntakeRouter: Sendable {
     }
 
     /// 503 for a journal failure: the details (SQLite's message) go to the log, not to whoever asked.
-    func journalUnavailable(_ error: SQLiteError) -> HTTPServerResponse {
+    func journalUnavailable(_ error: DatabaseError) -> HTTPServerResponse {
         logger.error("the journal cannot answer", metadata: ["error": "\(error)"])
         return .error(503, "journal unavailable", "the journal cannot be read or written right now; try again shortly")
     }

@@ -51,11 +51,11 @@ extension Journal {
     /// within the deduplication window. Returns the event id and whether it was a repeat.
     /// With `ignoredBecause`, the event is recorded as already ignored (no target takes it), in
     /// the same transaction.
-    public func record(_ event: ImageEvent, ignoredBecause: String? = nil, now: Date = Date()) async throws(SQLiteError) -> (
+    public func record(_ event: ImageEvent, ignoredBecause: String? = nil, now: Date = Date()) async throws(DatabaseError) -> (
         id: String, duplicate: Bool
     ) {
         let reason = ignoredBecause.map(redact)
-        return try await submit { _, statements throws(SQLiteError) in
+        return try await submit { _, statements throws(DatabaseError) in
             try Self.insert(event, ignoredBecause: reason, now: now, statements)
         }
     }
@@ -65,11 +65,11 @@ extension Journal {
     /// HTTP server's event loop answers from there.
     public func record(
         _ events: [(event: ImageEvent, ignoredBecause: String?)], now: Date = Date(),
-        completion: @escaping @Sendable (Result<[(id: String, duplicate: Bool)], SQLiteError>) -> Void
+        completion: @escaping @Sendable (Result<[(id: String, duplicate: Bool)], DatabaseError>) -> Void
     ) {
         let redact = self.redact
         enqueue(
-            { _, statements throws(SQLiteError) in
+            { _, statements throws(DatabaseError) in
                 var recorded: [(id: String, duplicate: Bool)] = []
                 for item in events {
                     recorded.append(try Self.insert(item.event, ignoredBecause: item.ignoredBecause.map(redact), now: now, statements))
@@ -80,7 +80,7 @@ extension Journal {
                 completion(
                     result.flatMap { value in
                         guard let recorded = value as? [(id: String, duplicate: Bool)] else {
-                            return .failure(SQLiteError(code: -1, operation: "journal", message: "unexpected result type"))
+                            return .failure(DatabaseError(code: -1, operation: "journal", message: "unexpected result type"))
                         }
                         return .success(recorded)
                     })
@@ -89,7 +89,7 @@ extension Journal {
 
     private static func insert(
         _ event: ImageEvent, ignoredBecause: String?, now: Date, _ statements: Statements
-    ) throws(SQLiteError) -> (id: String, duplicate: Bool) {
+    ) throws(DatabaseError) -> (id: String, duplicate: Bool) {
         let epoch = Int64(now.timeIntervalSince1970)
         let digest = event.digest?.description
         if let existing = statements.recent.existing(event, digest: digest, now: epoch) { return (existing, true) }
@@ -97,16 +97,16 @@ extension Journal {
         if let delivery, let existing = try earlierDelivery(delivery, now: epoch, statements) { return (existing, true) }
         let id = EventID.make(now)
         let at = Timestamp.iso8601(now)
-        try statements.insert.run([
-            .text(id), .text(at), .integer(epoch), .text(event.source), SQLiteValue(event.deliveryID),
+        let inserted = try statements.insert.run([
+            .text(id), .text(at), .integer(epoch), .text(event.source), SQLValue(event.deliveryID),
             .text(event.registry),
-            .text(event.repository), SQLiteValue(event.tag), SQLiteValue(digest),
-            .text((ignoredBecause == nil ? EventStatus.received : .ignored).rawValue), SQLiteValue(ignoredBecause),
+            .text(event.repository), SQLValue(event.tag), SQLValue(digest),
+            .text((ignoredBecause == nil ? EventStatus.received : .ignored).rawValue), SQLValue(ignoredBecause),
             event.pushedAtMilliseconds.map { .integer($0) } ?? .null,
         ])
         statements.recent.add(
             id: id, epoch: epoch, image: RecentEvents.imageKey(event, digest: digest), delivery: delivery,
-            status: ignoredBecause == nil ? .received : .ignored, rowID: statements.insert.database.lastInsertRowID)
+            status: ignoredBecause == nil ? .received : .ignored, rowID: inserted.first?.first?.integer ?? 0)
         // The first steps, "received" and (at intake) "ignored", are the event row itself: no step rows.
         return (id, false)
     }
@@ -114,7 +114,7 @@ extension Journal {
     /// The event that had this very delivery within the last 30 days (past the in-memory
     /// window), unless it failed or was ignored: the ledger's candidates, each read back and
     /// compared in full.
-    private static func earlierDelivery(_ key: RecentEvents.DeliveryKey, now: Int64, _ statements: Statements) throws(SQLiteError)
+    private static func earlierDelivery(_ key: RecentEvents.DeliveryKey, now: Int64, _ statements: Statements) throws(DatabaseError)
         -> String?
     {
         for rowID in statements.recent.deliveries.candidates(key, now: now) {
@@ -131,7 +131,7 @@ extension Journal {
 
     /// The window's events, newest rows first back to the window's start (rowids grow with
     /// time, so no index is needed), as a restart finds them.
-    static func recentEvents(_ database: SQLiteDatabase, window: TimeInterval, now: Date = Date()) throws(SQLiteError) -> RecentEvents {
+    static func recentEvents(_ database: any SQLDatabase, window: TimeInterval, now: Date = Date()) throws(DatabaseError) -> RecentEvents {
         let recent = RecentEvents(window: window)
         let since = Int64(now.timeIntervalSince1970 - window)
         let rows = try database.prepare(
@@ -166,11 +166,11 @@ extension Journal {
     public func update(
         _ id: String, status: EventStatus, detail: String, commit: String? = nil, mergeRequestURL: String? = nil, error: String? = nil,
         attempt: Bool = false
-    ) async throws(SQLiteError) {
+    ) async throws(DatabaseError) {
         let (detail, error) = (redact(detail), error.map(redact))
-        _ = try await submit { _, statements throws(SQLiteError) in
+        _ = try await submit { _, statements throws(DatabaseError) in
             try statements.update.run([
-                .text(status.rawValue), SQLiteValue(error), SQLiteValue(commit), SQLiteValue(mergeRequestURL),
+                .text(status.rawValue), SQLValue(error), SQLValue(commit), SQLValue(mergeRequestURL),
                 .integer(attempt ? 1 : 0), .text(id),
             ])
             statements.recent.update(id, status: status)
@@ -181,11 +181,11 @@ extension Journal {
 
     /// Counts one more try of these events' write-back; `retrying` records the error it will
     /// be tried again after.
-    public func countAttempt(_ ids: [String], retrying error: String? = nil) async throws(SQLiteError) {
+    public func countAttempt(_ ids: [String], retrying error: String? = nil) async throws(DatabaseError) {
         let error = error.map(redact)
-        _ = try await submit { _, statements throws(SQLiteError) in
+        _ = try await submit { _, statements throws(DatabaseError) in
             for id in ids {
-                try statements.attempt.run([SQLiteValue(error), .text(id)])
+                try statements.attempt.run([SQLValue(error), .text(id)])
                 if let error {
                     try statements.step.run([.text(id), .text(Timestamp.iso8601(Date())), .text("retrying"), .text(error)])
                 }
@@ -195,34 +195,34 @@ extension Journal {
     }
 
     /// Writes (and syncs) a heartbeat row: proof that the journal can still accept events.
-    public func checkWritable(now: Date = Date()) async throws(SQLiteError) {
-        _ = try await submit { database, _ throws(SQLiteError) in
-            try database.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat', '\(Timestamp.iso8601(now))')")
+    public func checkWritable(now: Date = Date()) async throws(DatabaseError) {
+        _ = try await submit { database, _ throws(DatabaseError) in
+            try database.execute("INSERT INTO meta (key, value) VALUES ('heartbeat', '\(Timestamp.iso8601(now))') ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             return true
         }
     }
 
-    public func event(_ id: String) async throws(SQLiteError) -> JournalEvent? {
-        try await submit { _, statements throws(SQLiteError) in try statements.byID.run([.text(id)]).first.map(Self.event) }
+    public func event(_ id: String) async throws(DatabaseError) -> JournalEvent? {
+        try await submit { _, statements throws(DatabaseError) in try statements.byID.run([.text(id)]).first.map(Self.event) }
     }
 
     /// The newest events first, filtered by status and/or image (`registry/repository`).
-    public func list(status: EventStatus? = nil, image: String? = nil, limit: Int = 50) async throws(SQLiteError) -> [JournalEvent] {
-        try await submit { _, statements throws(SQLiteError) in
-            try statements.list.run([SQLiteValue(status?.rawValue), SQLiteValue(image), .integer(Int64(max(1, min(limit, 1000))))]).map(
+    public func list(status: EventStatus? = nil, image: String? = nil, limit: Int = 50) async throws(DatabaseError) -> [JournalEvent] {
+        try await submit { _, statements throws(DatabaseError) in
+            try statements.list.run([SQLValue(status?.rawValue), SQLValue(image), .integer(Int64(max(1, min(limit, 1000))))]).map(
                 Self.event)
         }
     }
 
     /// Events accepted but not finished (received, or committed to some targets only), oldest
     /// first: what a restart must run again.
-    public func unfinished(limit: Int = 10_000) async throws(SQLiteError) -> [JournalEvent] {
-        try await submit { _, statements throws(SQLiteError) in try statements.unfinished.run([.integer(Int64(limit))]).map(Self.event) }
+    public func unfinished(limit: Int = 10_000) async throws(DatabaseError) -> [JournalEvent] {
+        try await submit { _, statements throws(DatabaseError) in try statements.unfinished.run([.integer(Int64(limit))]).map(Self.event) }
     }
 
     /// The steps of an event, oldest first: (time, step, detail).
-    public func steps(_ id: String) async throws(SQLiteError) -> [(String, String, String)] {
-        try await submit { _, statements throws(SQLiteError) in
+    public func steps(_ id: String) async throws(DatabaseError) -> [(String, String, String)] {
+        try await submit { _, statements throws(DatabaseError) in
             guard let row = try statements.intakeSteps.run([.text(id)]).first, let at = row[0].text else { return [] }
             var steps = [(at, EventStatus.received.rawValue, "from \(row[1].text ?? "")")]
             if let reason = row[2].text { steps.append((at, EventStatus.ignored.rawValue, reason)) }
@@ -230,7 +230,7 @@ extension Journal {
         }
     }
 
-    static func event(_ row: [SQLiteValue]) -> JournalEvent {
+    static func event(_ row: [SQLValue]) -> JournalEvent {
         JournalEvent(
             id: row[0].text ?? "", receivedAt: row[1].text ?? "", source: row[2].text ?? "", deliveryID: row[3].text,
             registry: row[4].text ?? "",
@@ -246,21 +246,23 @@ package final class Statements {
     /// Lets an event go from the deduplication window, now and after a restart: its image and
     /// tag sent again are a new event (its promotion failed or was cancelled; sending the tag
     /// again is how a release starts over). Its delivery id still recognises a replay.
-    package func release(_ eventID: String) throws(SQLiteError) {
-        try insert.database.prepare("UPDATE events SET released = 1 WHERE id = ?").run([.text(eventID)])
+    package func release(_ eventID: String) throws(DatabaseError) {
+        try database.prepare("UPDATE events SET released = 1 WHERE id = ?").run([.text(eventID)])
         recent.release(eventID)
     }
 
     static let columns =
         "id, received_at, source, delivery_id, registry, repository, tag, digest, status, attempts, last_error, commit_id, merge_request_url, pushed_ms"
-    let insert, byID, update, attempt, step, steps, intakeSteps, list, unfinished, deliveryRow: SQLiteStatement
+    let insert, byID, update, attempt, step, steps, intakeSteps, list, unfinished, deliveryRow: any SQLStatement
+    let database: any SQLDatabase
     /// The deduplication window's events (the writer thread's, like the statements).
     let recent: RecentEvents
 
-    init(_ database: SQLiteDatabase, recent: RecentEvents) throws(SQLiteError) {
+    init(_ database: any SQLDatabase, recent: RecentEvents) throws(DatabaseError) {
         self.recent = recent
+        self.database = database
         insert = try database.prepare(
-            "INSERT INTO events (id, received_at, received_epoch, source, delivery_id, registry, repository, tag, digest, status, ignored_reason, pushed_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            "INSERT INTO events (id, received_at, received_epoch, source, delivery_id, registry, repository, tag, digest, status, ignored_reason, pushed_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING rowid"
         )
         deliveryRow = try database.prepare(
             "SELECT id, source, delivery_id, registry, repository, tag, digest, status FROM events WHERE rowid = ?")
@@ -275,7 +277,7 @@ package final class Statements {
         intakeSteps = try database.prepare("SELECT received_at, source, ignored_reason FROM events WHERE id = ?")
         steps = try database.prepare("SELECT at, step, detail FROM event_steps WHERE event_id = ? ORDER BY rowid")
         list = try database.prepare(
-            "SELECT \(Self.columns) FROM events WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR registry || '/' || repository = ?2) ORDER BY received_epoch DESC, rowid DESC LIMIT ?3"
+            "SELECT \(Self.columns) FROM events WHERE (CAST(?1 AS TEXT) IS NULL OR status = ?1) AND (CAST(?2 AS TEXT) IS NULL OR registry || '/' || repository = ?2) ORDER BY received_epoch DESC, rowid DESC LIMIT ?3"
         )
     }
 }

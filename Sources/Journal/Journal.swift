@@ -11,14 +11,14 @@ import Synchronization
 /// fsync (group commit), and `record` returns only after its event is on disk.
 public final class Journal: Sendable {
     private struct Job: Sendable {
-        let work: @Sendable (SQLiteDatabase, Statements) throws(SQLiteError) -> any Sendable
-        let done: @Sendable (Result<any Sendable, SQLiteError>) -> Void
+        let work: @Sendable (any SQLDatabase, Statements) throws(DatabaseError) -> any Sendable
+        let done: @Sendable (Result<any Sendable, DatabaseError>) -> Void
     }
 
     /// A finished job's answer, waiting for the completion thread.
     private struct Finished: Sendable {
-        let done: @Sendable (Result<any Sendable, SQLiteError>) -> Void
-        let result: Result<any Sendable, SQLiteError>
+        let done: @Sendable (Result<any Sendable, DatabaseError>) -> Void
+        let result: Result<any Sendable, DatabaseError>
     }
 
     private let queue = Mutex<[Job]>([])
@@ -34,31 +34,50 @@ public final class Journal: Sendable {
     let failingCommits = Atomic<Int>(0)
     /// A repeat of an image+tag+digest within this many seconds joins the earlier event.
     public let deduplicationWindow: TimeInterval
-    /// The database file.
-    public let path: String
+    /// Where the journal is: its SQLite file, or its PostgreSQL database.
+    public let location: JournalLocation
+    /// The database file, or the PostgreSQL URL without a password.
+    public var path: String { location.description }
     /// What every stored text (errors, step details, reasons) goes through first: the service
     /// passes the logs' redactor, so no secret an error echoes reaches the journal or the API.
     package let redact: @Sendable (String) -> String
 
-    /// Opens (creating if needed) the journal at `path`, with the events' tables and the
+    /// Opens (creating if needed) the SQLite journal at `path`; see ``init(location:schemas:deduplicationWindow:completionScope:redact:)``.
+    package convenience init(
+        path: String, schemas: [JournalSchema] = [], deduplicationWindow: TimeInterval = 600,
+        completionScope: @escaping @Sendable (() -> Void) -> Void = { $0() }, redact: @escaping @Sendable (String) -> String = { $0 }
+    ) throws(DatabaseError) {
+        try self.init(
+            location: .sqlite(path: path), schemas: schemas, deduplicationWindow: deduplicationWindow, completionScope: completionScope,
+            redact: redact)
+    }
+
+    /// Opens (creating if needed) the journal at `location`, with the events' tables and the
     /// features' `schemas` migrated to their latest versions. Each run of completions (the callers
     /// of one or more commits) happens inside `completionScope`: the service passes the HTTP
     /// server's ``AnswerBatch`` there, so a run of answers wakes each event loop once.
     package init(
-        path: String, schemas: [JournalSchema] = [], deduplicationWindow: TimeInterval = 600,
+        location: JournalLocation, schemas: [JournalSchema] = [], deduplicationWindow: TimeInterval = 600,
         completionScope: @escaping @Sendable (() -> Void) -> Void = { $0() }, redact: @escaping @Sendable (String) -> String = { $0 }
-    ) throws(SQLiteError) {
+    ) throws(DatabaseError) {
         self.deduplicationWindow = deduplicationWindow
-        self.path = path
+        self.location = location
         self.redact = redact
-        let database = try SQLiteDatabase(path: path)
-        // One connection, one process: its locks are taken once, not per transaction (and, set
-        // before the WAL opens, the WAL index lives in its memory); checkpoints run after a
-        // commit's answers left (below).
-        try database.execute("PRAGMA locking_mode=EXCLUSIVE")
-        try database.execute("PRAGMA journal_mode=WAL")
-        try database.execute("PRAGMA synchronous=FULL")
-        try database.execute("PRAGMA wal_autocheckpoint=0")
+        let database: any SQLDatabase
+        switch location {
+        case .sqlite(let path):
+            let sqlite = try SQLiteDatabase(path: path)
+            // One connection, one process: its locks are taken once, not per transaction (and, set
+            // before the WAL opens, the WAL index lives in its memory); checkpoints run after a
+            // commit's answers left (below).
+            try sqlite.execute("PRAGMA locking_mode=EXCLUSIVE")
+            try sqlite.execute("PRAGMA journal_mode=WAL")
+            try sqlite.execute("PRAGMA synchronous=FULL")
+            try sqlite.execute("PRAGMA wal_autocheckpoint=0")
+            database = sqlite
+        case .postgres(let url, let password):
+            database = try PostgresDatabase(url: url, password: password)
+        }
         try JournalSchema.migrate([Self.eventSchema] + schemas, in: database)
         let statements = try Statements(database, recent: try Self.recentEvents(database, window: deduplicationWindow))
         let box = DatabaseBox(database: database, statements: statements)
@@ -110,9 +129,9 @@ public final class Journal: Sendable {
 
     /// Moves the non-Sendable connection to the writer thread once, at start.
     private final class DatabaseBox: @unchecked Sendable {  // handed over once; only the writer thread touches it afterwards
-        let database: SQLiteDatabase
+        let database: any SQLDatabase
         let statements: Statements
-        init(database: SQLiteDatabase, statements: Statements) {
+        init(database: any SQLDatabase, statements: Statements) {
             self.database = database
             self.statements = statements
         }
@@ -138,7 +157,7 @@ public final class Journal: Sendable {
             }
             if !solitary.isEmpty {
                 let finished = solitary.map { job in
-                    do throws(SQLiteError) {
+                    do throws(DatabaseError) {
                         return Finished(done: job.done, result: .success(try job.work(box.database, box.statements)))
                     } catch {
                         return Finished(done: job.done, result: .failure(error))
@@ -158,15 +177,15 @@ public final class Journal: Sendable {
                 }
                 continue
             }
-            var results: [Result<any Sendable, SQLiteError>] = []
+            var results: [Result<any Sendable, DatabaseError>] = []
             let recent = box.statements.recent
-            do throws(SQLiteError) {
+            do throws(DatabaseError) {
                 try box.database.execute("BEGIN IMMEDIATE")
                 // One savepoint per job: a job that fails halfway takes back what it wrote (and
                 // what it staged in the deduplication window); the others commit.
                 for job in jobs {
                     let mark = recent.mark
-                    do throws(SQLiteError) {
+                    do throws(DatabaseError) {
                         try box.database.execute("SAVEPOINT job")
                         let value = try job.work(box.database, box.statements)
                         try box.database.execute("RELEASE job")
@@ -180,7 +199,7 @@ public final class Journal: Sendable {
                 }
                 if failingCommits.load(ordering: .relaxed) > 0 {
                     failingCommits.subtract(1, ordering: .relaxed)
-                    throw SQLiteError(code: 10, operation: "COMMIT", message: "disk I/O error (injected)")
+                    throw DatabaseError(code: 10, operation: "COMMIT", message: "disk I/O error (injected)")
                 }
                 try box.database.execute("COMMIT")
                 // Only now does the deduplication window learn of the new events.
@@ -197,40 +216,42 @@ public final class Journal: Sendable {
             completionsReady.signal()
             // The WAL goes back into the database after the answers left, so no request waits for
             // a checkpoint inside its own commit (SQLite's automatic one runs there).
-            if commits.load(ordering: .relaxed) % 64 == 0 { try? box.database.execute("PRAGMA wal_checkpoint(PASSIVE)") }
+            if box.database.dialect == .sqlite, commits.load(ordering: .relaxed) % 64 == 0 {
+                try? box.database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            }
         }
     }
 
     /// Queues work for the writer thread; `done` is called on the completion thread with its result.
     func enqueue(
-        _ work: @escaping @Sendable (SQLiteDatabase, Statements) throws(SQLiteError) -> any Sendable,
-        done: @escaping @Sendable (Result<any Sendable, SQLiteError>) -> Void
+        _ work: @escaping @Sendable (any SQLDatabase, Statements) throws(DatabaseError) -> any Sendable,
+        done: @escaping @Sendable (Result<any Sendable, DatabaseError>) -> Void
     ) {
         queue.withLock { $0.append(Job(work: work, done: done)) }
         wake.signal()
     }
 
     /// Runs `work` on the writer's connection between two transactions (not inside one).
-    package func submitAlone<T: Sendable>(_ work: @escaping @Sendable (SQLiteDatabase) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
+    package func submitAlone<T: Sendable>(_ work: @escaping @Sendable (any SQLDatabase) throws(DatabaseError) -> T) async throws(DatabaseError) -> T {
         try Self.typed(
             await withCheckedContinuation { continuation in
-                alone.withLock { $0.append(Job(work: { database, _ throws(SQLiteError) in try work(database) }, done: { continuation.resume(returning: $0) })) }
+                alone.withLock { $0.append(Job(work: { database, _ throws(DatabaseError) in try work(database) }, done: { continuation.resume(returning: $0) })) }
                 wake.signal()
             })
     }
 
-    package func submit<T: Sendable>(_ work: @escaping @Sendable (SQLiteDatabase, Statements) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
+    package func submit<T: Sendable>(_ work: @escaping @Sendable (any SQLDatabase, Statements) throws(DatabaseError) -> T) async throws(DatabaseError) -> T {
         try Self.typed(
             await withCheckedContinuation { continuation in
-                enqueue({ database, statements throws(SQLiteError) in try work(database, statements) }, done: { continuation.resume(returning: $0) })
+                enqueue({ database, statements throws(DatabaseError) in try work(database, statements) }, done: { continuation.resume(returning: $0) })
             })
     }
 
     /// A job's result as the type its caller asked for.
-    private static func typed<T>(_ result: Result<any Sendable, SQLiteError>) throws(SQLiteError) -> T {
+    private static func typed<T>(_ result: Result<any Sendable, DatabaseError>) throws(DatabaseError) -> T {
         switch result {
         case .success(let value):
-            guard let typed = value as? T else { throw SQLiteError(code: -1, operation: "journal", message: "unexpected result type") }
+            guard let typed = value as? T else { throw DatabaseError(code: -1, operation: "journal", message: "unexpected result type") }
             return typed
         case .failure(let error): throw error
         }

@@ -5,16 +5,16 @@ extension SQLiteDatabase {
     /// Copies this database to `destination` with SQLite's online backup API, in one step under
     /// one read snapshot. The copy is written next to `destination` and renamed to it once
     /// complete, so a failed backup never leaves half a file under that name. Returns the pages.
-    func backup(to destination: String) throws(SQLiteError) -> Int {
+    func backup(to destination: String) throws(DatabaseError) -> Int {
         let partial = destination + ".partial"
         try? FileManager.default.removeItem(atPath: partial)
         var copy: OpaquePointer?
         defer { sqlite3_close(copy) }
         guard sqlite3_open_v2(partial, &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK, let copy else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, operation: "backup to \(destination)", message: "cannot create \(partial)")
+            throw DatabaseError(code: SQLITE_CANTOPEN, operation: "backup to \(destination)", message: "cannot create \(partial)")
         }
         guard let backup = sqlite3_backup_init(copy, "main", handle, "main") else {
-            throw SQLiteError(code: sqlite3_errcode(copy), operation: "backup", message: String(cString: sqlite3_errmsg(copy)))
+            throw DatabaseError(code: sqlite3_errcode(copy), operation: "backup", message: String(cString: sqlite3_errmsg(copy)))
         }
         var status = SQLITE_OK
         for _ in 0..<50 {  // a busy source is waited for, at most 5 s
@@ -26,12 +26,12 @@ extension SQLiteDatabase {
         sqlite3_backup_finish(backup)
         guard status == SQLITE_DONE else {
             try? FileManager.default.removeItem(atPath: partial)
-            throw SQLiteError(code: status, operation: "backup", message: String(cString: sqlite3_errstr(status)))
+            throw DatabaseError(code: status, operation: "backup", message: String(cString: sqlite3_errstr(status)))
         }
         do {
             try FileManager.default.moveItem(atPath: partial, toPath: destination)
         } catch {
-            throw SQLiteError(code: SQLITE_IOERR, operation: "backup", message: "cannot move the copy to \(destination): \(error.localizedDescription)")
+            throw DatabaseError(code: SQLITE_IOERR, operation: "backup", message: "cannot move the copy to \(destination): \(error.localizedDescription)")
         }
         return pages
     }
@@ -53,18 +53,23 @@ extension Journal {
 
     /// Backs the running journal up to `destination` on its writer thread (the one connection
     /// that may read it while serving): a consistent snapshot between two commits.
-    public func backup(to destination: String) async throws(SQLiteError) -> Int {
-        if let problem = Self.backupProblem(destination) { throw SQLiteError(code: SQLITE_MISUSE, operation: "backup", message: problem) }
-        return try await submitAlone { database throws(SQLiteError) in try database.backup(to: destination) }
+    public func backup(to destination: String) async throws(DatabaseError) -> Int {
+        if let problem = Self.backupProblem(destination) { throw DatabaseError(code: SQLITE_MISUSE, operation: "backup", message: problem) }
+        return try await submitAlone { database throws(DatabaseError) in
+            guard let sqlite = database as? SQLiteDatabase else {
+                throw DatabaseError(code: SQLITE_MISUSE, operation: "backup", message: "a PostgreSQL journal is backed up with the database's own tools (pg_dump)")
+            }
+            return try sqlite.backup(to: destination)
+        }
     }
 
     /// Backs up the journal at `source` while no `serve` holds it (the serving process keeps its
     /// journal locked: ask it through the admin API instead).
     @discardableResult
-    public static func backup(from source: String, to destination: String) throws(SQLiteError) -> Int {
-        if let problem = backupProblem(destination) { throw SQLiteError(code: SQLITE_MISUSE, operation: "backup", message: problem) }
+    public static func backup(from source: String, to destination: String) throws(DatabaseError) -> Int {
+        if let problem = backupProblem(destination) { throw DatabaseError(code: SQLITE_MISUSE, operation: "backup", message: problem) }
         guard FileManager.default.fileExists(atPath: source) else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, operation: "backup", message: "no journal at \(source); check stateDir in --config")
+            throw DatabaseError(code: SQLITE_CANTOPEN, operation: "backup", message: "no journal at \(source); check stateDir in --config")
         }
         let database = try SQLiteDatabase(path: source)
         return try database.backup(to: destination)
@@ -73,9 +78,9 @@ extension Journal {
     /// Deletes finished events received before `cutoff` (and their steps), at most `limit` per
     /// call, oldest first, in one transaction; returns how many went. Pending events stay,
     /// whatever their age.
-    public func pruneEvents(before cutoff: Date, limit: Int = 5000) async throws(SQLiteError) -> Int {
+    public func pruneEvents(before cutoff: Date, limit: Int = 5000) async throws(DatabaseError) -> Int {
         let epoch = Int64(cutoff.timeIntervalSince1970)
-        return try await submit { database, _ throws(SQLiteError) in
+        return try await submit { database, _ throws(DatabaseError) in
             let ids = try database.prepare(
                 "SELECT id FROM events WHERE received_epoch < ? AND status NOT IN ('received','committed') ORDER BY rowid LIMIT ?"
             ).run([.integer(epoch), .integer(Int64(limit))]).compactMap { $0[0].text }

@@ -24,7 +24,7 @@ public enum PostgresValue: Sendable, Hashable {
     case integer(Int64)
     case null
 
-    var text: String? {
+    public var text: String? {
         switch self {
         case .text(let value): value
         case .integer(let value): String(value)
@@ -69,10 +69,34 @@ public final class PostgresConnection {
     /// Runs one statement with `$1`, `$2`… parameters; the rows, each column as text (nil for NULL).
     @discardableResult
     public func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws(PostgresError) -> [[String?]] {
+        try query(sql, parameters).map { row in row.map(\.text) }
+    }
+
+    /// Runs one statement with `$1`, `$2`… parameters; the rows, integer columns (`int2`,
+    /// `int4`, `int8`, and `numeric` sums that are whole) as integers, the others as text.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws(PostgresError) -> [[PostgresValue]] {
         let texts = parameters.map(\.text)
         let result: OpaquePointer? = withOptionalCStrings(texts) { pointers in
             PQexecParams(connection, sql, Int32(texts.count), nil, pointers, nil, nil, 0)
         }
+        return try rows(of: result, sql)
+    }
+
+    /// Runs a script of statements separated by `;`, without parameters (schema migrations).
+    public func run(script sql: String) throws(PostgresError) {
+        _ = try rows(of: PQexec(connection, sql), sql)
+    }
+
+    /// After a failure: whether the connection itself broke (the server restarted, the network
+    /// dropped it), and if so one attempt to connect again, so the next transaction can go on.
+    public func reconnectIfBroken() -> Bool {
+        guard PQstatus(connection) == CONNECTION_BAD else { return false }
+        PQreset(connection)
+        return PQstatus(connection) == CONNECTION_OK
+    }
+
+    private func rows(of result: OpaquePointer?, _ sql: String) throws(PostgresError) -> [[PostgresValue]] {
         guard let result else {
             throw PostgresError(sqlState: nil, operation: String(sql.prefix(60)), message: Self.trimmed(PQerrorMessage(connection)))
         }
@@ -82,13 +106,18 @@ public final class PostgresConnection {
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             throw PostgresError(sqlState: state, operation: String(sql.prefix(60)), message: Self.trimmed(PQresultErrorMessage(result)))
         }
-        var rows: [[String?]] = []
         let (count, columns) = (PQntuples(result), PQnfields(result))
+        // Type OIDs (pg_type): 20 int8, 21 int2, 23 int4, 1700 numeric (SUM of integers).
+        let integers = (0..<columns).map { [20, 21, 23, 1700].contains(PQftype(result, $0)) }
+        var rows: [[PostgresValue]] = []
         rows.reserveCapacity(Int(count))
         for row in 0..<count {
             rows.append(
                 (0..<columns).map { column in
-                    PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                    guard PQgetisnull(result, row, column) == 0 else { return .null }
+                    let text = String(cString: PQgetvalue(result, row, column))
+                    if integers[Int(column)], let number = Int64(text) { return .integer(number) }
+                    return .text(text)
                 })
         }
         return rows
@@ -115,7 +144,7 @@ public final class PostgresConnection {
     }
 
     /// A URL with any `user:password@` password removed.
-    static func redacted(_ url: String) -> String {
+    public static func redacted(_ url: String) -> String {
         guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
         let userInfo = url[scheme.upperBound..<at]
         guard let colon = userInfo.firstIndex(of: ":") else { return url }

@@ -16,11 +16,11 @@ extension Journal {
     /// Records a notice from `source` (a receiver's name, or `poll`). A notice already recorded
     /// for the same request and outcome (a redelivery) is not recorded again: its id comes back
     /// with `isNew` false, and `done` says whether it was handled.
-    public func recordMergeNotice(_ notice: MergeNotice, source: String, now: Date = Date()) async throws(SQLiteError) -> (
+    public func recordMergeNotice(_ notice: MergeNotice, source: String, now: Date = Date()) async throws(DatabaseError) -> (
         id: String, isNew: Bool, done: Bool
     ) {
-        try await submit { database, _ throws(SQLiteError) in
-            let key: [SQLiteValue] = [
+        try await submit { database, _ throws(DatabaseError) in
+            let key: [SQLValue] = [
                 .text(notice.target), .text(notice.image), .integer(Int64(notice.number)), .integer(notice.merged ? 1 : 0),
             ]
             if let row = try database.prepare(
@@ -32,21 +32,21 @@ extension Journal {
             try database.prepare(
                 "INSERT INTO merge_notices (id, received_at, source, target, image, number, merged, branch, head_commit) VALUES (?,?,?,?,?,?,?,?,?)"
             ).run(
-                [.text(id), .text(Timestamp.iso8601(now)), .text(source)] + key + [.text(notice.branch), SQLiteValue(notice.headCommit)])
+                [.text(id), .text(Timestamp.iso8601(now)), .text(source)] + key + [.text(notice.branch), SQLValue(notice.headCommit)])
             return (id, true, false)
         }
     }
 
     /// Marks a notice handled.
-    public func finishMergeNotice(_ id: String, now: Date = Date()) async throws(SQLiteError) {
-        _ = try await submit { database, _ throws(SQLiteError) in
+    public func finishMergeNotice(_ id: String, now: Date = Date()) async throws(DatabaseError) {
+        _ = try await submit { database, _ throws(DatabaseError) in
             try database.prepare("UPDATE merge_notices SET done_at = ? WHERE id = ?").run([.text(Timestamp.iso8601(now)), .text(id)])
         }
     }
 
     /// The notices recorded but not handled (a previous run stopped in between), oldest first.
-    public func unfinishedMergeNotices() async throws(SQLiteError) -> [(id: String, notice: MergeNotice)] {
-        try await submit { database, _ throws(SQLiteError) in
+    public func unfinishedMergeNotices() async throws(DatabaseError) -> [(id: String, notice: MergeNotice)] {
+        try await submit { database, _ throws(DatabaseError) in
             try database.prepare(
                 "SELECT id, target, image, number, merged, branch, head_commit FROM merge_notices WHERE done_at IS NULL ORDER BY id"
             ).run([]).map { row in

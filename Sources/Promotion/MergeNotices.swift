@@ -33,7 +33,7 @@ public struct MergeNoticeHandler: Sendable {
 
     /// Journals a notice from `source` (a receiver, or `poll`); its id, and whether it still has
     /// to be handled (false for a redelivery of one already handled).
-    public func record(_ notice: MergeNotice, source: String) async throws(SQLiteError) -> (id: String, pending: Bool) {
+    public func record(_ notice: MergeNotice, source: String) async throws(DatabaseError) -> (id: String, pending: Bool) {
         let recorded = try await journal.recordMergeNotice(notice, source: source)
         return (recorded.id, !recorded.done)
     }
@@ -70,7 +70,7 @@ public struct MergeNoticeHandler: Sendable {
     /// Handles the notices a previous run journaled but did not finish, in a task of its own (a
     /// promotion moving on writes to Git; the service does not wait for that to start serving).
     @discardableResult
-    public func resume() async throws(SQLiteError) -> Task<Void, Never> {
+    public func resume() async throws(DatabaseError) -> Task<Void, Never> {
         let unfinished = try await journal.unfinishedMergeNotices()
         return Task { for (id, notice) in unfinished { await handle(id, notice) } }
     }

@@ -33,7 +33,7 @@ extension PromotionEngine {
     }
 
     /// Every chain's images, as ``Overview``s.
-    public func overview() async throws(SQLiteError) -> [Overview] {
+    public func overview() async throws(DatabaseError) -> [Overview] {
         let deployments = try await journal.deployments()
         let open = try await journal.promotions(open: true, limit: 1000)
         var views: [Overview] = []
@@ -71,9 +71,9 @@ public struct PromotionError: Error, Sendable, CustomStringConvertible {
 
     public let code: Code
     public let detail: String
-    public let underlying: SQLiteError?
+    public let underlying: DatabaseError?
 
-    public init(_ code: Code, _ detail: String, underlying: SQLiteError? = nil) {
+    public init(_ code: Code, _ detail: String, underlying: DatabaseError? = nil) {
         self.code = code
         self.detail = detail
         self.underlying = underlying

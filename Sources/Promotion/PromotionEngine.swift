@@ -37,7 +37,7 @@ public actor PromotionEngine {
     }
 
     /// Listens to the dispatcher and resumes the promotions a previous run left open.
-    public func start() async throws(SQLiteError) {
+    public func start() async throws(DatabaseError) {
         await dispatcher.observe { [weak self] eventID, request, target, previousTag, mergeRequest in
             await self?.written(eventID: eventID, request: request, target: target, previousTag: previousTag, mergeRequest: mergeRequest)
         }
@@ -186,7 +186,7 @@ public actor PromotionEngine {
     }
 
     /// The promotions waiting for a merge request to be merged, oldest first.
-    public func waitingForMerge() async throws(SQLiteError) -> [PromotionRecord] {
+    public func waitingForMerge() async throws(DatabaseError) -> [PromotionRecord] {
         try await journal.promotions(open: true, limit: 1000).filter { $0.state == .waitingForMerge }.reversed()
     }
 
@@ -352,7 +352,7 @@ public actor PromotionEngine {
     func update(
         _ id: String, step: Int, gate: Int? = nil, environment: String, state: PromotionState, detail: String, previousTag: String? = nil,
         mergeRequest: MergeRequestReference? = nil
-    ) async throws(SQLiteError) -> PromotionRecord? {
+    ) async throws(DatabaseError) -> PromotionRecord? {
         let record = try await journal.updatePromotion(
             id, step: step, gate: gate, environment: environment, state: state, detail: detail, previousTag: previousTag,
             mergeRequest: mergeRequest)

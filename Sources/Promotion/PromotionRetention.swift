@@ -8,9 +8,9 @@ import Workers
 extension Journal {
     /// Deletes at most `limit` ended promotions last moved before `cutoff` (with their steps),
     /// and handled merge notices from before it; returns how many promotions went.
-    public func prunePromotions(before cutoff: Date, limit: Int = 5000) async throws(SQLiteError) -> Int {
+    public func prunePromotions(before cutoff: Date, limit: Int = 5000) async throws(DatabaseError) -> Int {
         let stamp = Timestamp.iso8601(cutoff)
-        return try await submit { database, _ throws(SQLiteError) in
+        return try await submit { database, _ throws(DatabaseError) in
             let ids = try database.prepare(
                 "SELECT id FROM promotions WHERE state IN ('done','failed','superseded','cancelled') AND updated_at < ? LIMIT ?"
             ).run([.text(stamp), .integer(Int64(limit))]).compactMap { $0[0].text }
@@ -26,8 +26,8 @@ extension Journal {
     }
 
     /// How many promotions the journal has in each state.
-    public func promotionCounts() async throws(SQLiteError) -> [PromotionState: Int] {
-        try await submit { database, _ throws(SQLiteError) in
+    public func promotionCounts() async throws(DatabaseError) -> [PromotionState: Int] {
+        try await submit { database, _ throws(DatabaseError) in
             var counts: [PromotionState: Int] = [:]
             for row in try database.prepare("SELECT state, COUNT(*) FROM promotions GROUP BY state").run([]) {
                 if let state = row[0].text.flatMap(PromotionState.init) { counts[state] = Int(row[1].integer ?? 0) }
@@ -55,7 +55,7 @@ public struct JournalRetention: Sendable {
     }
 
     /// One pass: everything past the cutoff, in batches; how many events and promotions went.
-    public func prune(now: Date = Date(), batch: Int = 5000) async throws(SQLiteError) -> (events: Int, promotions: Int) {
+    public func prune(now: Date = Date(), batch: Int = 5000) async throws(DatabaseError) -> (events: Int, promotions: Int) {
         let cutoff = now.addingTimeInterval(-Double(keepDays) * 86_400)
         var (events, promotions) = (0, 0)
         for _ in 0..<10_000 {  // a cap: 50 million rows per pass
@@ -77,7 +77,7 @@ public struct JournalRetention: Sendable {
     }
 
     /// Promotions by state and the journal's size, as gauges.
-    public func measure() async throws(SQLiteError) {
+    public func measure() async throws(DatabaseError) {
         let counts = try await journal.promotionCounts()
         for state in PromotionState.allCases {
             metrics.record("imagebump_promotions", counts[state] ?? 0, aggregate: false, [("state", state.rawValue)])

@@ -87,9 +87,9 @@ extension Journal {
     public func startPromotion(
         chain: String, image: String, tag: String, digest: String?, eventID: String, environment: String, state: PromotionState,
         detail: String, previousTag: String? = nil, mergeRequest: MergeRequestReference? = nil, now: Date = Date()
-    ) async throws(SQLiteError) -> (record: PromotionRecord, start: Start) {
+    ) async throws(DatabaseError) -> (record: PromotionRecord, start: Start) {
         let detail = redact(detail)
-        return try await submit { database, _ throws(SQLiteError) in
+        return try await submit { database, _ throws(DatabaseError) in
             let existing = try database.prepare("SELECT \(Self.promotionColumns) FROM promotions WHERE chain = ? AND image = ? AND tag = ?")
                 .run([.text(chain), .text(image), .text(tag)]).first.map(Self.promotion)
             let at = Timestamp.iso8601(now)
@@ -101,8 +101,8 @@ extension Journal {
                       previous_tag = coalesce(?, CASE WHEN step = 0 THEN previous_tag END), merge_request = ?, merge_request_url = ? WHERE id = ?
                     """
                 ).run([
-                    .text(eventID), SQLiteValue(digest), .text(environment), .text(state.rawValue), .text(detail), .text(at),
-                    SQLiteValue(previousTag), mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLiteValue(mergeRequest?.url),
+                    .text(eventID), SQLValue(digest), .text(environment), .text(state.rawValue), .text(detail), .text(at),
+                    SQLValue(previousTag), mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLValue(mergeRequest?.url),
                     .text(existing.id),
                 ])
                 try Self.logPromotionStep(
@@ -112,9 +112,9 @@ extension Journal {
             }
             let id = EventID.make(now)
             try database.prepare("INSERT INTO promotions (\(Self.promotionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").run([
-                .text(id), .text(chain), .text(image), .text(tag), SQLiteValue(digest), .text(eventID), .integer(0), .text(environment),
-                .text(state.rawValue), .text(detail), .text(at), .text(at), SQLiteValue(previousTag),
-                mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLiteValue(mergeRequest?.url), .integer(0),
+                .text(id), .text(chain), .text(image), .text(tag), SQLValue(digest), .text(eventID), .integer(0), .text(environment),
+                .text(state.rawValue), .text(detail), .text(at), .text(at), SQLValue(previousTag),
+                mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLValue(mergeRequest?.url), .integer(0),
             ])
             try Self.logPromotionStep(database, id: id, at: at, environment: environment, state: state, detail: detail)
             let record = PromotionRecord(
@@ -134,9 +134,9 @@ extension Journal {
     public func updatePromotion(
         _ id: String, step: Int, gate: Int? = nil, environment: String, state: PromotionState, detail: String,
         previousTag: String? = nil, mergeRequest: MergeRequestReference? = nil, now: Date = Date()
-    ) async throws(SQLiteError) -> PromotionRecord? {
+    ) async throws(DatabaseError) -> PromotionRecord? {
         let detail = redact(detail)
-        return try await submit { database, statements throws(SQLiteError) in
+        return try await submit { database, statements throws(DatabaseError) in
             let at = Timestamp.iso8601(now)
             try database.prepare(
                 """
@@ -147,8 +147,8 @@ extension Journal {
                   step = ?1, environment = ?3, state = ?4, detail = ?5, updated_at = ?6 WHERE id = ?7
                 """
             ).run([
-                .integer(Int64(step)), SQLiteValue(previousTag), .text(environment), .text(state.rawValue), .text(detail), .text(at),
-                .text(id), mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLiteValue(mergeRequest?.url),
+                .integer(Int64(step)), SQLValue(previousTag), .text(environment), .text(state.rawValue), .text(detail), .text(at),
+                .text(id), mergeRequest.map { .integer(Int64($0.number)) } ?? .null, SQLValue(mergeRequest?.url),
                 gate.map { .integer(Int64($0)) } ?? .null,
             ])
             try Self.logPromotionStep(database, id: id, at: at, environment: environment, state: state, detail: detail)
@@ -158,15 +158,15 @@ extension Journal {
         }
     }
 
-    public func promotion(_ id: String) async throws(SQLiteError) -> PromotionRecord? {
-        try await submit { database, _ throws(SQLiteError) in
+    public func promotion(_ id: String) async throws(DatabaseError) -> PromotionRecord? {
+        try await submit { database, _ throws(DatabaseError) in
             try Self.promotion(id, in: database)
         }
     }
 
     /// The newest promotions first; `open` keeps those not done or failed.
-    public func promotions(open: Bool = false, limit: Int = 100) async throws(SQLiteError) -> [PromotionRecord] {
-        try await submit { database, _ throws(SQLiteError) in
+    public func promotions(open: Bool = false, limit: Int = 100) async throws(DatabaseError) -> [PromotionRecord] {
+        try await submit { database, _ throws(DatabaseError) in
             let filter = open ? "WHERE state NOT IN ('done','failed','superseded','cancelled')" : ""
             return try database.prepare("SELECT \(Self.promotionColumns) FROM promotions \(filter) ORDER BY id DESC LIMIT ?")
                 .run([.integer(Int64(max(1, min(limit, 1000))))]).map(Self.promotion)
@@ -174,29 +174,29 @@ extension Journal {
     }
 
     /// A promotion's log, oldest first: (time, environment, state, detail).
-    public func promotionSteps(_ id: String) async throws(SQLiteError) -> [(at: String, environment: String, state: String, detail: String)]
+    public func promotionSteps(_ id: String) async throws(DatabaseError) -> [(at: String, environment: String, state: String, detail: String)]
     {
-        try await submit { database, _ throws(SQLiteError) in
+        try await submit { database, _ throws(DatabaseError) in
             try database.prepare("SELECT at, environment, state, detail FROM promotion_steps WHERE promotion_id = ? ORDER BY rowid")
                 .run([.text(id)]).map { ($0[0].text ?? "", $0[1].text ?? "", $0[2].text ?? "", $0[3].text ?? "") }
         }
     }
 
-    static func promotion(_ id: String, in database: SQLiteDatabase) throws(SQLiteError) -> PromotionRecord? {
+    static func promotion(_ id: String, in database: any SQLDatabase) throws(DatabaseError) -> PromotionRecord? {
         try database.prepare("SELECT \(promotionColumns) FROM promotions WHERE id = ?").run([.text(id)]).first.map(promotion)
     }
 
     static func logPromotionStep(
-        _ database: SQLiteDatabase, id: String, at: String, environment: String, state: PromotionState, detail: String
+        _ database: any SQLDatabase, id: String, at: String, environment: String, state: PromotionState, detail: String
     )
-        throws(SQLiteError)
+        throws(DatabaseError)
     {
         try database.prepare("INSERT INTO promotion_steps (promotion_id, at, environment, state, detail) VALUES (?,?,?,?,?)").run([
             .text(id), .text(at), .text(environment), .text(state.rawValue), .text(detail),
         ])
     }
 
-    static func promotion(_ row: [SQLiteValue]) -> PromotionRecord {
+    static func promotion(_ row: [SQLValue]) -> PromotionRecord {
         PromotionRecord(
             id: row[0].text ?? "", chain: row[1].text ?? "", image: row[2].text ?? "", tag: row[3].text ?? "", digest: row[4].text,
             eventID: row[5].text ?? "", step: Int(row[6].integer ?? 0), gate: Int(row[15].integer ?? 0), environment: row[7].text ?? "",

@@ -249,7 +249,7 @@ public actor Dispatcher {
 
     /// Queues again every event a previous run accepted but did not finish (after a crash).
     /// A target already written for the event is recognised by its commit trailer and left alone.
-    public func recover() async throws(SQLiteError) {
+    public func recover() async throws(DatabaseError) {
         let events = try await journal.unfinished()
         for event in events {
             submit(event.id, event.imageEvent)

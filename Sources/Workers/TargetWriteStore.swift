@@ -14,10 +14,10 @@ extension Journal {
         """
 
     /// The last write of `image` to `target`: the event and its order.
-    public func lastWrite(target: String, image: String) async throws(SQLiteError) -> (
+    public func lastWrite(target: String, image: String) async throws(DatabaseError) -> (
         eventID: String, orderMilliseconds: Int64, tag: String?
     )? {
-        try await submit { database, _ throws(SQLiteError) in
+        try await submit { database, _ throws(DatabaseError) in
             try database.prepare("SELECT event_id, order_ms, tag FROM target_writes WHERE target = ? AND image = ?").run([
                 .text(target), .text(image),
             ]).first.map { ($0[0].text ?? "", $0[1].integer ?? 0, $0[2].text) }
@@ -30,8 +30,8 @@ extension Journal {
     public func recordWrite(
         target: String, image: String, eventID: String, orderMilliseconds: Int64, tag: String? = nil, deployedVia: String? = nil,
         now: Date = Date()
-    ) async throws(SQLiteError) {
-        _ = try await submit { database, _ throws(SQLiteError) in
+    ) async throws(DatabaseError) {
+        _ = try await submit { database, _ throws(DatabaseError) in
             if let deployedVia, let tag {
                 try Self.upsertDeployment(database, target: target, image: image, tag: tag, via: deployedVia, now: now)
             }
@@ -41,7 +41,7 @@ extension Journal {
                 ON CONFLICT (target, image) DO UPDATE SET event_id = excluded.event_id, order_ms = excluded.order_ms,
                   written_at = excluded.written_at, tag = excluded.tag WHERE excluded.order_ms >= target_writes.order_ms
                 """
-            ).run([.text(target), .text(image), .text(eventID), .integer(orderMilliseconds), .text(Timestamp.iso8601(now)), SQLiteValue(tag)])
+            ).run([.text(target), .text(image), .text(eventID), .integer(orderMilliseconds), .text(Timestamp.iso8601(now)), SQLValue(tag)])
             return true
         }
     }
@@ -58,16 +58,16 @@ extension Journal {
     }
 
     /// Notes that `target` runs `image:tag` now.
-    public func recordDeployment(target: String, image: String, tag: String, via: String, now: Date = Date()) async throws(SQLiteError) {
-        _ = try await submit { database, _ throws(SQLiteError) in
+    public func recordDeployment(target: String, image: String, tag: String, via: String, now: Date = Date()) async throws(DatabaseError) {
+        _ = try await submit { database, _ throws(DatabaseError) in
             try Self.upsertDeployment(database, target: target, image: image, tag: tag, via: via, now: now)
             return true
         }
     }
 
     /// A tag's `since` and `via` stay while the same tag is recorded again.
-    static func upsertDeployment(_ database: SQLiteDatabase, target: String, image: String, tag: String, via: String, now: Date)
-        throws(SQLiteError)
+    static func upsertDeployment(_ database: any SQLDatabase, target: String, image: String, tag: String, via: String, now: Date)
+        throws(DatabaseError)
     {
         try database.prepare(
             """
@@ -79,10 +79,10 @@ extension Journal {
     }
 
     /// Every environment's running tag of `image` (all images when nil).
-    public func deployments(image: String? = nil) async throws(SQLiteError) -> [Deployment] {
-        try await submit { database, _ throws(SQLiteError) in
-            try database.prepare("SELECT target, image, tag, since, via FROM deployments WHERE ?1 IS NULL OR image = ?1 ORDER BY image, target")
-                .run([SQLiteValue(image)]).map {
+    public func deployments(image: String? = nil) async throws(DatabaseError) -> [Deployment] {
+        try await submit { database, _ throws(DatabaseError) in
+            try database.prepare("SELECT target, image, tag, since, via FROM deployments WHERE CAST(?1 AS TEXT) IS NULL OR image = ?1 ORDER BY image, target")
+                .run([SQLValue(image)]).map {
                     Deployment(target: $0[0].text ?? "", image: $0[1].text ?? "", tag: $0[2].text ?? "", since: $0[3].text ?? "", via: $0[4].text ?? "")
                 }
         }
@@ -116,8 +116,8 @@ extension Journal {
     }
 
     /// Every deployment, with the event that last wrote its tag there.
-    public func matrix() async throws(SQLiteError) -> [MatrixCell] {
-        try await submit { database, _ throws(SQLiteError) in
+    public func matrix() async throws(DatabaseError) -> [MatrixCell] {
+        try await submit { database, _ throws(DatabaseError) in
             try database.prepare(
                 """
                 SELECT d.target, d.image, d.tag, d.since, d.via, w.event_id, e.digest FROM deployments d

@@ -24,15 +24,23 @@ import Testing
 
     static func path() throws -> String { try TemporaryDirectory.make("imagebump-journal").appendingPathComponent("journal.sqlite").path }
 
-    @Test func aFeaturesMigrationsRunOnceEachInOrderAndTheirVersionIsKept() throws {
-        let path = try Self.path()
+    /// The journal's own database at a fresh location of `backend`.
+    static func database(_ backend: JournalBackend) throws -> any SQLDatabase {
+        switch try backend.freshLocation() {
+        case .sqlite(let path): try SQLiteDatabase(path: path)
+        case .postgres(let url, let password): try PostgresDatabase(url: url, password: password)
+        }
+    }
+
+    @Test(arguments: JournalBackend.allCases)
+    func aFeaturesMigrationsRunOnceEachInOrderAndTheirVersionIsKept(backend: JournalBackend) throws {
         let runs = Mutex<[Int]>([])
         func schema(_ count: Int) -> JournalSchema {
             JournalSchema(
                 feature: "counting",
                 migrations: (1...count).map { number in { _ in runs.withLock { $0.append(number) } } })
         }
-        let database = try SQLiteDatabase(path: path)
+        let database = try Self.database(backend)
         #expect(try JournalSchema.migrate([Journal.eventSchema, schema(2)], in: database) == ["events": 2, "counting": 2])
         #expect(try JournalSchema.migrate([Journal.eventSchema, schema(2)], in: database) == ["events": 2, "counting": 2])
         #expect(try JournalSchema.migrate([Journal.eventSchema, schema(3)], in: database) == ["events": 2, "counting": 3])
@@ -43,16 +51,18 @@ import Testing
         let failing = JournalSchema(
             feature: "failing",
             migrations: [{ database in
-                try database.execute("CREATE TABLE half (x)")
+                try database.execute("CREATE TABLE half (x TEXT)")
                 try database.execute("NOT SQL")
             }])
-        #expect(throws: SQLiteError.self) { try JournalSchema.migrate([failing], in: database) }
-        #expect(try database.prepare("SELECT 1 FROM sqlite_master WHERE name = 'half'").run([]).isEmpty)
+        #expect(throws: DatabaseError.self) { try JournalSchema.migrate([failing], in: database) }
+        let tables = backend == .sqlite ? "SELECT 1 FROM sqlite_master WHERE name = 'half'" : "SELECT 1 FROM information_schema.tables WHERE table_name = 'half'"
+        #expect(try database.prepare(tables).run([]).isEmpty)
         #expect(try database.prepare("SELECT 1 FROM schema_versions WHERE feature = 'failing'").run([]).isEmpty)
     }
 
-    @Test func recordedEventsSurviveReopening() async throws {
-        let path = try Self.path()
+    @Test(arguments: JournalBackend.allCases)
+    func recordedEventsSurviveReopening(backend: JournalBackend) async throws {
+        let path = try backend.freshLocation()
         let journal = try Journal(testing: path)
         let (id, duplicate) = try await journal.record(try Self.event("1.4.2"))
         #expect(!duplicate)
@@ -68,8 +78,9 @@ import Testing
         // serving process (SIGKILL) right after its 202s and finds every accepted event again.
     }
 
-    @Test func repeatsJoinTheExistingEvent() async throws {
-        let journal = try Journal(testing: try Self.path())
+    @Test(arguments: JournalBackend.allCases)
+    func repeatsJoinTheExistingEvent(backend: JournalBackend) async throws {
+        let journal = try Journal(testing: try backend.freshLocation())
         let first = try await journal.record(try Self.event("1.4.2", delivery: "d-1"))
         let sameDelivery = try await journal.record(try Self.event("1.4.2", delivery: "d-1"))
         #expect(sameDelivery.duplicate)
@@ -91,8 +102,9 @@ import Testing
         #expect(!later.duplicate)
     }
 
-    @Test func concurrentRecordsShareCommits() async throws {
-        let journal = try Journal(testing: try Self.path())
+    @Test(arguments: JournalBackend.allCases)
+    func concurrentRecordsShareCommits(backend: JournalBackend) async throws {
+        let journal = try Journal(testing: try backend.freshLocation())
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<200 { group.addTask { try await journal.record(try Self.event("1.0.\(index)")).id } }
             return try await group.reduce(into: Set<String>()) { $0.insert($1) }
@@ -102,8 +114,9 @@ import Testing
         #expect(try await journal.list(limit: 1000).count == 200)
     }
 
-    @Test func stepsAndStatusAreKept() async throws {
-        let journal = try Journal(testing: try Self.path())
+    @Test(arguments: JournalBackend.allCases)
+    func stepsAndStatusAreKept(backend: JournalBackend) async throws {
+        let journal = try Journal(testing: try backend.freshLocation())
         let (id, _) = try await journal.record(try Self.event("1.4.2"))
         try await journal.update(id, status: .committed, detail: "pushed to main", commit: "abc123")
         try await journal.update(id, status: .done, detail: "merge request #1", mergeRequestURL: "https://github.com/acme/env/pull/1")
@@ -117,7 +130,7 @@ import Testing
     }
 
     @Test func anUnwritablePathIsAClearError() {
-        #expect(throws: SQLiteError.self) { try Journal(testing: "/nonexistent/dir/journal.sqlite") }
+        #expect(throws: DatabaseError.self) { try Journal(testing: "/nonexistent/dir/journal.sqlite") }
     }
 }
 

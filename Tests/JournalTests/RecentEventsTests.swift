@@ -8,8 +8,9 @@ import Testing
 
 /// Deduplication from the in-memory window: joins, what is not joined, the bound, and a restart.
 @Suite struct RecentEventsTests {
-    @Test func aFailedOrIgnoredEventIsNotJoinedByARepeat() async throws {
-        let journal = try Journal(testing: try JournalTests.path())
+    @Test(arguments: JournalBackend.allCases)
+    func aFailedOrIgnoredEventIsNotJoinedByARepeat(backend: JournalBackend) async throws {
+        let journal = try Journal(testing: try backend.freshLocation())
         defer { journal.close() }
         let first = try await journal.record(try JournalTests.event("1.4.2"))
         try await journal.update(first.id, status: .failed, detail: "push rejected")
@@ -22,8 +23,9 @@ import Testing
         #expect(!(try await journal.record(try JournalTests.event("2.0.0"))).duplicate)
     }
 
-    @Test func aRestartRemembersTheWindow() async throws {
-        let path = try JournalTests.path()
+    @Test(arguments: JournalBackend.allCases)
+    func aRestartRemembersTheWindow(backend: JournalBackend) async throws {
+        let path = try backend.freshLocation()
         let journal = try Journal(testing: path)
         let first = try await journal.record(try JournalTests.event("1.4.2", delivery: "d-1"))
         let old = try await journal.record(try JournalTests.event("1.3.0", delivery: "d-0"), now: Date().addingTimeInterval(-3600))
@@ -43,8 +45,9 @@ import Testing
         #expect(late.id != old.id)
     }
 
-    @Test func aDeliveryIsRecognisedForThirtyDays() async throws {
-        let journal = try Journal(testing: try JournalTests.path())
+    @Test(arguments: JournalBackend.allCases)
+    func aDeliveryIsRecognisedForThirtyDays(backend: JournalBackend) async throws {
+        let journal = try Journal(testing: try backend.freshLocation())
         defer { journal.close() }
         let start = Date()
         let first = try await journal.record(try JournalTests.event("1.4.2", delivery: "d-7"), now: start)
@@ -57,11 +60,12 @@ import Testing
         #expect(!tooLate.duplicate)
     }
 
-    @Test func aFailedCommitLeavesTheWindowAsItWas() async throws {
-        let journal = try Journal(testing: try JournalTests.path())
+    @Test(arguments: JournalBackend.allCases)
+    func aFailedCommitLeavesTheWindowAsItWas(backend: JournalBackend) async throws {
+        let journal = try Journal(testing: try backend.freshLocation())
         defer { journal.close() }
         journal.failingCommits.store(1, ordering: .relaxed)
-        await #expect(throws: SQLiteError.self) { _ = try await journal.record(try JournalTests.event("1.4.2", delivery: "d-9")) }
+        await #expect(throws: DatabaseError.self) { _ = try await journal.record(try JournalTests.event("1.4.2", delivery: "d-9")) }
         // The sender retries: a new event, durable this time — not a "duplicate" of nothing.
         let retry = try await journal.record(try JournalTests.event("1.4.2", delivery: "d-9"))
         #expect(!retry.duplicate)
@@ -69,12 +73,13 @@ import Testing
         #expect(try await journal.record(try JournalTests.event("1.4.2", delivery: "d-9")).id == retry.id)
     }
 
-    @Test func aJobThatFailsHalfwayTakesBackWhatItWrote() async throws {
-        let journal = try Journal(testing: try JournalTests.path())
+    @Test(arguments: JournalBackend.allCases)
+    func aJobThatFailsHalfwayTakesBackWhatItWrote(backend: JournalBackend) async throws {
+        let journal = try Journal(testing: try backend.freshLocation())
         defer { journal.close() }
         struct Halfway: Error {}
         // One job records an event, then fails; another, in the same group commit, succeeds.
-        let failing = Task { () async throws(SQLiteError) -> Bool in try await journal.submit { database, statements throws(SQLiteError) -> Bool in
+        let failing = Task { () async throws(DatabaseError) -> Bool in try await journal.submit { database, statements throws(DatabaseError) -> Bool in
             try database.execute("INSERT INTO meta (key, value) VALUES ('half', 'way')")
             _ = try statements.insert.run([
                 .text("evt-half"), .text("t"), .integer(1), .text("generic"), .null, .text("ghcr.io"), .text("acme/api"),
@@ -83,13 +88,13 @@ import Testing
             statements.recent.add(
                 id: "evt-half", epoch: Int64(Date().timeIntervalSince1970),
                 image: .init(registry: "ghcr.io", repository: "acme/api", tag: "1.4.2", digest: nil), delivery: nil, status: .received)
-            throw SQLiteError(code: 19, operation: "test", message: "fails halfway")
+            throw DatabaseError(code: 19, operation: "test", message: "fails halfway")
         } }
         let succeeding = try await journal.record(try JournalTests.event("1.4.3"))
-        await #expect(throws: SQLiteError.self) { _ = try await failing.value }
+        await #expect(throws: DatabaseError.self) { _ = try await failing.value }
         #expect(!succeeding.duplicate)
         #expect(try await journal.event("evt-half") == nil)
-        let meta = try await journal.submit { database, _ throws(SQLiteError) in
+        let meta = try await journal.submit { database, _ throws(DatabaseError) in
             try database.prepare("SELECT count(*) FROM meta WHERE key = 'half'").run([]).first?.first?.integer ?? -1
         }
         #expect(meta == 0)

@@ -17,8 +17,8 @@ import Testing
         #expect(Set(Self.accepted.map(\.receiver)).count >= 11)
     }
 
-    @Test(arguments: accepted)
-    func aReplayIsTheSameDeliveryWithinTheWindowAndAWeekLater(_ expectation: PayloadExpectation) async throws {
+    @Test(arguments: accepted, JournalBackend.allCases)
+    func aReplayIsTheSameDeliveryWithinTheWindowAndAWeekLater(_ expectation: PayloadExpectation, backend: JournalBackend) async throws {
         let body = try expectation.body()
         let type = try #require(ReceiverType(rawValue: expectation.receiver))
         let context = ReceiverContext(registryHost: expectation.context.registryHost, nexusHosts: expectation.context.nexusHosts ?? [:])
@@ -27,7 +27,7 @@ import Testing
             return
         }
         #expect(events.allSatisfy { $0.deliveryID != nil }, "every registry or forge event is identifiable")
-        let journal = try Journal(testing: try JournalTests.path())
+        let journal = try Journal(testing: try backend.freshLocation())
         defer { journal.close() }
         let start = Date()
         var ids: [String] = []
@@ -48,8 +48,9 @@ import Testing
         }
     }
 
-    @Test func aGenericPostIsNewWorkAfterTheWindowAndAFailedDeliveryRunsAgain() async throws {
-        let journal = try Journal(testing: try JournalTests.path())
+    @Test(arguments: JournalBackend.allCases)
+    func aGenericPostIsNewWorkAfterTheWindowAndAFailedDeliveryRunsAgain(backend: JournalBackend) async throws {
+        let journal = try Journal(testing: try backend.freshLocation())
         defer { journal.close() }
         let start = Date()
         let first = try await journal.record(try JournalTests.event("1.4.2"), now: start)

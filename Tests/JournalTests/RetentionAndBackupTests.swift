@@ -7,8 +7,9 @@ import Testing
 
 /// `journal.keepDays` pruning and `journal backup`: what goes, what stays, and a copy that opens.
 @Suite struct RetentionAndBackupTests {
-    @Test func pruningTakesFinishedOldEventsAndLeavesPendingAndRecentOnes() async throws {
-        let journal = try Journal(path: try JournalTests.path())
+    @Test(arguments: JournalBackend.allCases)
+    func pruningTakesFinishedOldEventsAndLeavesPendingAndRecentOnes(backend: JournalBackend) async throws {
+        let journal = try Journal(location: try backend.freshLocation())
         let old = Date().addingTimeInterval(-40 * 86_400)
         let done = try await journal.record(try JournalTests.event("1.0.0"), now: old)
         let pending = try await journal.record(try JournalTests.event("1.0.1"), now: old)
@@ -34,7 +35,7 @@ import Testing
         #expect(try await journal.backup(to: online) > 0)
         #expect(FileManager.default.fileExists(atPath: online))
         #expect(!FileManager.default.fileExists(atPath: online + ".partial"))
-        await #expect(throws: SQLiteError.self) { _ = try await journal.backup(to: online) }  // exists: refused
+        await #expect(throws: DatabaseError.self) { _ = try await journal.backup(to: online) }  // exists: refused
         #expect(Journal.backupProblem("relative.sqlite")?.contains("absolute path") == true)
         #expect(Journal.backupProblem("/nonexistent-dir/x.sqlite")?.contains("does not exist") == true)
         // Offline (no serve holds the file): straight from it.

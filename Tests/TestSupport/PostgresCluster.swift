@@ -62,3 +62,29 @@ public final class PostgresCluster: Sendable {
         try Command.succeed("/usr/sbin/runuser", ["-u", "postgres", "--", program] + arguments)
     }
 }
+
+extension PostgresCluster {
+    /// One cluster for a whole test process, started by the first test that asks, stopped when the
+    /// process exits; each test takes a database of its own in it (``freshDatabase()``).
+    public static var shared: PostgresCluster {
+        get throws { try sharedCluster.get() }
+    }
+
+    private static let sharedCluster = Result { () throws -> PostgresCluster in
+        let cluster = try PostgresCluster()
+        sharedForExit.withLock { $0 = cluster }
+        atexit { PostgresCluster.sharedForExit.withLock { $0 }?.stop() }
+        return cluster
+    }
+
+    private static let sharedForExit = Mutex<PostgresCluster?>(nil)
+
+    /// A new, empty database of this cluster: its URL (the password is ``password``).
+    public func freshDatabase() throws -> String {
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try Command.succeed(
+            "/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"],
+            environment: ["PGPASSWORD": password, "PATH": "/usr/bin:/bin"])
+        return "postgres://\(user)@127.0.0.1:\(port)/\(name)?sslmode=disable"
+    }
+}

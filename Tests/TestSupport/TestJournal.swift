@@ -2,13 +2,42 @@ import Foundation
 import Journal
 import Catchup
 import Promotion
+import Testing
 import Workers
 
 extension Journal {
     /// A journal with every feature's tables, as `serve` opens it.
     package convenience init(
         testing path: String, deduplicationWindow: TimeInterval = 600, redact: @escaping @Sendable (String) -> String = { $0 }
-    ) throws(SQLiteError) {
+    ) throws(DatabaseError) {
         try self.init(path: path, schemas: [.workers, .promotions, .catchup], deduplicationWindow: deduplicationWindow, redact: redact)
+    }
+}
+
+/// The journal's two backends, for tests that must hold on both.
+package enum JournalBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    package var testDescription: String { rawValue }
+
+    /// A new, empty journal location: a file in a temporary directory, or a database of its own
+    /// in the test process's PostgreSQL cluster.
+    package func freshLocation() throws -> JournalLocation {
+        switch self {
+        case .sqlite: return .sqlite(path: try TemporaryDirectory.make("imagebump-journal").appendingPathComponent("journal.sqlite").path)
+        case .postgres:
+            let cluster = try PostgresCluster.shared
+            return .postgres(url: try cluster.freshDatabase(), password: cluster.password)
+        }
+    }
+}
+
+extension Journal {
+    /// A journal with every feature's tables at `location`, as `serve` opens it.
+    package convenience init(
+        testing location: JournalLocation, deduplicationWindow: TimeInterval = 600, redact: @escaping @Sendable (String) -> String = { $0 }
+    ) throws(DatabaseError) {
+        try self.init(location: location, schemas: [.workers, .promotions, .catchup], deduplicationWindow: deduplicationWindow, redact: redact)
     }
 }
