@@ -176,7 +176,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "imagebumpTests",
-            dependencies: ["imagebump", "HTTPClient", "TestSupport", "Workers", .product(name: "Yams", package: "Yams")],
+            dependencies: ["imagebump", "HTTPClient", "Journal", "Postgres", "TestSupport", "Workers", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]
         ),
         // Helpers shared by tests only: golden-directory comparison, temp directories.

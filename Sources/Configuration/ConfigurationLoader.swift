@@ -154,7 +154,20 @@ struct ConfigurationLoader {
                 configuration.scan.maximumYAMLNodes = value
             }
         }
-        if let node = top["journal"]?.value, let journal = reader.mapping(node, "journal", known: ["keepDays"]) {
+        if let node = top["journal"]?.value, let journal = reader.mapping(node, "journal", known: ["keepDays", "url", "password"]) {
+            if let url = journal["url"], let text = reader.string(url.value, "journal.url") {
+                if !(text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")) {
+                    reader.report(url.value, "journal.url", "give a PostgreSQL URL (postgres://USER@HOST:5432/DATABASE?sslmode=verify-full), or leave journal.url out for the SQLite file in the state directory")
+                } else if PostgresURL.hasPassword(text) {
+                    reader.report(url.value, "journal.url", "a password in the URL would reach logs and process lists: give it as journal.password (env:NAME or file:PATH)")
+                } else {
+                    configuration.journal.url = text
+                }
+            }
+            if let password = journal["password"] {
+                configuration.journal.password = readSecret(password.value, "journal.password")
+                if journal["url"] == nil { reader.report(password.value, "journal.password", "a password needs journal.url (the PostgreSQL database it is for)") }
+            }
             if let keep = journal["keepDays"], let value = reader.integer(keep.value, "journal.keepDays", minimum: 1, maximum: 36_500) {
                 configuration.journal.keepDays = value
                 if value < 30 {

@@ -28,6 +28,11 @@ struct JournalCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (configuration, _) = try options.global.load(label: "imagebump.journal")
+            if let url = configuration.journal.url {
+                FileHandle.standardError.write(
+                    Data("the journal is the PostgreSQL database \(JournalLocation.postgres(url: url, password: nil)): back it up with the database's own tools (pg_dump)\n".utf8))
+                throw ExitCode.failure
+            }
             let url = options.baseURL(configuration) + "/v1/journal/backup"
             var request = HTTPRequest(method: "POST", url: url, body: [UInt8](try JSONSerialization.data(withJSONObject: ["path": file])))
             if let token = options.adminToken(configuration) { request.setHeader("Authorization", "Bearer \(token)") }

@@ -72,7 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
             allRoutes = try Route.routes(configuration, logger: logger, observe: forgeObserver)
             // The journal stores what the logs would print: through the same redaction.
             let redactor = Redactor(secrets: configuration.resolvableSecrets())
-            journal = try Journal(path: "\(state)/journal.sqlite", schemas: [.workers, .promotions, .catchup], completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
+            journal = try Journal(
+                location: try configuration.journalLocation(stateDirectory: state), schemas: [.workers, .promotions, .catchup],
+                completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)

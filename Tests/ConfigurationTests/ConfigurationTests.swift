@@ -99,7 +99,7 @@ import Testing
         #expect(configuration.warnings.first?.message.contains("no merge request is opened") == true)
     }
 
-    @Test(arguments: ["invalid", "invalid-policy", "invalid-promotion", "invalid-registries", "invalid-serve"])
+    @Test(arguments: ["invalid", "invalid-journal", "invalid-policy", "invalid-promotion", "invalid-registries", "invalid-serve"])
     func everyProblemIsReportedWithFileLineKeyAndFix(_ name: String) throws {
         let text = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).yaml"), encoding: .utf8)
         let expected = try String(contentsOf: Self.fixtures.appendingPathComponent("\(name).expected"), encoding: .utf8)
@@ -113,6 +113,23 @@ import Testing
             }
             #expect(error.description + "\n" == expected)
             #expect(!error.description.contains("hunter2"), "a secret value leaked into a message")
+        }
+    }
+
+    @Test func aJournalURLIsPostgreSQLsAndCarriesNoPassword() throws {
+        let tail = "repos: [{name: env, url: /srv/env.git}]\ntargets: [{name: dev, repo: env}]\n"
+        let good = try Configuration.parse(
+            "journal: {url: 'postgres://imagebump@db:5432/imagebump?sslmode=verify-full', password: env:DB_PASSWORD}\n" + tail, file: "c.yaml")
+        #expect(good.journal.url == "postgres://imagebump@db:5432/imagebump?sslmode=verify-full")
+        #expect(good.journal.password == SecretReference("env:DB_PASSWORD"))
+        for (url, message) in [
+            ("mysql://db/imagebump", "give a PostgreSQL URL"), ("postgresql://db/imagebump?password=x", "a password in the URL"),
+            ("postgres://u:p@db/imagebump", "a password in the URL"),
+        ] {
+            #expect(throws: ConfigError.self) { try Configuration.parse("journal: {url: '\(url)'}\n" + tail, file: "c.yaml") }
+            do { _ = try Configuration.parse("journal: {url: '\(url)'}\n" + tail, file: "c.yaml") } catch {
+                #expect(error.description.contains("c.yaml:1:16: journal.url: \(message)"), "\(error)")
+            }
         }
     }
 

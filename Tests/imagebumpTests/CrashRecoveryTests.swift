@@ -1,5 +1,7 @@
 import Foundation
 import HTTPClient
+import Journal
+import Postgres
 import Synchronization
 import TestSupport
 import Testing
@@ -9,10 +11,13 @@ import Testing
 @Suite struct CrashRecoveryTests {
     static let token = ServeProcess.token
 
-    @Test func everyAcceptedEventIsFinishedExactlyOnceAfterAKill() async throws {
+    /// On either journal: the SQLite file, or a PostgreSQL database (`journal.url`).
+    @Test(arguments: JournalBackend.allCases)
+    func everyAcceptedEventIsFinishedExactlyOnceAfterAKill(backend: JournalBackend) async throws {
         let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
         let state = try TemporaryDirectory.make("imagebump-crash")
-        let config = try ServeProcess.config(remote: remote, state: state)
+        let location = try await blocking { try backend.freshLocation() }
+        let config = try ServeProcess.config(remote: remote, state: state, journal: backend == .postgres ? location : nil)
 
         let (first, _, port, _) = try await ServeProcess.start(config)
         let accepted = Collected()
@@ -68,6 +73,12 @@ import Testing
             .split(separator: "\n").map(String.init).filter { !$0.isEmpty }
         #expect(Set(trailers).count == trailers.count)
         #expect(Set(trailers).isSubset(of: Set(ids)))
+        if case .postgres(let url, let password) = location {
+            // The events are in PostgreSQL, and nothing was written to the state directory's SQLite file.
+            let count = try await blocking { try PostgresConnection(url: url, password: password).execute("SELECT count(*) FROM events") }
+            #expect(count.first?.first == "30")
+            #expect(!FileManager.default.fileExists(atPath: state.appendingPathComponent("state/journal.sqlite").path))
+        }
     }
 }
 

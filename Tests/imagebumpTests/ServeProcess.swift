@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 import HTTPClient
 import TestSupport
 
@@ -8,10 +9,18 @@ enum ServeProcess {
     static let adminToken = "serve-test-admin-token-0123456789abcdef"
 
     /// Writes the configuration: receiver `ci` (generic, `token`), target dev of `remote`.
-    static func config(remote: URL, state: URL) throws -> URL {
+    /// `journal`: where the service keeps its journal (nil: the SQLite file in the state
+    /// directory); a PostgreSQL one's password goes in a file beside the configuration.
+    static func config(remote: URL, state: URL, journal: JournalLocation? = nil) throws -> URL {
         let config = state.appendingPathComponent("serve.yaml")
+        var journalSection = ""
+        if case .postgres(let url, let password)? = journal {
+            let passwordFile = state.appendingPathComponent("db-password")
+            try (password ?? "").write(to: passwordFile, atomically: true, encoding: .utf8)
+            journalSection = "journal: {url: \"\(url)\", password: file:\(passwordFile.path)}\n"
+        }
         try """
-        stateDir: \(state.appendingPathComponent("state").path)
+        \(journalSection)stateDir: \(state.appendingPathComponent("state").path)
         server: {listen: 127.0.0.1, admin: {token: env:IMAGEBUMP_TEST_ADMIN_TOKEN}}
         workers: {batchWindowMs: 100}
         receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
