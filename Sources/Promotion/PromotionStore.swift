@@ -143,7 +143,7 @@ extension Journal {
                 UPDATE promotions SET previous_tag = CASE WHEN step = ?1 THEN previous_tag ELSE ?2 END,
                   merge_request = CASE WHEN step = ?1 THEN coalesce(?8, merge_request) ELSE ?8 END,
                   merge_request_url = CASE WHEN step = ?1 THEN coalesce(?9, merge_request_url) ELSE ?9 END,
-                  gate = CASE WHEN ?10 IS NOT NULL THEN ?10 WHEN step = ?1 THEN gate ELSE 0 END,
+                  gate = CASE WHEN CAST(?10 AS INTEGER) IS NOT NULL THEN ?10 WHEN step = ?1 THEN gate ELSE 0 END,
                   step = ?1, environment = ?3, state = ?4, detail = ?5, updated_at = ?6 WHERE id = ?7
                 """
             ).run([

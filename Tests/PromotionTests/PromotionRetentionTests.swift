@@ -8,8 +8,9 @@ import Testing
 /// `journal.keepDays` for promotions: ended ones older than the cutoff go, with their steps;
 /// one in flight stays whatever its age.
 @Suite struct PromotionRetentionTests {
-    @Test func endedPromotionsPastTheCutoffGoAndOnesInFlightStay() async throws {
-        let journal = try Journal(testing: try PromotionStoreTests.path())
+    @Test(arguments: JournalBackend.allCases)
+    func endedPromotionsPastTheCutoffGoAndOnesInFlightStay(backend: JournalBackend) async throws {
+        let journal = try Journal(testing: try backend.freshLocation())
         let (ended, _) = try await journal.startPromotion(
             chain: "api", image: "ghcr.io/acme/api", tag: "1.0.0", digest: nil, eventID: "e1", environment: "dev", state: .gating, detail: "smoke")
         try await journal.updatePromotion(ended.id, step: 1, environment: "prd", state: .done, detail: "1.0.0 is in prd")
