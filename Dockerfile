@@ -3,7 +3,7 @@
 ARG SWIFT_VERSION=6.3
 FROM swift:${SWIFT_VERSION}-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libgit2-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev \
+ && apt-get install -y --no-install-recommends libgit2-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first: this layer is rebuilt only when Package.swift changes, not with every
@@ -26,7 +26,7 @@ LABEL org.opencontainers.image.title="imagebump" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.documentation="README.md, docs/"
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libgit2-1.5 libcurl4 libssl3 libsqlite3-0 ca-certificates \
+ && apt-get install -y --no-install-recommends libgit2-1.5 libcurl4 libssl3 libsqlite3-0 libpq5 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --create-home --home-dir /var/lib/imagebump imagebump
 COPY --from=build /out/imagebump /usr/local/bin/imagebump

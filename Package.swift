@@ -180,7 +180,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         // Helpers shared by tests only: golden-directory comparison, temp directories.
-        .target(name: "TestSupport", dependencies: ["Catchup", "Events", "Journal", "Workers", "Promotion"], path: "Tests/TestSupport", exclude: ["ForgeContracts", "Fixtures"]),
+        .target(name: "TestSupport", dependencies: ["Catchup", "Events", "Journal", "Postgres", "Workers", "Promotion"], path: "Tests/TestSupport", exclude: ["ForgeContracts", "Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,22 +25,22 @@ import Testing
     static func path() throws -> String { try TemporaryDirectory.make("imagebump-journal").appendingPathComponent("journal.sqlite").path }
 
     /// The journal's own database at a fresh location of `backend`.
-    static func database(_ backend: JournalBackend) throws -> any SQLDatabase {
-        switch try backend.freshLocation() {
+    static func database(_ backend: JournalBackend) async throws -> any SQLDatabase {
+        switch try await backend.freshLocation() {
         case .sqlite(let path): try SQLiteDatabase(path: path)
         case .postgres(let url, let password): try PostgresDatabase(url: url, password: password)
         }
     }
 
     @Test(arguments: JournalBackend.allCases)
-    func aFeaturesMigrationsRunOnceEachInOrderAndTheirVersionIsKept(backend: JournalBackend) throws {
+    func aFeaturesMigrationsRunOnceEachInOrderAndTheirVersionIsKept(backend: JournalBackend) async throws {
         let runs = Mutex<[Int]>([])
         func schema(_ count: Int) -> JournalSchema {
             JournalSchema(
                 feature: "counting",
                 migrations: (1...count).map { number in { _ in runs.withLock { $0.append(number) } } })
         }
-        let database = try Self.database(backend)
+        let database = try await Self.database(backend)
         #expect(try JournalSchema.migrate([Journal.eventSchema, schema(2)], in: database) == ["events": 2, "counting": 2])
         #expect(try JournalSchema.migrate([Journal.eventSchema, schema(2)], in: database) == ["events": 2, "counting": 2])
         #expect(try JournalSchema.migrate([Journal.eventSchema, schema(3)], in: database) == ["events": 2, "counting": 3])
@@ -62,7 +62,7 @@ import Testing
 
     @Test(arguments: JournalBackend.allCases)
     func recordedEventsSurviveReopening(backend: JournalBackend) async throws {
-        let path = try backend.freshLocation()
+        let path = try await backend.freshLocation()
         let journal = try Journal(testing: path)
         let (id, duplicate) = try await journal.record(try Self.event("1.4.2"))
         #expect(!duplicate)
@@ -80,7 +80,7 @@ import Testing
 
     @Test(arguments: JournalBackend.allCases)
     func repeatsJoinTheExistingEvent(backend: JournalBackend) async throws {
-        let journal = try Journal(testing: try backend.freshLocation())
+        let journal = try Journal(testing: try await backend.freshLocation())
         let first = try await journal.record(try Self.event("1.4.2", delivery: "d-1"))
         let sameDelivery = try await journal.record(try Self.event("1.4.2", delivery: "d-1"))
         #expect(sameDelivery.duplicate)
@@ -104,7 +104,7 @@ import Testing
 
     @Test(arguments: JournalBackend.allCases)
     func concurrentRecordsShareCommits(backend: JournalBackend) async throws {
-        let journal = try Journal(testing: try backend.freshLocation())
+        let journal = try Journal(testing: try await backend.freshLocation())
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<200 { group.addTask { try await journal.record(try Self.event("1.0.\(index)")).id } }
             return try await group.reduce(into: Set<String>()) { $0.insert($1) }
@@ -116,7 +116,7 @@ import Testing
 
     @Test(arguments: JournalBackend.allCases)
     func stepsAndStatusAreKept(backend: JournalBackend) async throws {
-        let journal = try Journal(testing: try backend.freshLocation())
+        let journal = try Journal(testing: try await backend.freshLocation())
         let (id, _) = try await journal.record(try Self.event("1.4.2"))
         try await journal.update(id, status: .committed, detail: "pushed to main", commit: "abc123")
         try await journal.update(id, status: .done, detail: "merge request #1", mergeRequestURL: "https://github.com/acme/env/pull/1")

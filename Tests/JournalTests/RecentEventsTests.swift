@@ -10,7 +10,7 @@ import Testing
 @Suite struct RecentEventsTests {
     @Test(arguments: JournalBackend.allCases)
     func aFailedOrIgnoredEventIsNotJoinedByARepeat(backend: JournalBackend) async throws {
-        let journal = try Journal(testing: try backend.freshLocation())
+        let journal = try Journal(testing: try await backend.freshLocation())
         defer { journal.close() }
         let first = try await journal.record(try JournalTests.event("1.4.2"))
         try await journal.update(first.id, status: .failed, detail: "push rejected")
@@ -25,7 +25,7 @@ import Testing
 
     @Test(arguments: JournalBackend.allCases)
     func aRestartRemembersTheWindow(backend: JournalBackend) async throws {
-        let path = try backend.freshLocation()
+        let path = try await backend.freshLocation()
         let journal = try Journal(testing: path)
         let first = try await journal.record(try JournalTests.event("1.4.2", delivery: "d-1"))
         let old = try await journal.record(try JournalTests.event("1.3.0", delivery: "d-0"), now: Date().addingTimeInterval(-3600))
@@ -47,7 +47,7 @@ import Testing
 
     @Test(arguments: JournalBackend.allCases)
     func aDeliveryIsRecognisedForThirtyDays(backend: JournalBackend) async throws {
-        let journal = try Journal(testing: try backend.freshLocation())
+        let journal = try Journal(testing: try await backend.freshLocation())
         defer { journal.close() }
         let start = Date()
         let first = try await journal.record(try JournalTests.event("1.4.2", delivery: "d-7"), now: start)
@@ -62,7 +62,7 @@ import Testing
 
     @Test(arguments: JournalBackend.allCases)
     func aFailedCommitLeavesTheWindowAsItWas(backend: JournalBackend) async throws {
-        let journal = try Journal(testing: try backend.freshLocation())
+        let journal = try Journal(testing: try await backend.freshLocation())
         defer { journal.close() }
         journal.failingCommits.store(1, ordering: .relaxed)
         await #expect(throws: DatabaseError.self) { _ = try await journal.record(try JournalTests.event("1.4.2", delivery: "d-9")) }
@@ -75,7 +75,7 @@ import Testing
 
     @Test(arguments: JournalBackend.allCases)
     func aJobThatFailsHalfwayTakesBackWhatItWrote(backend: JournalBackend) async throws {
-        let journal = try Journal(testing: try backend.freshLocation())
+        let journal = try Journal(testing: try await backend.freshLocation())
         defer { journal.close() }
         struct Halfway: Error {}
         // One job records an event, then fails; another, in the same group commit, succeeds.

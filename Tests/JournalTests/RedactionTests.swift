@@ -13,7 +13,7 @@ import Testing
     func errorsAndStepsAreRedactedBeforeTheyAreStored(backend: JournalBackend) async throws {
         let token = "ghp_T3stT0ken0123456789"
         let redactor = Redactor(secrets: [token])
-        let journal = try Journal(testing: try backend.freshLocation(), redact: { redactor.redact($0) })
+        let journal = try Journal(testing: try await backend.freshLocation(), redact: { redactor.redact($0) })
         defer { journal.close() }
         let (id, _) = try await journal.record(try JournalTests.event("1.4.2"))
         let echo = "POST https://api.github.com/repos/acme/env/pulls failed (HTTP 422): headers Authorization: token \(token)"

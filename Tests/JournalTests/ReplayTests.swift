@@ -27,7 +27,7 @@ import Testing
             return
         }
         #expect(events.allSatisfy { $0.deliveryID != nil }, "every registry or forge event is identifiable")
-        let journal = try Journal(testing: try backend.freshLocation())
+        let journal = try Journal(testing: try await backend.freshLocation())
         defer { journal.close() }
         let start = Date()
         var ids: [String] = []
@@ -50,7 +50,7 @@ import Testing
 
     @Test(arguments: JournalBackend.allCases)
     func aGenericPostIsNewWorkAfterTheWindowAndAFailedDeliveryRunsAgain(backend: JournalBackend) async throws {
-        let journal = try Journal(testing: try backend.freshLocation())
+        let journal = try Journal(testing: try await backend.freshLocation())
         defer { journal.close() }
         let start = Date()
         let first = try await journal.record(try JournalTests.event("1.4.2"), now: start)

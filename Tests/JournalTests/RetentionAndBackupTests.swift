@@ -9,7 +9,7 @@ import Testing
 @Suite struct RetentionAndBackupTests {
     @Test(arguments: JournalBackend.allCases)
     func pruningTakesFinishedOldEventsAndLeavesPendingAndRecentOnes(backend: JournalBackend) async throws {
-        let journal = try Journal(location: try backend.freshLocation())
+        let journal = try Journal(location: try await backend.freshLocation())
         let old = Date().addingTimeInterval(-40 * 86_400)
         let done = try await journal.record(try JournalTests.event("1.0.0"), now: old)
         let pending = try await journal.record(try JournalTests.event("1.0.1"), now: old)

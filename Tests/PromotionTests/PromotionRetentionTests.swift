@@ -10,7 +10,7 @@ import Testing
 @Suite struct PromotionRetentionTests {
     @Test(arguments: JournalBackend.allCases)
     func endedPromotionsPastTheCutoffGoAndOnesInFlightStay(backend: JournalBackend) async throws {
-        let journal = try Journal(testing: try backend.freshLocation())
+        let journal = try Journal(testing: try await backend.freshLocation())
         let (ended, _) = try await journal.startPromotion(
             chain: "api", image: "ghcr.io/acme/api", tag: "1.0.0", digest: nil, eventID: "e1", environment: "dev", state: .gating, detail: "smoke")
         try await journal.updatePromotion(ended.id, step: 1, environment: "prd", state: .done, detail: "1.0.0 is in prd")

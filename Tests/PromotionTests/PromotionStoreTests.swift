@@ -14,7 +14,7 @@ import Workers
 
     @Test(arguments: JournalBackend.allCases)
     func promotionsAreDurableDeduplicatedAndLogged(backend: JournalBackend) async throws {
-        let path = try backend.freshLocation()
+        let path = try await backend.freshLocation()
         let journal = try Journal(testing: path)
         let (started, start) = try await journal.startPromotion(
             chain: "api", image: "ghcr.io/acme/api", tag: "1.4.3", digest: nil, eventID: "e1", environment: "dev", state: .gating,

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Synchronization
 
 /// A throwaway PostgreSQL cluster (Debian's `postgresql`) in a temporary directory on a loopback
@@ -82,9 +83,7 @@ extension PostgresCluster {
     /// A new, empty database of this cluster: its URL (the password is ``password``).
     public func freshDatabase() throws -> String {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try Command.succeed(
-            "/usr/bin/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"],
-            environment: ["PGPASSWORD": password, "PATH": "/usr/bin:/bin"])
+        try PostgresConnection(url: url, password: password).execute("CREATE DATABASE \(name)")
         return "postgres://\(user)@127.0.0.1:\(port)/\(name)?sslmode=disable"
     }
 }

@@ -22,8 +22,14 @@ package enum JournalBackend: String, CaseIterable, Sendable, CustomTestStringCon
     package var testDescription: String { rawValue }
 
     /// A new, empty journal location: a file in a temporary directory, or a database of its own
-    /// in the test process's PostgreSQL cluster.
-    package func freshLocation() throws -> JournalLocation {
+    /// in the test process's PostgreSQL cluster (started by the first caller: on a thread of its
+    /// own, never one of the few the tests share).
+    package func freshLocation() async throws -> JournalLocation {
+        let backend = self
+        return try await blocking { try backend.location() }
+    }
+
+    private func location() throws -> JournalLocation {
         switch self {
         case .sqlite: return .sqlite(path: try TemporaryDirectory.make("imagebump-journal").appendingPathComponent("journal.sqlite").path)
         case .postgres:

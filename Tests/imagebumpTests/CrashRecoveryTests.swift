@@ -16,7 +16,7 @@ import Testing
     func everyAcceptedEventIsFinishedExactlyOnceAfterAKill(backend: JournalBackend) async throws {
         let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
         let state = try TemporaryDirectory.make("imagebump-crash")
-        let location = try await blocking { try backend.freshLocation() }
+        let location = try await backend.freshLocation()
         let config = try ServeProcess.config(remote: remote, state: state, journal: backend == .postgres ? location : nil)
 
         let (first, _, port, _) = try await ServeProcess.start(config)

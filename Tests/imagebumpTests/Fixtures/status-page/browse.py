@@ -13,8 +13,8 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 admin, token, screenshot = sys.argv[1:4]
@@ -32,11 +32,22 @@ def expect(condition, message):
         raise SystemExit(f"expectation failed: {message}\n--- page {driver.current_url} ---\n{driver.find_element(By.TAG_NAME, 'body').text}")
 
 
+def replaced(element):
+    """Whether the page holding `element` is gone. Chromium says so with a stale-element error,
+    or, when the new document arrived mid-question, with an inspector error naming a node that
+    "does not belong to the document" (`expected_conditions.staleness_of` lets that one through)."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
+
+
 def submit(button_id):
     """Clicks a form's button and waits (at most 10 s) until the answer's page replaced this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, button_id).click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(lambda d: replaced(page))
     WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
