@@ -95,6 +95,9 @@ extension Journal {
         if let existing = statements.recent.existing(event, digest: digest, now: epoch) { return (existing, true) }
         let delivery = RecentEvents.deliveryKey(event, digest: digest)
         if let delivery, let existing = try earlierDelivery(delivery, now: epoch, statements) { return (existing, true) }
+        if let shared = statements.shared, let existing = try shared.existing(event, digest: digest, delivery: delivery, now: epoch) {
+            return (existing, true)
+        }
         let id = EventID.make(now)
         let at = Timestamp.iso8601(now)
         let inserted = try statements.insert.run([
@@ -255,12 +258,16 @@ package final class Statements {
         "id, received_at, source, delivery_id, registry, repository, tag, digest, status, attempts, last_error, commit_id, merge_request_url, pushed_ms"
     let insert, byID, update, attempt, step, steps, intakeSteps, list, unfinished, deliveryRow: any SQLStatement
     let database: any SQLDatabase
+    /// On a database several replicas share: what the other replicas recorded (nil on SQLite,
+    /// whose file one process holds).
+    let shared: SharedDeduplication?
     /// The deduplication window's events (the writer thread's, like the statements).
     let recent: RecentEvents
 
     init(_ database: any SQLDatabase, recent: RecentEvents) throws(DatabaseError) {
         self.recent = recent
         self.database = database
+        shared = database.dialect == .postgres ? try SharedDeduplication(database, window: recent.window) : nil
         insert = try database.prepare(
             "INSERT INTO events (id, received_at, received_epoch, source, delivery_id, registry, repository, tag, digest, status, ignored_reason, pushed_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING rowid"
         )

@@ -1,0 +1,48 @@
+import Events
+
+/// Deduplication across replicas that share one PostgreSQL journal: the in-memory window knows
+/// only this replica's events, so a repeat it does not know is looked up in the database, under
+/// a transaction-scoped advisory lock on the image+tag+digest — two replicas recording the same
+/// image at once take turns, and the second finds the first's row. The window stays the cache
+/// in front (a repeat of this replica's own event never reaches the database).
+final class SharedDeduplication {
+    let lock, sameImage, sameDelivery: any SQLStatement
+    let window: Int64
+
+    init(_ database: any SQLDatabase, window: Int64) throws(DatabaseError) {
+        self.window = window
+        lock = try database.prepare("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")
+        // Joinable as in the window: pending or done, not released by a failed promotion.
+        sameImage = try database.prepare(
+            """
+            SELECT id FROM events WHERE registry = ? AND repository = ? AND tag IS NOT DISTINCT FROM CAST(? AS TEXT)
+              AND digest IS NOT DISTINCT FROM CAST(? AS TEXT) AND received_epoch >= ? AND status IN ('received','committed','done')
+              AND released = 0 ORDER BY rowid DESC LIMIT 1
+            """)
+        // A delivery is recognised for the ledger's 30 days unless its event failed or was ignored.
+        sameDelivery = try database.prepare(
+            """
+            SELECT id FROM events WHERE delivery_id = ? AND source = ? AND registry = ? AND repository = ?
+              AND tag IS NOT DISTINCT FROM CAST(? AS TEXT) AND digest IS NOT DISTINCT FROM CAST(? AS TEXT)
+              AND received_epoch >= ? AND status NOT IN ('failed','ignored') ORDER BY rowid DESC LIMIT 1
+            """)
+    }
+
+    /// The event another replica recorded that this one repeats, if any; holds the image's lock
+    /// until the transaction ends either way.
+    func existing(_ event: ImageEvent, digest: String?, delivery: RecentEvents.DeliveryKey?, now: Int64) throws(DatabaseError) -> String? {
+        let key = "\(event.registry)/\(event.repository):\(event.tag ?? "")@\(digest ?? "")"
+        try lock.run([.text(key)])
+        if let delivery,
+            let id = try sameDelivery.run([
+                .text(delivery.delivery), .text(delivery.source), .text(event.registry), .text(event.repository), SQLValue(event.tag),
+                SQLValue(digest), .integer(now - DeliveryLedger.retention),
+            ]).first?.first?.text
+        {
+            return id
+        }
+        return try sameImage.run([
+            .text(event.registry), .text(event.repository), SQLValue(event.tag), SQLValue(digest), .integer(now - window),
+        ]).first?.first?.text
+    }
+}

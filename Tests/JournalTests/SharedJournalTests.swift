@@ -1,0 +1,49 @@
+import Events
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import Journal
+
+/// Two replicas on one PostgreSQL journal (two `Journal`s, each with its own connection and
+/// window): a repeat is recognised whichever replica recorded the first, even at the same moment.
+@Suite struct SharedJournalTests {
+    @Test func aRepeatOnAnotherReplicaJoinsTheFirstEvent() async throws {
+        let location = try await JournalBackend.postgres.freshLocation()
+        let first = try Journal(testing: location)
+        let second = try Journal(testing: location)
+        defer {
+            first.close()
+            second.close()
+        }
+        let original = try await first.record(try JournalTests.event("1.4.2", delivery: "d-1", source: "github"))
+        #expect(!original.duplicate)
+        let replay = try await second.record(try JournalTests.event("1.4.2", delivery: "d-1", source: "github"))
+        #expect(replay.duplicate)
+        #expect(replay.id == original.id)
+        let sameTag = try await second.record(try JournalTests.event("1.4.2"))
+        #expect(sameTag.id == original.id)
+        // A failed event is worth running again, on either replica.
+        try await first.update(original.id, status: .failed, detail: "push rejected")
+        #expect(!(try await second.record(try JournalTests.event("1.4.2"))).duplicate)
+    }
+
+    @Test func concurrentRecordsOnTwoReplicasMakeOneEvent() async throws {
+        let location = try await JournalBackend.postgres.freshLocation()
+        let replicas = [try Journal(testing: location), try Journal(testing: location)]
+        defer { for replica in replicas { replica.close() } }
+        let results = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    let outcome = try await replicas[index % 2].record(try JournalTests.event("2.0.0", delivery: "d-\(index % 4)", source: "github"))
+                    return (outcome.id, outcome.duplicate)
+                }
+            }
+            return try await group.reduce(into: [(String, Bool)]()) { $0.append($1) }
+        }
+        #expect(Set(results.map(\.0)).count == 1, "every repeat names the one event: \(Set(results.map(\.0)))")
+        #expect(results.filter { !$0.1 }.count == 1)
+        #expect(try await replicas[0].list(limit: 100).count == 1)
+    }
+}
