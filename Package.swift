@@ -39,6 +39,7 @@ let package = Package(
         .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "Postgres", dependencies: ["CPostgres"]),
         .target(name: "Journal", dependencies: ["CSQLite", "Postgres", "Events", "ImageReference"]),
+        .target(name: "Cluster", dependencies: ["Journal", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Intake",
             dependencies: [
@@ -153,6 +154,7 @@ let package = Package(
             name: "CatchupTests",
             dependencies: ["Catchup", "Configuration", "Events", "HTTPClient", "ImageReference", "Journal", "Registry", "Workers", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Journal", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Configuration", "HTTPClient", "ImageReference", "TestSupport"]),
         .testTarget(
             name: "IntakeTests",
@@ -180,7 +182,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         // Helpers shared by tests only: golden-directory comparison, temp directories.
-        .target(name: "TestSupport", dependencies: ["Catchup", "Events", "Journal", "Postgres", "Workers", "Promotion"], path: "Tests/TestSupport", exclude: ["ForgeContracts", "Fixtures"]),
+        .target(name: "TestSupport", dependencies: ["Catchup", "Cluster", "Events", "Journal", "Postgres", "Workers", "Promotion"], path: "Tests/TestSupport", exclude: ["ForgeContracts", "Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

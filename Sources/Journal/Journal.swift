@@ -21,7 +21,9 @@ public final class Journal: Sendable {
         let result: Result<any Sendable, DatabaseError>
     }
 
-    private let queue = Mutex<[Job]>([])
+    /// Jobs for the next transaction, and whether the writer has ended (a job handed in after
+    /// that fails at once instead of waiting for a writer that will never come).
+    private let queue = Mutex<(jobs: [Job], ended: Bool)>(([], false))
     /// Work that must run outside any transaction (an online backup reads the database through
     /// the writer's own connection, which SQLite refuses inside a write transaction).
     private let alone = Mutex<[Job]>([])
@@ -166,17 +168,21 @@ public final class Journal: Sendable {
                 completions.withLock { $0.append(contentsOf: finished) }
                 completionsReady.signal()
             }
-            let jobs = queue.withLock { queue in
-                defer { queue.removeAll() }
-                return queue
-            }
-            if jobs.isEmpty {
-                if stopped.load(ordering: .relaxed) {
-                    completionsReady.signal()  // lets the completion thread end too
-                    return
+            let (jobs, ended) = queue.withLock { queue -> ([Job], Bool) in
+                defer { queue.jobs.removeAll() }
+                if queue.jobs.isEmpty, stopped.load(ordering: .relaxed) {
+                    queue.ended = true
+                    return (alone.withLock { $0 }, true)  // handed in alone after the last look: never run
                 }
-                continue
+                return (queue.jobs, false)
             }
+            if ended {
+                let refused = jobs.map { Finished(done: $0.done, result: .failure(Self.closedError)) }
+                completions.withLock { $0.append(contentsOf: refused) }
+                completionsReady.signal()  // lets the completion thread end too
+                return
+            }
+            if jobs.isEmpty { continue }
             var results: [Result<any Sendable, DatabaseError>] = []
             let recent = box.statements.recent
             do throws(DatabaseError) {
@@ -227,15 +233,26 @@ public final class Journal: Sendable {
         _ work: @escaping @Sendable (any SQLDatabase, Statements) throws(DatabaseError) -> any Sendable,
         done: @escaping @Sendable (Result<any Sendable, DatabaseError>) -> Void
     ) {
-        queue.withLock { $0.append(Job(work: work, done: done)) }
+        let accepted = queue.withLock { queue in
+            if !queue.ended { queue.jobs.append(Job(work: work, done: done)) }
+            return !queue.ended
+        }
+        guard accepted else { return done(.failure(Self.closedError)) }
         wake.signal()
     }
+
+    static let closedError = DatabaseError(code: -1, operation: "journal", message: "the journal is closed")
 
     /// Runs `work` on the writer's connection between two transactions (not inside one).
     package func submitAlone<T: Sendable>(_ work: @escaping @Sendable (any SQLDatabase) throws(DatabaseError) -> T) async throws(DatabaseError) -> T {
         try Self.typed(
             await withCheckedContinuation { continuation in
-                alone.withLock { $0.append(Job(work: { database, _ throws(DatabaseError) in try work(database) }, done: { continuation.resume(returning: $0) })) }
+                let job = Job(work: { database, _ throws(DatabaseError) in try work(database) }, done: { continuation.resume(returning: $0) })
+                let accepted = queue.withLock { queue in
+                    if !queue.ended { alone.withLock { $0.append(job) } }
+                    return !queue.ended
+                }
+                guard accepted else { return continuation.resume(returning: .failure(Self.closedError)) }
                 wake.signal()
             })
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Journal
 import Catchup
+import Cluster
 import Promotion
 import Testing
 import Workers
@@ -10,7 +11,7 @@ extension Journal {
     package convenience init(
         testing path: String, deduplicationWindow: TimeInterval = 600, redact: @escaping @Sendable (String) -> String = { $0 }
     ) throws(DatabaseError) {
-        try self.init(path: path, schemas: [.workers, .promotions, .catchup], deduplicationWindow: deduplicationWindow, redact: redact)
+        try self.init(path: path, schemas: [.workers, .promotions, .catchup, .cluster], deduplicationWindow: deduplicationWindow, redact: redact)
     }
 }
 
@@ -44,6 +45,6 @@ extension Journal {
     package convenience init(
         testing location: JournalLocation, deduplicationWindow: TimeInterval = 600, redact: @escaping @Sendable (String) -> String = { $0 }
     ) throws(DatabaseError) {
-        try self.init(location: location, schemas: [.workers, .promotions, .catchup], deduplicationWindow: deduplicationWindow, redact: redact)
+        try self.init(location: location, schemas: [.workers, .promotions, .catchup, .cluster], deduplicationWindow: deduplicationWindow, redact: redact)
     }
 }
