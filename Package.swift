@@ -95,7 +95,7 @@ let package = Package(
             dependencies: [
                 "ImageReference", "Manifests", "Policy", "Promotion", "Workspace", "Configuration", "AppLogging", "Pipeline", "Git", "Forge",
                 "HTTPClient",
-                "HTTPServer", "Intake", "Journal", "Events", "Workers", "Runtime", "Registry", "Catchup",
+                "HTTPServer", "Intake", "Journal", "Events", "Workers", "Runtime", "Registry", "Catchup", "Cluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -74,6 +74,7 @@ extension IntakeRouter {
     /// Approves a promotion; the caller checked the admin token.
     func approve(_ id: String) async -> HTTPServerResponse {
         guard let promotions else { return .error(404, "no promotions", "no promotion chain is configured; see promotions[]") }
+        if let refusal = notLeading() { return refusal }
         do {
             return .json(200, Self.render(try await promotions.approve(id)))
         } catch {
@@ -85,12 +86,23 @@ extension IntakeRouter {
     func operate(_ action: String, _ id: String, _ request: HTTPServerRequest) async -> HTTPServerResponse {
         if let refusal = refusal(request, doing: "\(action) promotions") { return refusal }
         guard let promotions else { return .error(404, "no promotions", "no promotion chain is configured; see promotions[]") }
+        if let refusal = notLeading() { return refusal }
         do {
             let record = action == "retry" ? try await promotions.retry(id) : try await promotions.cancel(id)
             return .json(200, Self.render(record))
         } catch {
             return .error(error.status, error.status == 404 ? "unknown promotion" : "cannot \(action)", error.detail)
         }
+    }
+
+    /// 503 on a replica that does not hold the leader lease: promotions move on the holder only.
+    func notLeading() -> HTTPServerResponse? {
+        guard !leading() else { return nil }
+        var response = HTTPServerResponse.error(
+            503, "not the leader",
+            "promotions are moved by the replica holding the leader lease; send this again (a load balancer takes it to another replica) or to that replica's admin listener")
+        response.headers.append(("Retry-After", "1"))
+        return response
     }
 
     /// A merge request of ours was merged or closed: journaled, then answered `202` (with the
@@ -114,7 +126,8 @@ extension IntakeRouter {
                         "id": recorded.id, notice.merged ? "merged" : "closed": "#\(notice.number) (\(notice.target), \(notice.image))",
                         "branch": notice.branch,
                     ]))
-            if recorded.pending { mergeNotices.submit(recorded.id, notice) }
+            // Elsewhere than on the lease holder, the holder takes the journaled notice up.
+            if recorded.pending, leading() { mergeNotices.submit(recorded.id, notice) }
         }
     }
 

@@ -66,6 +66,9 @@ public struct IntakeRouter: Sendable {
     /// and for reads when `requireTokenForReads`.
     let adminToken: String?
     let requireTokenForReads: Bool
+    /// Whether this replica holds the leader lease (several replicas on one journal): only the
+    /// holder moves promotions and handles merge notices; the others journal and answer.
+    let leading: @Sendable () -> Bool
 
     /// `readiness` defaults to checking the journal only. An event `ignoreReason` gives a reason
     /// for (no target takes it, an untagged registry push no target may take) is journaled as
@@ -76,8 +79,10 @@ public struct IntakeRouter: Sendable {
         ignoreReason: @escaping @Sendable (ImageEvent) -> String? = { _ in nil },
         logger: Logger = Logger(label: "imagebump.intake", factory: { _ in SwiftLogNoOpLogHandler() }), limiter: AuthenticationLimiter = AuthenticationLimiter(),
         adminToken: String? = nil, requireTokenForReads: Bool = false, managed: (@Sendable (ImageName) -> Bool)? = nil,
-        statusLayout: StatusPage.Layout? = nil, accepted: @escaping @Sendable (String, ImageEvent) -> Void
+        statusLayout: StatusPage.Layout? = nil, leading: @escaping @Sendable () -> Bool = { true },
+        accepted: @escaping @Sendable (String, ImageEvent) -> Void
     ) {
+        self.leading = leading
         self.managed = managed
         self.statusLayout = statusLayout
         self.adminToken = adminToken

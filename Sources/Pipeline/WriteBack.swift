@@ -12,15 +12,19 @@ import Policy
 public struct WriteBack: Sendable {
     public let settings: WriteBackSettings
     let logger: Logger
-    /// Runs before each push attempt (attempt number from 1); tests use it to race a push.
+    /// Runs before each push attempt (attempt number from 1): the lease fence; tests race a push there.
     let beforePush: (@Sendable (Int) throws -> Void)?
 
     public init(settings: WriteBackSettings, logger: Logger = Logger(label: "imagebump.writeback", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.init(settings: settings, logger: logger, beforePush: nil)
     }
 
-    init(settings: WriteBackSettings, logger: Logger = Logger(label: "imagebump.writeback", factory: { _ in SwiftLogNoOpLogHandler() }), beforePush: (@Sendable (Int) throws -> Void)?)
-    {
+    /// `beforePush` runs before each push attempt: `serve` with several replicas proves there
+    /// that this replica still holds the leader lease (its fence).
+    public init(
+        settings: WriteBackSettings, logger: Logger = Logger(label: "imagebump.writeback", factory: { _ in SwiftLogNoOpLogHandler() }),
+        beforePush: (@Sendable (Int) throws -> Void)?
+    ) {
         self.settings = settings
         self.logger = logger
         self.beforePush = beforePush

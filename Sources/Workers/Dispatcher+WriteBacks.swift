@@ -181,10 +181,36 @@ extension Dispatcher {
             (status, detail) = (.skipped, state.skipped.joined(separator: "; "))
         }
         metrics.count("imagebump_events_finished_total", [("status", status.rawValue)])
+        finishing.insert(id)
         try? await journal.update(id, status: status, detail: detail, error: status == .failed ? detail : nil)
+        finishing.remove(id)
+        ended.insert(id)
         var metadata: Logger.Metadata = ["event.id": "\(id)", "image": "\(state.image)", "detail": "\(detail)"]
         if !state.commits.isEmpty { metadata["commit"] = "\(state.commits.joined(separator: ","))" }
         if !state.mergeRequests.isEmpty { metadata["merge_request"] = "\(state.mergeRequests.joined(separator: ","))" }
         logger.info("event \(status.rawValue)", metadata: metadata)
+    }
+}
+
+/// A bounded set of ids, the oldest forgotten first.
+struct RecentIDs {
+    let limit: Int
+    private var members: Set<String> = []
+    private var order: [String] = []
+    private var head = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    func contains(_ id: String) -> Bool { members.contains(id) }
+
+    mutating func insert(_ id: String) {
+        guard members.insert(id).inserted else { return }
+        if order.count < limit {
+            order.append(id)
+        } else {
+            members.remove(order[head])
+            order[head] = id
+            head = (head + 1) % limit
+        }
     }
 }

@@ -84,6 +84,13 @@ public actor Dispatcher {
     var lanes: [String: Task<Void, Never>] = [:]
     /// Per event: targets still to finish, targets written, and the reasons of the others.
     var remaining: [String: EventProgress] = [:]
+    /// Events being checked before they join the lanes, and events whose end is being journaled:
+    /// known here though in no lane (``adopt(_:)`` leaves them alone).
+    var admitting: Set<String> = []
+    var finishing: Set<String> = []
+    /// The last events this replica finished (bounded): a read of the unfinished ones taken just
+    /// before an event ended must not hand it back.
+    var ended = RecentIDs(limit: 10_000)
     let timeFormatter = ISO8601DateFormatter()
 
     /// How a lane waits out the batch window before taking what is queued (nil: it sleeps
@@ -177,7 +184,8 @@ public actor Dispatcher {
             logger.info("event failed", metadata: ["event.id": "\(id)", "image": "\(event)", "error": "\(detail)"])
             return
         }
-        guard remaining[id] == nil else { return }  // already queued (a retry racing recovery)
+        guard remaining[id] == nil, admitting.insert(id).inserted else { return }  // already queued (a retry racing recovery)
+        defer { admitting.remove(id) }
         guard await verified(id, event) else { return }
         var taking: [Route] = []
         var skipped: [String] = []
@@ -259,6 +267,17 @@ public actor Dispatcher {
         logger.info(
             "recovered \(events.count) events: \(events.count - committed) received, \(committed) committed to some targets; running them again",
             metadata: ["events": .stringConvertible(events.count)])
+    }
+
+    /// Takes the unfinished events another replica accepted (several replicas on one journal:
+    /// the lease holder runs them all), leaving alone those this one has in hand; how many it took.
+    public func adopt(_ events: [JournalEvent]) -> Int {
+        let inbox = Set(self.inbox.withLock { $0.events.map(\.0) })
+        let new = events.filter {
+            remaining[$0.id] == nil && !admitting.contains($0.id) && !finishing.contains($0.id) && !ended.contains($0.id) && !inbox.contains($0.id)
+        }
+        for event in new { submit(event.id, event.imageEvent) }
+        return new.count
     }
 
     /// Waits until every event submitted so far is queued in its lanes (or finished).

@@ -11,6 +11,7 @@ extension ServiceMetrics {
         "imagebump_writeback_duration_seconds": "Time of one write-back (fetch, edit, commit, push, merge request), by target.",
         "imagebump_batch_events": "Events written by one write-back (coalesced in the batch window).",
         "imagebump_pending_jobs": "Jobs waiting in the repository lanes.",
+        "imagebump_leader": "1 on the replica holding the leader lease (several replicas on one PostgreSQL journal), 0 on the others; absent with one replica.",
         "imagebump_forge_requests_total": "Requests to forge APIs by host and status (or the failure: timeout, unreachable, tls, …).",
         "imagebump_forge_request_duration_seconds": "Time of one forge API request, by host.",
         "imagebump_registry_requests_total": "Requests to registries and their token services by host and status (or the failure).",

@@ -1,6 +1,7 @@
 import AppLogging
 import ArgumentParser
 import Catchup
+import Cluster
 import Configuration
 import Dispatch
 import Events
@@ -72,8 +73,11 @@ struct ServeCommand: AsyncParsableCommand {
             allRoutes = try Route.routes(configuration, logger: logger, observe: forgeObserver)
             // The journal stores what the logs would print: through the same redaction.
             let redactor = Redactor(secrets: configuration.resolvableSecrets())
+            let location = try configuration.journalLocation(stateDirectory: state)
+            // On PostgreSQL, several replicas may share the journal: the leader lease's table too.
+            let shared = location.description != "\(state)/journal.sqlite"
             journal = try Journal(
-                location: try configuration.journalLocation(stateDirectory: state), schemas: [.workers, .promotions, .catchup],
+                location: location, schemas: [.workers, .promotions, .catchup] + (shared ? [.cluster] : []),
                 completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
@@ -85,9 +89,20 @@ struct ServeCommand: AsyncParsableCommand {
         let registries = Registries(configuration, metrics: metrics)
         let verifier = ManifestVerifier(configuration: configuration, registries: registries)
         let verify: (@Sendable (ImageEvent) async -> Verification)? = verifier.isNeeded ? { @Sendable event in await verifier.check(event) } : nil
+        // Several replicas on one journal: the lease holder alone writes, and proves it holds the
+        // lease before each push (a replica that cannot is stopped; the holder finishes its work).
+        let lease = configuration.journal.url == nil ? nil : LeaderLease(journal: journal, holder: LeaderLease.holderName(), logger: logger)
+        let fence: (@Sendable (Int) throws -> Void)? = lease.map { lease in
+            { @Sendable _ in
+                do { try lease.fence() } catch {
+                    logger.critical("stopping before a push: \(error)")
+                    Foundation.exit(3)
+                }
+            }
+        }
         let dispatcher = Dispatcher(
             journal: journal,
-            updater: TargetUpdater(writeBack: WriteBack(settings: writeBackSettings, logger: logger), logger: logger),
+            updater: TargetUpdater(writeBack: WriteBack(settings: writeBackSettings, logger: logger, beforePush: fence), logger: logger),
             routes: { eventRoutes[$0] ?? [] }, attempts: configuration.workerAttempts,
             batchWindow: .milliseconds(configuration.batchWindowMilliseconds), retryBudget: .seconds(configuration.retryBudgetSeconds),
             metrics: metrics, logger: logger, verify: verify)
@@ -105,7 +120,9 @@ struct ServeCommand: AsyncParsableCommand {
             statusLayout: StatusPage.Layout(
                 images: configuration.images.map { ($0.name.description, configuration.targets(for: $0.name).map(\.name)) },
                 targets: configuration.targets.map(\.name)),
-            accepted: { id, event in dispatcher.submit(id, event) })
+            leading: { lease?.isLeader ?? true },
+            // Elsewhere than on the lease holder, the holder takes the journaled event up.
+            accepted: { id, event in if lease?.isLeader ?? true { dispatcher.submit(id, event) } })
         var settings = HTTPServerSettings()
         settings.host = configuration.server.listen
         settings.port = port ?? configuration.server.port
@@ -130,9 +147,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // The OIDC receivers' signing keys, before the first delivery needs them.
         for receiver in receivers { await receiver.oidc?.refresh() }
-        try await engine.start()  // before recovery, so recovered events start their promotions
-        try await dispatcher.recover()
-        try await mergeNotices.resume()  // notices a previous run journaled but did not handle
+        if lease == nil {
+            try await engine.start()  // before recovery, so recovered events start their promotions
+            try await dispatcher.recover()
+            try await mergeNotices.resume()  // notices a previous run journaled but did not handle
+        }
         let poller = MergeRequestPoller(promotions: engine, notices: mergeNotices, route: route, logger: logger)
         emit("listening on \(settings.host):\(server.port)\n")
         emit("admin on \(adminSettings.host):\(admin.port)\n")
@@ -141,11 +160,20 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: configuration, registries: registries, journal: journal, ignoreReason: dispatcher.ignoreReason,
             submit: { dispatcher.submit($0, $1) }, metrics: metrics, logger: logger)
         let forcedExit = Services.exitOnSecondSignal()
+        let retention = JournalRetention(journal: journal, keepDays: configuration.journal.keepDays, metrics: metrics, logger: logger)
+        let leadership = lease.map { lease in
+            let pollEvery = Duration.seconds(configuration.mergePollSeconds)
+            var duties: [@Sendable () async -> Void] = [{ await retention.run() }]
+            if configuration.mergePollSeconds > 0 { duties.append { await poller.run(every: pollEvery) } }
+            if !configuration.polledImages.isEmpty { duties.append { await registryPoller.run() } }
+            return Leadership(
+                lease: lease, journal: journal, dispatcher: dispatcher, engine: engine, mergeNotices: mergeNotices, duties: duties,
+                metrics: metrics, logger: logger)
+        }
         let group = Services.group(
             workers: dispatcher, poller: configuration.mergePollSeconds > 0 ? poller : nil,
-            registryPoller: configuration.polledImages.isEmpty ? nil : registryPoller,
-            retention: JournalRetention(journal: journal, keepDays: configuration.journal.keepDays, metrics: metrics, logger: logger),
-            pollEvery: .seconds(configuration.mergePollSeconds), admin: admin, server: server, logger: logger)
+            registryPoller: configuration.polledImages.isEmpty ? nil : registryPoller, retention: retention,
+            pollEvery: .seconds(configuration.mergePollSeconds), leadership: leadership, admin: admin, server: server, logger: logger)
         do { try await group.run() } catch { logger.error("a service failed", metadata: ["error": "\(error)"]) }
         forcedExit.cancel()
         logger.notice("stopped", metadata: ["journal.transactions": "\(journal.commitCount)"])

@@ -20,11 +20,16 @@ enum Services {
     /// The group of a running `serve`, in start order.
     static func group(
         workers: Dispatcher, poller: MergeRequestPoller?, registryPoller: RegistryPoller?, retention: JournalRetention, pollEvery: Duration,
-        admin: HTTPServer, server: HTTPServer, logger: Logger
+        leadership: Leadership? = nil, admin: HTTPServer, server: HTTPServer, logger: Logger
     ) -> ServiceGroup {
-        var services: [any Service] = [Workers(dispatcher: workers, logger: logger), Retention(retention: retention)]
-        if let poller { services.append(Poller(poller: poller, every: pollEvery)) }
-        if let registryPoller { services.append(RegistryPolling(poller: registryPoller)) }
+        var services: [any Service] = [Workers(dispatcher: workers, logger: logger)]
+        if let leadership {
+            services.append(leadership)  // the pollers and retention run on the lease holder only
+        } else {
+            services.append(Retention(retention: retention))
+            if let poller { services.append(Poller(poller: poller, every: pollEvery)) }
+            if let registryPoller { services.append(RegistryPolling(poller: registryPoller)) }
+        }
         services += [Listener(server: admin, within: .seconds(2)), Listener(server: server, within: .seconds(10))]
         return ServiceGroup(
             configuration: ServiceGroupConfiguration(
