@@ -1,0 +1,153 @@
+import Foundation
+import HTTPClient
+import Journal
+import Postgres
+import Synchronization
+import TestSupport
+import Testing
+
+extension HeavyPeers {
+    /// Three `imagebump serve` replicas on one PostgreSQL journal and one bare repository: a
+    /// burst of 3,000 events spread round-robin over them (a sender whose replica is gone sends
+    /// to the next, as a CI job retries); `kill -9` of a follower mid-burst, and of the lease
+    /// holder right after one of its pushes. Every accepted event ends done, superseded or
+    /// skipped; none is lost, none applied twice; the final tree is byte-exact.
+    @Suite struct ReplicasTests {
+        static let events = 3_000
+
+        @Test func threeReplicasOneJournalKillsMidBurstEveryEventOnce() async throws {
+            let location = try await JournalBackend.postgres.freshLocation()
+            guard case .postgres(let url, let password) = location else { return }
+            let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+            var started: [Replica] = []
+            for index in 0..<3 {
+                let state = try TemporaryDirectory.make("imagebump-replica-\(index)")
+                let config = try ServeProcess.config(remote: remote, state: state, journal: location)
+                started.append(Replica(try await ServeProcess.start(config)))
+            }
+            let replicas = started
+            defer { for replica in replicas { Foundation.kill(replica.process.processIdentifier, SIGKILL) } }
+            let leader = try await Self.leader(of: replicas, within: .seconds(30))
+            let follower = try #require(replicas.first { $0 !== leader })
+
+            // The burst: round-robin; a sender whose replica does not answer 202 sends to the next.
+            let counts = BurstCounts()
+            let burst = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for sender in 0..<24 {
+                        group.addTask {
+                            for number in stride(from: sender + 1, through: Self.events, by: 24) {
+                                for offset in 0..<replicas.count * 3 {
+                                    let replica = replicas[(number + offset) % replicas.count]
+                                    guard replica.alive.load(ordering: .relaxed),
+                                        let (status, id) = try? await ServeProcess.postEvent("ghcr.io/acme/api:3.0.\(number)", port: replica.port),
+                                        status == 202
+                                    else { continue }
+                                    counts.accepted.withLock { $0[number] = id }
+                                    counts.answered.add(1, ordering: .relaxed)
+                                    break
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            // A follower dies a third of the way through.
+            while counts.answered.load(ordering: .relaxed) < Self.events / 3 { try await Task.sleep(for: .milliseconds(10)) }
+            await follower.kill()
+            // The lease holder dies right after one of its pushes.
+            let before = try Self.tip(remote)
+            while try Self.tip(remote) == before { try await Task.sleep(for: .milliseconds(5)) }
+            await leader.kill()
+            let killed = ContinuousClock.now
+            let survivor = try #require(replicas.first { $0.alive.load(ordering: .relaxed) })
+            _ = try await Self.leader(of: [survivor], within: .seconds(30))
+            let takeover = ContinuousClock.now - killed
+            await burst.value
+            let ids = counts.accepted.withLock { $0 }
+            #expect(ids.count == Self.events, "every event was accepted by some replica")
+
+            // Every accepted event ends; the journal is read straight from PostgreSQL.
+            let database = try PostgresConnection(url: url, password: password)
+            let deadline = ContinuousClock.now + .seconds(180)
+            var open = -1
+            while ContinuousClock.now < deadline {
+                let count = try database.execute("SELECT count(*) FROM events WHERE status IN ('received','committed')").first?.first ?? nil
+                open = count.flatMap { Int($0) } ?? -1
+                if open == 0 { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(open == 0, "\(open) events still unfinished")
+            let statuses = Dictionary(
+                try database.execute("SELECT id, status FROM events").compactMap { row in row[0].map { ($0, row[1] ?? "") } },
+                uniquingKeysWith: { first, _ in first })
+            let ended = Set(ids.values).map { statuses[$0] ?? "missing" }
+            #expect(ended.allSatisfy { ["done", "superseded", "skipped"].contains($0) }, "\(Dictionary(grouping: ended, by: { $0 }).mapValues(\.count))")
+            // A resend after a lost answer joined its event: no tag is journaled twice.
+            let tags = try database.execute("SELECT tag FROM events").compactMap { $0[0] }
+            #expect(tags.count == Set(tags).count, "\(tags.count) events for \(Set(tags).count) tags")
+
+            // None applied twice; the tree says the newest tag, and nothing else changed.
+            let trailers = try GitFixture.git(["--git-dir", remote.path, "log", "--format=%(trailers:key=Imagebump-Event,valueonly)", "main"])
+                .split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+            #expect(Set(trailers).count == trailers.count, "an event in two commits")
+            #expect(Set(trailers).isSubset(of: Set(ids.values)))
+            for file in ["values.yaml", "deployment.yaml"] {
+                let original = try String(
+                    contentsOf: CommandLineTests.repo.appendingPathComponent("envs/dev/api/\(file)"), encoding: .utf8)
+                // Byte for byte (untrimmed), through the git CLI.
+                let written = try await Command.succeeding("/usr/bin/git", ["--git-dir", remote.path, "show", "main:envs/dev/api/\(file)"])
+                #expect(written == original.replacingOccurrences(of: "1.4.1", with: "3.0.\(Self.events)"), "\(file):\n\(written)")
+            }
+            let seconds = Double(takeover.components.seconds) + Double(takeover.components.attoseconds) / 1e18
+            print("replicas: \(Self.events) events over 3 replicas, \(trailers.count) commits; lane takeover after kill -9 of the lease holder: \(String(format: "%.1f", seconds)) s")
+        }
+
+        /// The replica that reports holding the leader lease.
+        static func leader(of replicas: [Replica], within: Duration) async throws -> Replica {
+            let deadline = ContinuousClock.now + within
+            while ContinuousClock.now < deadline {
+                for replica in replicas where await replica.isLeader() { return replica }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw GitFixture.Failure(description: "no replica took the leader lease within \(within)")
+        }
+
+        /// The branch's tip as the last push left it (its loose ref; before any push it is packed).
+        static func tip(_ remote: URL) throws -> String {
+            (try? String(contentsOf: remote.appendingPathComponent("refs/heads/main"), encoding: .utf8)) ?? "packed"
+        }
+    }
+}
+
+/// One `imagebump serve` of ReplicasTests.
+final class Replica: Sendable {
+    let process: Process
+    let port: Int
+    let adminPort: Int
+    let alive = Atomic<Bool>(true)
+
+    init(_ started: (process: Process, line: String, port: Int, adminPort: Int)) {
+        (process, port, adminPort) = (started.process, started.port, started.adminPort)
+    }
+
+    func kill() async {
+        alive.store(false, ordering: .relaxed)
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        let process = process
+        _ = try? await blocking { process.waitUntilExit() }
+    }
+
+    func isLeader() async -> Bool {
+        guard alive.load(ordering: .relaxed),
+            let metrics = try? await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(adminPort)/metrics"))
+        else { return false }
+        return String(decoding: metrics.body, as: UTF8.self).split(separator: "\n").contains { $0 == "imagebump_leader 1" || $0 == "imagebump_leader 1.0" }
+    }
+}
+
+/// What the burst's senders saw: answers, and the event id each number was accepted as.
+final class BurstCounts: Sendable {
+    let answered = Atomic<Int>(0)
+    let accepted = Mutex<[Int: String]>([:])
+}
