@@ -47,3 +47,31 @@ import Testing
         #expect(try await replicas[0].list(limit: 100).count == 1)
     }
 }
+
+/// Replicas that start together on a new database migrate it once, one after the other.
+@Suite struct SharedMigrationTests {
+    @Test func threeReplicasStartingTogetherMigrateOnce() async throws {
+        guard case .postgres(let url, let password) = try await JournalBackend.postgres.freshLocation() else { return }
+        let runs = Mutex<Int>(0)
+        let counting = JournalSchema(
+            feature: "counting",
+            migrations: [{ database in
+                runs.withLock { $0 += 1 }
+                try database.execute("CREATE TABLE counted (x TEXT)")  // fails if run twice
+            }])
+        let reached = try await withThrowingTaskGroup(of: [String: Int].self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    try await blocking {
+                        let database = try PostgresDatabase(url: url, password: password)
+                        return try JournalSchema.migrate([Journal.eventSchema, counting], in: database)
+                    }
+                }
+            }
+            return try await group.reduce(into: [[String: Int]]()) { $0.append($1) }
+        }
+        #expect(reached.count == 3)
+        #expect(reached.allSatisfy { $0 == ["events": 2, "counting": 1] }, "\(reached)")
+        #expect(runs.withLock { $0 } == 1)
+    }
+}
