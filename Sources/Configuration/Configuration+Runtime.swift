@@ -15,7 +15,7 @@ extension Configuration {
             [repository.password, repository.sshKey, repository.forge?.token, repository.forge?.app?.privateKey].compactMap {
                 try? $0?.resolve().revealed
             }
-        } + ([git.signingKey, journal.password] + registries.map(\.password)).compactMap { try? $0?.resolve().revealed }
+        } + ([git.signingKey, journal.password, journal.urlSecret] + registries.map(\.password)).compactMap { try? $0?.resolve().revealed }
     }
 }
 

@@ -154,15 +154,18 @@ struct ConfigurationLoader {
                 configuration.scan.maximumYAMLNodes = value
             }
         }
-        if let node = top["journal"]?.value, let journal = reader.mapping(node, "journal", known: ["keepDays", "url", "password"]) {
+        if let node = top["journal"]?.value, let journal = reader.mapping(node, "journal", known: ["keepDays", "url", "password", "leaseSeconds"]) {
             if let url = journal["url"], let text = reader.string(url.value, "journal.url") {
-                if !(text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")) {
-                    reader.report(url.value, "journal.url", "give a PostgreSQL URL (postgres://USER@HOST:5432/DATABASE?sslmode=verify-full), or leave journal.url out for the SQLite file in the state directory")
-                } else if PostgresURL.hasPassword(text) {
-                    reader.report(url.value, "journal.url", "a password in the URL would reach logs and process lists: give it as journal.password (env:NAME or file:PATH)")
+                if text.hasPrefix("env:") || text.hasPrefix("file:") {
+                    configuration.journal.urlSecret = readSecret(url.value, "journal.url")  // from a Secret; checked when resolved
+                } else if let problem = PostgresURL.problem(text) {
+                    reader.report(url.value, "journal.url", problem)
                 } else {
                     configuration.journal.url = text
                 }
+            }
+            if let lease = journal["leaseSeconds"], let value = reader.integer(lease.value, "journal.leaseSeconds", minimum: 2, maximum: 300) {
+                configuration.journal.leaseSeconds = value
             }
             if let password = journal["password"] {
                 configuration.journal.password = readSecret(password.value, "journal.password")

@@ -28,9 +28,8 @@ struct JournalCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (configuration, _) = try options.global.load(label: "imagebump.journal")
-            if let url = configuration.journal.url {
-                FileHandle.standardError.write(
-                    Data("the journal is the PostgreSQL database \(JournalLocation.postgres(url: url, password: nil)): back it up with the database's own tools (pg_dump)\n".utf8))
+            if configuration.journal.isShared {
+                FileHandle.standardError.write(Data("the journal is a PostgreSQL database (journal.url): back it up with the database's own tools (pg_dump)\n".utf8))
                 throw ExitCode.failure
             }
             let url = options.baseURL(configuration) + "/v1/journal/backup"

@@ -75,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             let redactor = Redactor(secrets: configuration.resolvableSecrets())
             let location = try configuration.journalLocation(stateDirectory: state)
             // On PostgreSQL, several replicas may share the journal: the leader lease's table too.
-            let shared = location.description != "\(state)/journal.sqlite"
+            let shared = if case .postgres = location { true } else { false }
             journal = try Journal(
                 location: location, schemas: [.workers, .promotions, .catchup] + (shared ? [.cluster] : []),
                 completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
@@ -91,7 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         let verify: (@Sendable (ImageEvent) async -> Verification)? = verifier.isNeeded ? { @Sendable event in await verifier.check(event) } : nil
         // Several replicas on one journal: the lease holder alone writes, and proves it holds the
         // lease before each push (a replica that cannot is stopped; the holder finishes its work).
-        let lease = configuration.journal.url == nil ? nil : LeaderLease(journal: journal, holder: LeaderLease.holderName(), logger: logger)
+        let lease = !configuration.journal.isShared ? nil : LeaderLease(journal: journal, holder: LeaderLease.holderName(), ttl: .seconds(configuration.journal.leaseSeconds), logger: logger)
         let fence: (@Sendable (Int) throws -> Void)? = lease.map { lease in
             { @Sendable _ in
                 do { try lease.fence() } catch {

@@ -122,6 +122,11 @@ import Testing
             "journal: {url: 'postgres://imagebump@db:5432/imagebump?sslmode=verify-full', password: env:DB_PASSWORD}\n" + tail, file: "c.yaml")
         #expect(good.journal.url == "postgres://imagebump@db:5432/imagebump?sslmode=verify-full")
         #expect(good.journal.password == SecretReference("env:DB_PASSWORD"))
+        let fromSecret = try Configuration.parse("journal: {url: env:DB_URL, password: env:DB_PASSWORD}\n" + tail, file: "c.yaml")
+        #expect(fromSecret.journal.url == nil)
+        #expect(fromSecret.journal.urlSecret == SecretReference("env:DB_URL"))
+        #expect(fromSecret.journal.isShared)
+        #expect(fromSecret.secretUses.contains { $0.keyPath == "journal.url" })
         for (url, message) in [
             ("mysql://db/imagebump", "give a PostgreSQL URL"), ("postgresql://db/imagebump?password=x", "a password in the URL"),
             ("postgres://u:p@db/imagebump", "a password in the URL"),

@@ -82,6 +82,29 @@ import Testing
     }
 }
 
+/// `journal.url` from a secret (a Kubernetes Secret's variable) is checked when serve resolves
+/// it: one with a password in it is refused at start, naming the key and never the password.
+@Suite struct JournalURLSecretTests {
+    @Test func aURLFromASecretWithAPasswordIsRefusedAtStart() async throws {
+        let config = try ServeProcess.config(
+            "imagebump-url-secret",
+            """
+            journal: {url: env:IMAGEBUMP_TEST_DB_URL}
+            repos: [{name: env, url: /nonexistent/env.git}]
+            targets: [{name: dev, repo: env}]
+            images: [{name: ghcr.io/acme/api, targets: [dev]}]
+            """)
+        var environment = ProcessInfo.processInfo.environment
+        environment["IMAGEBUMP_TEST_CI_TOKEN"] = ServeProcess.token
+        environment["IMAGEBUMP_TEST_DB_URL"] = "postgres://imagebump:hunter2-secret@127.0.0.1:1/imagebump"
+        let result = try await Command.running(
+            CommandLineTests.binary.path, ["serve", "--config", config.path, "--port", "0", "--admin-port", "0"], environment: environment)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("journal.url (env:IMAGEBUMP_TEST_DB_URL): a password in the URL"), "\(result.stderr)")
+        #expect(!result.stderr.contains("hunter2"))
+    }
+}
+
 /// Event ids collected from concurrent requests.
 final class Collected: Sendable {
     let ids = Mutex<[String]>([])

@@ -8,10 +8,11 @@ extension HeavyPeers {
     /// schemas with `kubernetes-validate --strict`, and read for what an operator relies on.
     @Suite struct DeployKitTests {
         static let base = PythonTools.root.appendingPathComponent("deploy/kubernetes/base")
+        static let highlyAvailable = PythonTools.root.appendingPathComponent("deploy/kubernetes/ha")
 
-        static func built() async throws -> (text: String, resources: [[String: Any]]) {
+        static func built(_ kit: URL = base) async throws -> (text: String, resources: [[String: Any]]) {
             let kubectl = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "kubectl"
-            let text = try await Command.succeeding(kubectl, ["kustomize", base.path])
+            let text = try await Command.succeeding(kubectl, ["kustomize", kit.path])
             let resources = try Yams.load_all(yaml: text).compactMap { $0 as? [String: Any] }
             return (text, resources)
         }
@@ -27,14 +28,16 @@ extension HeavyPeers {
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         }
 
+        static func value(_ object: Any?, _ path: String) -> Any? {
+            path.split(separator: ".").reduce(object) { current, key in
+                if let index = Int(key) { return (current as? [Any]).flatMap { index < $0.count ? $0[index] : nil } }
+                return (current as? [String: Any])?[String(key)]
+            }
+        }
+
         @Test func theDeploymentRunsOneHardenedReplicaOnItsVolume() async throws {
             let (_, resources) = try await Self.built()
-            func value(_ object: Any?, _ path: String) -> Any? {
-                path.split(separator: ".").reduce(object) { current, key in
-                    if let index = Int(key) { return (current as? [Any]).flatMap { index < $0.count ? $0[index] : nil } }
-                    return (current as? [String: Any])?[String(key)]
-                }
-            }
+            let value = Self.value
             let deployment = try #require(resources.first { $0["kind"] as? String == "Deployment" })
             #expect(value(deployment, "spec.replicas") as? Int == 1)
             #expect(value(deployment, "spec.strategy.type") as? String == "Recreate")
@@ -68,6 +71,42 @@ extension HeavyPeers {
             let result = try await Command.running(
                 CommandLineTests.binary.path, ["validate", "--config", Self.base.appendingPathComponent("imagebump.yaml").path, "--no-secrets"])
             #expect(result.status == 0, "\(result.stderr)")
+        }
+
+        /// `deploy/kubernetes/ha`: three replicas on one PostgreSQL journal, rolled one at a time,
+        /// a PodDisruptionBudget, the database URL and password from the Secret, no shared volume.
+        @Test func theHighAvailabilityOverlayRunsThreeReplicasOnPostgreSQL() async throws {
+            let (text, resources) = try await Self.built(Self.highlyAvailable)
+            #expect(Set(resources.compactMap { $0["kind"] as? String }) == [
+                "ServiceAccount", "ConfigMap", "Service", "Deployment", "Ingress", "NetworkPolicy", "PodDisruptionBudget",
+            ])
+            let file = try TemporaryDirectory.make("imagebump-kit-ha").appendingPathComponent("kit.yaml")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            let result = try await Command.running(try PythonTools.program("kubernetes-validate"), ["-k", "1.32.0", "--strict", "--quiet", file.path])
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            let value = Self.value
+            let deployment = try #require(resources.first { $0["kind"] as? String == "Deployment" })
+            #expect(value(deployment, "spec.replicas") as? Int == 3)
+            #expect(value(deployment, "spec.strategy.type") as? String == "RollingUpdate")
+            #expect(value(deployment, "spec.strategy.rollingUpdate.maxUnavailable") as? Int == 0)
+            let volumes = (value(deployment, "spec.template.spec.volumes") as? [[String: Any]]) ?? []
+            let state = try #require(volumes.first { $0["name"] as? String == "state" })
+            #expect(state["emptyDir"] != nil && state["persistentVolumeClaim"] == nil, "\(state)")
+            let budget = try #require(resources.first { $0["kind"] as? String == "PodDisruptionBudget" })
+            #expect(value(budget, "spec.minAvailable") as? Int == 2)
+            let podLabels = (value(deployment, "spec.template.metadata.labels") as? [String: String]) ?? [:]
+            let selected = (value(budget, "spec.selector.matchLabels") as? [String: String]) ?? [:]
+            #expect(!selected.isEmpty && selected.allSatisfy { podLabels[$0.key] == $0.value }, "the budget selects the pods")
+            let egress = (value(resources.first { $0["kind"] as? String == "NetworkPolicy" }, "spec.egress") as? [[String: Any]]) ?? []
+            #expect(egress.contains { ($0["ports"] as? [[String: Any]])?.contains { $0["port"] as? Int == 5432 } == true })
+            let config = try #require(resources.first { $0["kind"] as? String == "ConfigMap" })
+            let yaml = try #require((value(config, "data") as? [String: Any])?["imagebump.yaml"] as? String)
+            let journal = (try Yams.load(yaml: yaml) as? [String: Any])?["journal"] as? [String: Any]
+            #expect(journal?["url"] as? String == "env:IMAGEBUMP_DB_URL")
+            #expect(journal?["password"] as? String == "env:IMAGEBUMP_DB_PASSWORD")
+            let validated = try await Command.running(
+                CommandLineTests.binary.path, ["validate", "--config", Self.highlyAvailable.appendingPathComponent("imagebump.yaml").path, "--no-secrets"])
+            #expect(validated.status == 0, "\(validated.stderr)")
         }
     }
 }
