@@ -39,6 +39,23 @@ import Workers
         #expect(try await reopened.promotionSteps(started.id).map(\.state) == ["gating", "waiting-for-approval", "done"])
     }
 
+    @Test(arguments: JournalBackend.allCases)
+    func mergeNoticesAreJournaledOnceAndFinished(backend: JournalBackend) async throws {
+        let journal = try Journal(testing: try await backend.freshLocation())
+        defer { journal.close() }
+        let notice = MergeNotice(target: "acc", image: "ghcr.io/acme/api", number: 12, merged: true, branch: "imagebump/acc/ghcr.io-acme-api")
+        let first = try await journal.recordMergeNotice(notice, source: "gitlab")
+        #expect(first.isNew)
+        let again = try await journal.recordMergeNotice(notice, source: "poll")
+        #expect(!again.isNew)
+        #expect(again.id == first.id)
+        #expect(try await journal.unfinishedMergeNotices().map(\.id) == [first.id])
+        #expect(try await journal.unfinishedMergeNotices().first?.notice.merged == true)
+        try await journal.finishMergeNotice(first.id)
+        #expect(try await journal.unfinishedMergeNotices().isEmpty)
+        #expect(try await journal.recordMergeNotice(notice, source: "gitlab").done)
+    }
+
     @Test func aJournalFromBeforeMergeRequestsGainsTheirColumns() async throws {
         let path = try PromotionStoreTests.path()
         do {
