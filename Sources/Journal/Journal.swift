@@ -187,6 +187,7 @@ public final class Journal: Sendable {
             let recent = box.statements.recent
             do throws(DatabaseError) {
                 try box.database.execute("BEGIN IMMEDIATE")
+                box.statements.shared?.transaction += 1
                 // One savepoint per job: a job that fails halfway takes back what it wrote (and
                 // what it staged in the deduplication window); the others commit.
                 for job in jobs {

@@ -46,6 +46,30 @@ import Testing
         #expect(results.filter { !$0.1 }.count == 1)
         #expect(try await replicas[0].list(limit: 100).count == 1)
     }
+
+    /// The same pushes reaching two replicas in opposite orders (a fan-out, retries): their group
+    /// commits must not deadlock each other, and each push is one event.
+    @Test func theSamePushesInOppositeOrdersOnTwoReplicasNeitherDeadlockNorDuplicate() async throws {
+        let location = try await JournalBackend.postgres.freshLocation()
+        let replicas = [try Journal(testing: location), try Journal(testing: location)]
+        defer { for replica in replicas { replica.close() } }
+        let tags = (0..<60).map { "3.1.\($0)" }
+        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+            for (index, order) in [tags, tags.reversed()].enumerated() {
+                for tag in order {
+                    group.addTask {
+                        do {
+                            _ = try await replicas[index].record(try JournalTests.event(tag, delivery: "d-\(tag)", source: "github"))
+                            return 0
+                        } catch { return 1 }
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(failures == 0, "records refused (a deadlock aborts a whole group commit)")
+        #expect(try await replicas[0].list(limit: 1000).count == tags.count)
+    }
 }
 
 /// Replicas that start together on a new database migrate it once, one after the other.
