@@ -84,6 +84,31 @@ import Testing
         }
     }
 
+    /// TLS as libpq offers it, through the URL: `verify-full` with the server's CA connects over
+    /// TLS (and the journal works there); with another CA it is refused, saying why.
+    @Test func verifyFullConnectsOverTLSAndRefusesAnUnknownCertificateAuthority() async throws {
+        let (certificates, stranger) = try await blocking { (try TestCertificates.make(), try TestCertificates.make()) }
+        let cluster = try await blocking { try PostgresCluster(tls: certificates) }
+        do { try checkTLS(cluster, certificates, stranger) } catch {
+            try? await blocking { cluster.stop() }
+            throw error
+        }
+        try await blocking { cluster.stop() }
+    }
+
+    func checkTLS(_ cluster: PostgresCluster, _ certificates: TestCertificates.Files, _ stranger: TestCertificates.Files) throws {
+        let base = "postgres://\(cluster.user)@localhost:\(cluster.port)/postgres?sslmode=verify-full&sslrootcert="
+        let database = try PostgresConnection(url: base + certificates.caCertificate, password: cluster.password)
+        #expect(try database.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first?.first == "t")
+        do {
+            _ = try PostgresConnection(url: base + stranger.caCertificate, password: cluster.password)
+            Issue.record("a server certificate from an unknown authority was accepted")
+        } catch {
+            #expect(error.message.contains("certificate verify failed"), "\(error)")
+            #expect(!error.description.contains(cluster.password))
+        }
+    }
+
     @Test func aWrongPasswordIsRefusedWithoutShowingIt() async throws {
         try await withCluster { cluster in
             do {

@@ -17,7 +17,8 @@ public final class PostgresCluster: Sendable {
     /// `postgres://imagebump@127.0.0.1:PORT/postgres` (the password apart, as imagebump takes it).
     public var url: String { "postgres://\(user)@127.0.0.1:\(port)/postgres?sslmode=disable" }
 
-    public init() throws {
+    /// `tls`: the server speaks TLS with this certificate (clients choose with `sslmode`).
+    public init(tls: TestCertificates.Files? = nil) throws {
         guard
             let version = try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").sorted().last
         else { throw GitFixture.Failure(description: "no PostgreSQL in /usr/lib/postgresql: run scripts/bootstrap") }
@@ -28,6 +29,14 @@ public final class PostgresCluster: Sendable {
         let data = directory.appendingPathComponent("data").path
         let passwordFile = directory.appendingPathComponent("password")
         try password.write(to: passwordFile, atomically: true, encoding: .utf8)
+        var serverOptions = ""
+        if let tls {
+            let (certificate, key) = (directory.appendingPathComponent("server.pem").path, directory.appendingPathComponent("server.key").path)
+            try FileManager.default.copyItem(atPath: tls.serverCertificate, toPath: certificate)
+            try FileManager.default.copyItem(atPath: tls.serverKey, toPath: key)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)  // PostgreSQL refuses a readable key
+            serverOptions = " -c ssl=on -c ssl_cert_file=\(certificate) -c ssl_key_file=\(key)"
+        }
         try Command.succeed("/bin/chown", ["-R", "postgres:postgres", directory.path])
         try Command.succeed("/bin/chmod", ["700", directory.path])
         try Self.asPostgres(
@@ -38,7 +47,7 @@ public final class PostgresCluster: Sendable {
             "/usr/sbin/runuser",
             [
                 "-u", "postgres", "--", "\(binaries)/pg_ctl", "-D", data, "-l", directory.appendingPathComponent("log").path, "-w", "-t", "30",
-                "-o", "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start",
+                "-o", "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\(serverOptions)", "start",
             ])  // pg_ctl -w -t 30: at most 30 s
         guard status == 0 else {
             let log = (try? String(contentsOf: directory.appendingPathComponent("log"), encoding: .utf8)) ?? ""

@@ -44,6 +44,7 @@ extension HeavyPeers {
                                         status == 202
                                     else { continue }
                                     counts.accepted.withLock { $0[number] = id }
+                                    if replica === follower { counts.acceptedByFollower.withLock { $0.append(id) } }
                                     counts.answered.add(1, ordering: .relaxed)
                                     break
                                 }
@@ -81,6 +82,11 @@ extension HeavyPeers {
             let statuses = Dictionary(
                 try database.execute("SELECT id, status FROM events").compactMap { row in row[0].map { ($0, row[1] ?? "") } },
                 uniquingKeysWith: { first, _ in first })
+            // The survivor's status API shows what the dead follower accepted: the whole cluster's journal.
+            let byFollower = try #require(counts.acceptedByFollower.withLock { $0.first })
+            let shown = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(survivor.adminPort)/v1/events/\(byFollower)"))
+            #expect(shown.status == 200)
+            #expect(String(decoding: shown.body, as: UTF8.self).contains(statuses[byFollower] ?? "missing"))
             let ended = Set(ids.values).map { statuses[$0] ?? "missing" }
             #expect(ended.allSatisfy { ["done", "superseded", "skipped"].contains($0) }, "\(Dictionary(grouping: ended, by: { $0 }).mapValues(\.count))")
             // A resend after a lost answer joined its event: no tag is journaled twice.
@@ -101,6 +107,71 @@ extension HeavyPeers {
             }
             let seconds = Double(takeover.components.seconds) + Double(takeover.components.attoseconds) / 1e18
             print("replicas: \(Self.events) events over 3 replicas, \(trailers.count) commits; lane takeover after kill -9 of the lease holder: \(String(format: "%.1f", seconds)) s")
+        }
+
+        /// A lease holder paused (SIGSTOP: a long GC pause, a frozen VM) while another replica takes
+        /// the lease over and writes: resumed, it must not push what it had in hand — it finds the
+        /// lease gone and stops (exit 3); every event is written once, by the new holder.
+        @Test func aPausedHolderThatLostItsLeaseDoesNotPushWhenItResumes() async throws {
+            let location = try await JournalBackend.postgres.freshLocation()
+            let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+            var started: [Replica] = []
+            for index in 0..<2 {
+                let state = try TemporaryDirectory.make("imagebump-paused-\(index)")
+                let config = try ServeProcess.config(remote: remote, state: state, journal: location)
+                started.append(Replica(try await ServeProcess.start(config)))
+            }
+            let replicas = started
+            defer { for replica in replicas { Foundation.kill(replica.process.processIdentifier, SIGKILL) } }
+            let holder = try await Self.leader(of: replicas, within: .seconds(30))
+            let other = try #require(replicas.first { $0 !== holder })
+            // The holder is paused with events journaled and in its hands (its lanes' batch window).
+            let first = try await ServeProcess.postEvent("ghcr.io/acme/api:4.0.1", port: holder.port)
+            #expect(first.status == 202)
+            Foundation.kill(holder.process.processIdentifier, SIGSTOP)
+            let paused = ContinuousClock.now
+            _ = try await Self.leader(of: [other], within: .seconds(30))
+            let takeover = ContinuousClock.now - paused
+            let second = try await ServeProcess.postEvent("ghcr.io/acme/api:4.0.2", port: other.port)
+            #expect(second.status == 202)
+            // The new holder finishes both (the paused one's event from the journal; in one batch
+            // the newer tag supersedes the older) and writes the newer.
+            let deadline = ContinuousClock.now + .seconds(60)
+            var statuses: [String] = []
+            while ContinuousClock.now < deadline {
+                statuses = []
+                for id in [first.id, second.id] {
+                    let answer = try await CurlClient().send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(other.adminPort)/v1/events/\(id)"))
+                    statuses.append(((try? JSONSerialization.jsonObject(with: Data(answer.body))) as? [String: Any])?["status"] as? String ?? "")
+                }
+                if statuses.allSatisfy({ ["done", "superseded", "skipped", "failed"].contains($0) }) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(["done", "superseded"].contains(statuses.first ?? ""), "\(statuses)")
+            #expect(statuses.last == "done", "\(statuses)")
+            #expect(try await Self.trailers(remote).contains(second.id))
+            let values = try await Command.succeeding("/usr/bin/git", ["--git-dir", remote.path, "show", "main:envs/dev/api/values.yaml"])
+            #expect(values.contains("tag: \"4.0.2\""), "\(values)")
+            let tipBefore = try Self.tip(remote)
+            // Resumed: it finds the lease gone and stops, without pushing.
+            Foundation.kill(holder.process.processIdentifier, SIGCONT)
+            let process = holder.process
+            let status = try await blocking { () -> Int32 in
+                process.waitUntilExit()
+                return process.terminationStatus
+            }
+            #expect(status == 3, "the old holder stops when it finds its lease gone")
+            #expect(try Self.tip(remote) == tipBefore, "the old holder pushed after it lost the lease")
+            let after = try await Self.trailers(remote)
+            #expect(Set(after).count == after.count, "an event in two commits: \(after)")
+            let seconds = Double(takeover.components.seconds) + Double(takeover.components.attoseconds) / 1e18
+            print("replicas: a paused holder's lease taken over after \(String(format: "%.1f", seconds)) s; resumed, it stopped with exit 3 without pushing")
+        }
+
+        static func trailers(_ remote: URL) async throws -> [String] {
+            try await Command.succeeding(
+                "/usr/bin/git", ["--git-dir", remote.path, "log", "--format=%(trailers:key=Imagebump-Event,valueonly)", "main"]
+            ).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
         }
 
         /// The replica that reports holding the leader lease.
@@ -150,4 +221,5 @@ final class Replica: Sendable {
 final class BurstCounts: Sendable {
     let answered = Atomic<Int>(0)
     let accepted = Mutex<[Int: String]>([:])
+    let acceptedByFollower = Mutex<[String]>([])
 }
