@@ -92,7 +92,13 @@ extension Journal {
     ) throws(DatabaseError) -> (id: String, duplicate: Bool) {
         let epoch = Int64(now.timeIntervalSince1970)
         let digest = event.digest?.description
-        if let existing = statements.recent.existing(event, digest: digest, now: epoch) { return (existing, true) }
+        // On a shared journal the window is this replica's cache: another replica may have ended
+        // (failed) or released the event since, so a hit is checked against its row.
+        if let existing = statements.recent.existing(event, digest: digest, now: epoch),
+            try statements.shared?.stillJoinable(existing) ?? true
+        {
+            return (existing, true)
+        }
         let delivery = RecentEvents.deliveryKey(event, digest: digest)
         if let delivery, let existing = try earlierDelivery(delivery, now: epoch, statements) { return (existing, true) }
         if let shared = statements.shared, let existing = try shared.existing(event, digest: digest, delivery: delivery, now: epoch) {

@@ -11,7 +11,7 @@ import Events
 /// in another order (seen with two replicas under load: PostgreSQL aborted one side's group).
 /// Replicas' intake transactions take turns; each still commits a whole group at once.
 final class SharedDeduplication {
-    let lock, sameImage, sameDelivery: any SQLStatement
+    let lock, sameImage, sameDelivery, joinable: any SQLStatement
     let window: Int64
     /// The transaction that holds the lock (a count the writer advances at each `BEGIN`).
     private var lockedIn = -1
@@ -27,6 +27,7 @@ final class SharedDeduplication {
               AND digest IS NOT DISTINCT FROM CAST(? AS TEXT) AND received_epoch >= ? AND status IN ('received','committed','done')
               AND released = 0 ORDER BY rowid DESC LIMIT 1
             """)
+        joinable = try database.prepare("SELECT 1 FROM events WHERE id = ? AND status NOT IN ('failed','ignored') AND released = 0")
         // A delivery is recognised for the ledger's 30 days unless its event failed or was ignored.
         sameDelivery = try database.prepare(
             """
@@ -34,6 +35,12 @@ final class SharedDeduplication {
               AND tag IS NOT DISTINCT FROM CAST(? AS TEXT) AND digest IS NOT DISTINCT FROM CAST(? AS TEXT)
               AND received_epoch >= ? AND status NOT IN ('failed','ignored') ORDER BY rowid DESC LIMIT 1
             """)
+    }
+
+    /// Whether an event the window names is still one a repeat joins: not failed or ignored
+    /// (nor released by a failed promotion) by another replica since.
+    func stillJoinable(_ id: String) throws(DatabaseError) -> Bool {
+        try !joinable.run([.text(id)]).isEmpty
     }
 
     /// The intake lock's key ("imagebump-intake" folded into 63 bits).

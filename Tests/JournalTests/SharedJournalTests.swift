@@ -29,6 +29,21 @@ import Testing
         #expect(!(try await second.record(try JournalTests.event("1.4.2"))).duplicate)
     }
 
+    /// The window is a cache: an event another replica failed since is not joined by a repeat.
+    @Test func aRepeatOfAnEventAnotherReplicaFailedIsNewWork() async throws {
+        let location = try await JournalBackend.postgres.freshLocation()
+        let (follower, holder) = (try Journal(testing: location), try Journal(testing: location))
+        defer {
+            follower.close()
+            holder.close()
+        }
+        let first = try await follower.record(try JournalTests.event("5.0.0"))
+        #expect(try await follower.record(try JournalTests.event("5.0.0")).id == first.id)  // pending: joined
+        try await holder.update(first.id, status: .failed, detail: "push rejected")
+        let again = try await follower.record(try JournalTests.event("5.0.0"))
+        #expect(!again.duplicate, "the follower's window still thought the failed event pending")
+    }
+
     @Test func concurrentRecordsOnTwoReplicasMakeOneEvent() async throws {
         let location = try await JournalBackend.postgres.freshLocation()
         let replicas = [try Journal(testing: location), try Journal(testing: location)]
