@@ -86,7 +86,7 @@ public final class RealRegistry: @unchecked Sendable {  // immutable but for `ma
         try server.run()
         // Ready once the API's base endpoint answers at all (401 with auth) — at most 10 s.
         let scheme = tls == nil ? "http" : "https"
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)  // a loaded two-core machine starts it slowly
         while (try? Command.run("/usr/bin/curl", ["-sk", "-o", "/dev/null", "\(scheme)://127.0.0.1:\(port)/v2/"]).status) != 0 {
             guard Date() < deadline else { throw GitFixture.Failure(description: "docker-registry did not listen on 127.0.0.1:\(port)") }
             usleep(50_000)
