@@ -17,15 +17,20 @@ extension HeavyPeers {
             return (text, resources)
         }
 
+        /// `kubernetes-validate --strict` against Kubernetes 1.32's schemas.
+        static func validate(_ text: String) async throws {
+            let file = try TemporaryDirectory.make("imagebump-kit").appendingPathComponent("kit.yaml")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            let result = try await Command.running(try PythonTools.program("kubernetes-validate"), ["-k", "1.32.0", "--strict", "--quiet", file.path])
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        }
+
         @Test func itBuildsAndValidatesAgainstKubernetesSchemas() async throws {
             let (text, resources) = try await Self.built()
             #expect(Set(resources.compactMap { $0["kind"] as? String }) == [
                 "ServiceAccount", "ConfigMap", "Service", "PersistentVolumeClaim", "Deployment", "Ingress", "NetworkPolicy",
             ])
-            let file = try TemporaryDirectory.make("imagebump-kit").appendingPathComponent("kit.yaml")
-            try text.write(to: file, atomically: true, encoding: .utf8)
-            let result = try await Command.running(try PythonTools.program("kubernetes-validate"), ["-k", "1.32.0", "--strict", "--quiet", file.path])
-            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            try await Self.validate(text)
         }
 
         static func value(_ object: Any?, _ path: String) -> Any? {
@@ -80,10 +85,7 @@ extension HeavyPeers {
             #expect(Set(resources.compactMap { $0["kind"] as? String }) == [
                 "ServiceAccount", "ConfigMap", "Service", "Deployment", "Ingress", "NetworkPolicy", "PodDisruptionBudget",
             ])
-            let file = try TemporaryDirectory.make("imagebump-kit-ha").appendingPathComponent("kit.yaml")
-            try text.write(to: file, atomically: true, encoding: .utf8)
-            let result = try await Command.running(try PythonTools.program("kubernetes-validate"), ["-k", "1.32.0", "--strict", "--quiet", file.path])
-            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            try await Self.validate(text)
             let value = Self.value
             let deployment = try #require(resources.first { $0["kind"] as? String == "Deployment" })
             #expect(value(deployment, "spec.replicas") as? Int == 3)

@@ -19,13 +19,7 @@ extension HeavyPeers {
             let location = try await JournalBackend.postgres.freshLocation()
             guard case .postgres(let url, let password) = location else { return }
             let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
-            var started: [Replica] = []
-            for index in 0..<3 {
-                let state = try TemporaryDirectory.make("imagebump-replica-\(index)")
-                let config = try ServeProcess.config(remote: remote, state: state, journal: location)
-                started.append(Replica(try await ServeProcess.start(config)))
-            }
-            let replicas = started
+            let replicas = try await Self.start(3, remote: remote, journal: location)
             defer { for replica in replicas { Foundation.kill(replica.process.processIdentifier, SIGKILL) } }
             let leader = try await Self.leader(of: replicas, within: .seconds(30))
             let follower = try #require(replicas.first { $0 !== leader })
@@ -115,13 +109,7 @@ extension HeavyPeers {
         @Test func aPausedHolderThatLostItsLeaseDoesNotPushWhenItResumes() async throws {
             let location = try await JournalBackend.postgres.freshLocation()
             let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
-            var started: [Replica] = []
-            for index in 0..<2 {
-                let state = try TemporaryDirectory.make("imagebump-paused-\(index)")
-                let config = try ServeProcess.config(remote: remote, state: state, journal: location)
-                started.append(Replica(try await ServeProcess.start(config)))
-            }
-            let replicas = started
+            let replicas = try await Self.start(2, remote: remote, journal: location)
             defer { for replica in replicas { Foundation.kill(replica.process.processIdentifier, SIGKILL) } }
             let holder = try await Self.leader(of: replicas, within: .seconds(30))
             let other = try #require(replicas.first { $0 !== holder })
@@ -172,6 +160,16 @@ extension HeavyPeers {
             try await Command.succeeding(
                 "/usr/bin/git", ["--git-dir", remote.path, "log", "--format=%(trailers:key=Imagebump-Event,valueonly)", "main"]
             ).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        }
+
+        /// `count` replicas on one journal and one remote, each with a state directory of its own.
+        static func start(_ count: Int, remote: URL, journal: JournalLocation) async throws -> [Replica] {
+            var started: [Replica] = []
+            for _ in 0..<count {
+                let config = try ServeProcess.config(remote: remote, state: try TemporaryDirectory.make("imagebump-replica"), journal: journal)
+                started.append(Replica(try await ServeProcess.start(config)))
+            }
+            return started
         }
 
         /// The replica that reports holding the leader lease.
