@@ -99,6 +99,17 @@ public final class LeaderLease: Sendable {
         return found == 1
     }
 
+    /// Gives the lease up (a replica stopping gracefully, its work drained): another replica
+    /// takes it at its next attempt instead of waiting for it to run out.
+    public func release() async {
+        guard let token = held.withLock({ state in defer { state = nil }; return state?.token }) else { return }
+        let holder = holder
+        _ = try? await journal.submitAlone { database throws(DatabaseError) in
+            try database.prepare("DELETE FROM leases WHERE name = 'leader' AND holder = ?1 AND token = ?2").run([.text(holder), .integer(token)])
+        }
+        logger.notice("gave the leader lease up", metadata: ["lease.holder": "\(holder)"])
+    }
+
     /// ``stillHeld()`` for synchronous callers on threads of their own (a write-back's push runs
     /// on the blocking pool): waits at most 5 s for the database's answer.
     public func fence() throws(LeaseLost) {

@@ -176,6 +176,7 @@ struct ServeCommand: AsyncParsableCommand {
             pollEvery: .seconds(configuration.mergePollSeconds), leadership: leadership, admin: admin, server: server, logger: logger)
         do { try await group.run() } catch { logger.error("a service failed", metadata: ["error": "\(error)"]) }
         forcedExit.cancel()
+        await lease?.release()  // everything stopped and drained: the next holder need not wait for it to run out
         logger.notice("stopped", metadata: ["journal.transactions": "\(journal.commitCount)"])
         journal.close()
     }

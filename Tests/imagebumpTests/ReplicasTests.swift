@@ -156,6 +156,28 @@ extension HeavyPeers {
             print("replicas: a paused holder's lease taken over after \(String(format: "%.1f", seconds)) s; resumed, it stopped with exit 3 without pushing")
         }
 
+        /// A holder stopped gracefully (SIGTERM: a rolling update, a node drain) gives the lease up
+        /// once its work is drained: the other replica need not wait for the lease to run out.
+        @Test func aHolderStoppingGracefullyGivesTheLeaseUp() async throws {
+            let location = try await JournalBackend.postgres.freshLocation()
+            guard case .postgres(let url, let password) = location else { return }
+            let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+            let replicas = try await Self.start(2, remote: remote, journal: location)
+            defer { for replica in replicas { Foundation.kill(replica.process.processIdentifier, SIGKILL) } }
+            let holder = try await Self.leader(of: replicas, within: .seconds(30))
+            let database = try PostgresConnection(url: url, password: password)
+            let name = try #require(try database.execute("SELECT holder FROM leases").first?.first ?? nil)
+            Foundation.kill(holder.process.processIdentifier, SIGTERM)
+            let process = holder.process
+            let status = try await blocking { () -> Int32 in
+                process.waitUntilExit()
+                return process.terminationStatus
+            }
+            #expect(status == 0)
+            let after = try database.execute("SELECT holder FROM leases").first?.first ?? nil
+            #expect(after != name, "the stopped holder still holds the lease: others wait for it to run out")
+        }
+
         static func trailers(_ remote: URL) async throws -> [String] {
             try await Command.succeeding(
                 "/usr/bin/git", ["--git-dir", remote.path, "log", "--format=%(trailers:key=Imagebump-Event,valueonly)", "main"]
