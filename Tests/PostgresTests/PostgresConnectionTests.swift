@@ -109,6 +109,24 @@ import Testing
         }
     }
 
+    /// The server a test starts keeps nothing of the test process open: a pipe another test was
+    /// reading when it started is not held open by PostgreSQL (that test would wait forever).
+    @Test func theServerInheritsNoOtherTestsPipe() async throws {
+        let pipe = Pipe()
+        let cluster = try await blocking { try PostgresCluster() }
+        let pid = try String(contentsOf: cluster.directory.appendingPathComponent("data/postmaster.pid"), encoding: .utf8)
+            .split(separator: "\n").first.map(String.init) ?? ""
+        let written = "/proc/self/fd/\(pipe.fileHandleForWriting.fileDescriptor)"
+        let ours = try FileManager.default.destinationOfSymbolicLink(atPath: written)
+        let held = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")
+        }
+        try await blocking { cluster.stop() }
+        #expect(ours.hasPrefix("pipe:"))
+        #expect(!held.isEmpty, "the server's descriptors were read")
+        #expect(!held.contains(ours), "PostgreSQL holds the test's pipe open")
+    }
+
     @Test func aWrongPasswordIsRefusedWithoutShowingIt() async throws {
         try await withCluster { cluster in
             do {
