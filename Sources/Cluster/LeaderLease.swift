@@ -133,7 +133,8 @@ public final class LeaderLease: Sendable {
             } catch {
                 logger.warning("cannot ask for the leader lease", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: renewEvery)
+            // Asked often: a lease that ran out passes within half a second.
+            try? await Task.sleep(for: min(renewEvery, .milliseconds(500)))
         }
         guard !Task.isCancelled else { return nil }
         logger.notice("leading: this replica runs the workers, promotions and pollers", metadata: ["lease.holder": "\(holder)", "lease.token": "\(token ?? 0)"])
