@@ -74,7 +74,7 @@ extension IntakeRouter {
     /// Approves a promotion; the caller checked the admin token.
     func approve(_ id: String) async -> HTTPServerResponse {
         guard let promotions else { return .error(404, "no promotions", "no promotion chain is configured; see promotions[]") }
-        if let refusal = notLeading() { return refusal }
+        if !leading() { return await handOver(.approve, id) }
         do {
             return .json(200, Self.render(try await promotions.approve(id)))
         } catch {
@@ -86,7 +86,7 @@ extension IntakeRouter {
     func operate(_ action: String, _ id: String, _ request: HTTPServerRequest) async -> HTTPServerResponse {
         if let refusal = refusal(request, doing: "\(action) promotions") { return refusal }
         guard let promotions else { return .error(404, "no promotions", "no promotion chain is configured; see promotions[]") }
-        if let refusal = notLeading() { return refusal }
+        if !leading() { return await handOver(action == "retry" ? .retry : .cancel, id) }
         do {
             let record = action == "retry" ? try await promotions.retry(id) : try await promotions.cancel(id)
             return .json(200, Self.render(record))
@@ -95,14 +95,33 @@ extension IntakeRouter {
         }
     }
 
-    /// 503 on a replica that does not hold the leader lease: promotions move on the holder only.
-    func notLeading() -> HTTPServerResponse? {
-        guard !leading() else { return nil }
-        var response = HTTPServerResponse.error(
-            503, "not the leader",
-            "promotions are moved by the replica holding the leader lease; send this again (a load balancer takes it to another replica) or to that replica's admin listener")
-        response.headers.append(("Retry-After", "1"))
-        return response
+    /// On a replica that does not hold the leader lease (promotions move on the holder only):
+    /// the operation is journaled for the holder, which carries it out within a moment — `202`
+    /// with the request's id; an unknown promotion is `404`, one in another state `409`, as on
+    /// the holder.
+    func handOver(_ action: PromotionRequest.Action, _ id: String) async -> HTTPServerResponse {
+        do {
+            guard let record = try await journal.promotion(id) else { return .error(404, "unknown promotion", "no promotion has the id \(id)") }
+            let expected: Set<PromotionState> =
+                switch action {
+                case .approve: [.waitingForApproval]
+                case .retry: [.failed]
+                case .cancel: Set(PromotionState.allCases).subtracting([.done, .failed, .superseded, .cancelled])
+                }
+            guard expected.contains(record.state) else {
+                return .error(409, "cannot \(action.rawValue)", "promotion \(id) is \(record.state.rawValue)")
+            }
+            let request = try await journal.requestPromotion(action, id)
+            logger.info("promotion operation handed to the lease holder", metadata: ["promotion": "\(id)", "action": "\(action.rawValue)", "request": "\(request)"])
+            return .json(
+                202,
+                [
+                    "request": request, "promotion": id, "action": action.rawValue,
+                    "detail": "this replica does not hold the leader lease; the one that does carries it out (GET /v1/promotions/\(id) shows it)",
+                ])
+        } catch {
+            return journalUnavailable(error)
+        }
     }
 
     /// A merge request of ours was merged or closed: journaled, then answered `202` (with the

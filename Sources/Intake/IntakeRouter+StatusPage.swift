@@ -81,6 +81,7 @@ extension IntakeRouter {
         switch parts[0] {
         case "retried": return "Event \(parts[1]) runs again."
         case "approved": return "Promotion \(parts[1]) is approved and moves on."
+        case "handed": return "Promotion \(parts[1]): the approval was handed to the replica that moves promotions; it moves on in a moment."
         default: return nil
         }
     }
@@ -120,6 +121,7 @@ extension IntakeRouter {
             return page(response.status, detail ?? "refused (\(response.status))")
         }
         logger.info(kind == "events" ? "event retried from the status page" : "promotion approved from the status page", metadata: ["id": "\(id)"])
-        return HTTPServerResponse(status: 303, headers: [("Location", "/?done=\(kind == "events" ? "retried" : "approved"):\(id)")], body: [])
+        let done = kind == "events" ? "retried" : response.status == 202 ? "handed" : "approved"
+        return HTTPServerResponse(status: 303, headers: [("Location", "/?done=\(done):\(id)")], body: [])
     }
 }

@@ -218,6 +218,7 @@ extension JournalSchema {
                     try database.addColumn("promotions", column)
                 }
                 try database.execute(Journal.mergeNoticeTables)
-            }
+            },
+            { database in try database.execute(Journal.promotionRequestTables) },
         ])
 }

@@ -41,18 +41,22 @@ struct Leadership: Service {
         try await engine.start()
         try await dispatcher.recover()
         try await mergeNotices.resume()
-        let (journal, dispatcher, mergeNotices, every, duties) = (journal, dispatcher, mergeNotices, pickUpEvery, duties)
+        let (journal, dispatcher, mergeNotices, engine, every, duties) = (journal, dispatcher, mergeNotices, engine, pickUpEvery, duties)
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await Self.takeUp(journal: journal, dispatcher: dispatcher, notices: mergeNotices, every: every, logger: logger) }
+                group.addTask {
+                    await Self.takeUp(journal: journal, dispatcher: dispatcher, notices: mergeNotices, engine: engine, every: every, logger: logger)
+                }
                 for duty in duties { group.addTask { await duty() } }
             }
         }
     }
 
-    /// Hands the lanes the events, and the promotions the merge notices, that other replicas
-    /// journaled, until cancelled.
-    static func takeUp(journal: Journal, dispatcher: Dispatcher, notices: MergeNoticeHandler, every: Duration, logger: Logger) async {
+    /// Hands the lanes the events, and the promotions the merge notices and operations (approve,
+    /// retry, cancel), that other replicas journaled, until cancelled.
+    static func takeUp(
+        journal: Journal, dispatcher: Dispatcher, notices: MergeNoticeHandler, engine: PromotionEngine, every: Duration, logger: Logger
+    ) async {
         var handled = RecentNotices()
         while !Task.isCancelled {
             do throws(DatabaseError) {
@@ -60,6 +64,11 @@ struct Leadership: Service {
                 if taken > 0 { logger.info("took up events other replicas accepted", metadata: ["events": "\(taken)"]) }
                 for (id, notice) in try await journal.unfinishedMergeNotices() where handled.insert(id) {
                     notices.submit(id, notice)
+                }
+                for request in try await journal.pendingPromotionRequests() {
+                    let outcome = await engine.carryOut(request)
+                    try await journal.finishPromotionRequest(request.id, outcome: outcome)
+                    logger.info("carried out a promotion operation asked of another replica", metadata: ["request": "\(request.id)", "outcome": "\(outcome)"])
                 }
             } catch {
                 logger.warning("cannot read what other replicas journaled", metadata: ["error": "\(error)"])

@@ -88,6 +88,10 @@ struct PromotionsCommand: AsyncParsableCommand {
 
         func run(_ action: String) async throws {
             let response = try await options.post("/v1/promotions/\(id)/\(action)")
+            if response.status == 202 {  // a replica without the leader lease: journaled for the holder
+                let object = (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+                return emit("\(action) of \(id) handed to the replica holding the leader lease (request \(object["request"] as? String ?? "?"))\n")
+            }
             guard response.status == 200 else {
                 FileHandle.standardError.write(Data("\(action) refused (HTTP \(response.status)): \(response.bodyText)\n".utf8))
                 throw ExitCode.failure

@@ -178,6 +178,53 @@ extension HeavyPeers {
             #expect(after != name, "the stopped holder still holds the lease: others wait for it to run out")
         }
 
+        /// A promotion approved on a replica without the lease (a Service sent the operator
+        /// there): the operation is journaled, the holder carries it out, the tag reaches prd.
+        @Test func anApprovalOnAReplicaWithoutTheLeaseMovesThePromotionOn() async throws {
+            let location = try await JournalBackend.postgres.freshLocation()
+            guard case .postgres(let url, let password) = location else { return }
+            let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
+            var started: [Replica] = []
+            for _ in 0..<2 {
+                let state = try TemporaryDirectory.make("imagebump-replica-promotion")
+                let passwordFile = state.appendingPathComponent("db-password")
+                try password?.write(to: passwordFile, atomically: true, encoding: .utf8)
+                let config = state.appendingPathComponent("serve.yaml")
+                try (try String(contentsOf: CommandLineTests.fixtures.appendingPathComponent("promotion.yaml"), encoding: .utf8)
+                    .replacingOccurrences(of: "REMOTE", with: remote.path)
+                    .replacingOccurrences(of: "STATE", with: state.appendingPathComponent("state").path)
+                    + "journal: {url: \"\(url)\", password: file:\(passwordFile.path)}\n").write(to: config, atomically: true, encoding: .utf8)
+                started.append(Replica(try await ServeProcess.start(config)))
+            }
+            let replicas = started
+            defer { for replica in replicas { Foundation.kill(replica.process.processIdentifier, SIGKILL) } }
+            let holder = try await Self.leader(of: replicas, within: .seconds(30))
+            let other = try #require(replicas.first { $0 !== holder })
+            let admin = "http://127.0.0.1:\(other.adminPort)"
+            #expect(try await ServeProcess.postEvent("ghcr.io/acme/api:1.4.2", port: other.port).status == 202)
+            let waiting = try await Self.promotion(in: "waiting-for-approval", admin)
+            let id = try #require(waiting["id"] as? String)
+            let approval = try await CurlClient().send(
+                HTTPRequest(method: "POST", url: "\(admin)/v1/promotions/\(id)/approve", headers: [("Authorization", "Bearer \(ServeProcess.adminToken)")]))
+            #expect(approval.status == 202, "\(String(decoding: approval.body, as: UTF8.self))")
+            let done = try await Self.promotion(in: "done", admin)
+            #expect(done["id"] as? String == id)
+            let production = try await Command.succeeding("/usr/bin/git", ["--git-dir", remote.path, "show", "main:envs/prd/api/values.yaml"])
+            #expect(production.contains("1.4.2"), "\(production)")
+        }
+
+        /// The first promotion once it is in `state`, as a replica's status API says.
+        static func promotion(in state: String, _ admin: String) async throws -> [String: Any] {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                let response = try await CurlClient().send(HTTPRequest(method: "GET", url: "\(admin)/v1/promotions"))
+                let list = ((try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["promotions"] as? [[String: Any]]) ?? []
+                if let first = list.first, first["state"] as? String == state { return first }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw GitFixture.Failure(description: "no promotion reached \(state)")
+        }
+
         static func trailers(_ remote: URL) async throws -> [String] {
             try await Command.succeeding(
                 "/usr/bin/git", ["--git-dir", remote.path, "log", "--format=%(trailers:key=Imagebump-Event,valueonly)", "main"]
