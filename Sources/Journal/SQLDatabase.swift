@@ -74,6 +74,11 @@ public enum JournalLocation: Sendable, Hashable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(url: String, password: String?)
 
+    /// Whether several replicas may share it (PostgreSQL; SQLite's file is held by one process).
+    public var isShared: Bool {
+        if case .postgres = self { true } else { false }
+    }
+
     /// The file, or the URL with any password in it taken out: safe for logs.
     public var description: String {
         switch self {

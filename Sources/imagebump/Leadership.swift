@@ -30,17 +30,12 @@ struct Leadership: Service {
         let (lease, logger) = (lease, logger)
         metrics.record("imagebump_leader", 0, aggregate: false)
         let renewing = await cancelWhenGracefulShutdown {
-            await lease.lead(lost: {
-                logger.critical("stopping: this replica lost the leader lease; the journal holds its work for the new holder")
-                exit(3)
-            })
+            await lease.lead(lost: { Self.stepDown("this replica lost the leader lease", logger) })
         }
         guard let renewing else { return }  // stopped before it ever led
         defer { renewing.cancel() }
         metrics.record("imagebump_leader", 1, aggregate: false)
-        try await engine.start()
-        try await dispatcher.recover()
-        try await mergeNotices.resume()
+        try await Self.resume(engine: engine, dispatcher: dispatcher, mergeNotices: mergeNotices)
         let (journal, dispatcher, mergeNotices, engine, every, duties) = (journal, dispatcher, mergeNotices, engine, pickUpEvery, duties)
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
@@ -50,6 +45,23 @@ struct Leadership: Service {
                 for duty in duties { group.addTask { await duty() } }
             }
         }
+    }
+
+    /// What the writing replica (the only one, or the lease holder) picks up when it starts: open
+    /// promotions first, so that recovered events start theirs, then unfinished events, then
+    /// merge notices a previous run journaled but did not handle.
+    static func resume(engine: PromotionEngine, dispatcher: Dispatcher, mergeNotices: MergeNoticeHandler) async throws {
+        try await engine.start()
+        try await dispatcher.recover()
+        try await mergeNotices.resume()
+    }
+
+    /// Stops the process: this replica may no longer write (its lease ran out, or its fence
+    /// said so before a push). What it had in hand is in the journal for the new holder;
+    /// Kubernetes starts it again as a follower.
+    static func stepDown(_ reason: String, _ logger: Logger) -> Never {
+        logger.critical("stopping: \(reason); the journal holds its work for the new holder")
+        exit(3)
     }
 
     /// Hands the lanes the events, and the promotions the merge notices and operations (approve,

@@ -75,9 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
             let redactor = Redactor(secrets: configuration.resolvableSecrets())
             let location = try configuration.journalLocation(stateDirectory: state)
             // On PostgreSQL, several replicas may share the journal: the leader lease's table too.
-            let shared = if case .postgres = location { true } else { false }
             journal = try Journal(
-                location: location, schemas: [.workers, .promotions, .catchup] + (shared ? [.cluster] : []),
+                location: location, schemas: [.workers, .promotions, .catchup] + (location.isShared ? [.cluster] : []),
                 completionScope: AnswerBatch.run, redact: { redactor.redact($0) })
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
@@ -91,13 +90,10 @@ struct ServeCommand: AsyncParsableCommand {
         let verify: (@Sendable (ImageEvent) async -> Verification)? = verifier.isNeeded ? { @Sendable event in await verifier.check(event) } : nil
         // Several replicas on one journal: the lease holder alone writes, and proves it holds the
         // lease before each push (a replica that cannot is stopped; the holder finishes its work).
-        let lease = !configuration.journal.isShared ? nil : LeaderLease(journal: journal, holder: LeaderLease.holderName(), ttl: .seconds(configuration.journal.leaseSeconds), logger: logger)
+        let lease = !journal.location.isShared ? nil : LeaderLease(journal: journal, holder: LeaderLease.holderName(), ttl: .seconds(configuration.journal.leaseSeconds), logger: logger)
         let fence: (@Sendable (Int) throws -> Void)? = lease.map { lease in
             { @Sendable _ in
-                do { try lease.fence() } catch {
-                    logger.critical("stopping before a push: \(error)")
-                    Foundation.exit(3)
-                }
+                do { try lease.fence() } catch { Leadership.stepDown("before a push: \(error)", logger) }
             }
         }
         let dispatcher = Dispatcher(
@@ -147,11 +143,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // The OIDC receivers' signing keys, before the first delivery needs them.
         for receiver in receivers { await receiver.oidc?.refresh() }
-        if lease == nil {
-            try await engine.start()  // before recovery, so recovered events start their promotions
-            try await dispatcher.recover()
-            try await mergeNotices.resume()  // notices a previous run journaled but did not handle
-        }
+        if lease == nil { try await Leadership.resume(engine: engine, dispatcher: dispatcher, mergeNotices: mergeNotices) }
         let poller = MergeRequestPoller(promotions: engine, notices: mergeNotices, route: route, logger: logger)
         emit("listening on \(settings.host):\(server.port)\n")
         emit("admin on \(adminSettings.host):\(admin.port)\n")

@@ -82,7 +82,7 @@ extension HeavyPeers {
                 """)
 
             // Pushed while running, with no webhook: a later round writes it.
-            try await blocking { try registry.pushNew("acme/worker", tags: ["1.1.0"]) }
+            _ = try await blocking { try registry.pushNew("acme/worker", tags: ["1.1.0"]) }
             #expect(try await finished("acme/worker", "1.1.0")["status"] as? String == "done")
             #expect(try await file().contains("\(host)/acme/worker:1.1.0"))
 
@@ -121,7 +121,7 @@ extension HeavyPeers {
     @Suite struct RegistryTagsCommandTests {
         @Test func itListsTheTagsAndWhatEachTargetTakesAndWhy() async throws {
             let registry = try await blocking { try RealRegistry(authentication: .basic(user: "ci", password: "tags-command-password")) }
-            try await blocking {
+            _ = try await blocking {
                 try registry.pushNew("acme/api", tags: ["1.4.9", "1.5.0", "2.0.0", "latest", "2.1.0-rc.1"])
             }
             let directory = try TemporaryDirectory.make("imagebump-registry-tags")

@@ -182,18 +182,15 @@ extension HeavyPeers {
         /// there): the operation is journaled, the holder carries it out, the tag reaches prd.
         @Test func anApprovalOnAReplicaWithoutTheLeaseMovesThePromotionOn() async throws {
             let location = try await JournalBackend.postgres.freshLocation()
-            guard case .postgres(let url, let password) = location else { return }
             let remote = try GitFixture.bareRepository(from: CommandLineTests.repo)
             var started: [Replica] = []
             for _ in 0..<2 {
                 let state = try TemporaryDirectory.make("imagebump-replica-promotion")
-                let passwordFile = state.appendingPathComponent("db-password")
-                try password?.write(to: passwordFile, atomically: true, encoding: .utf8)
                 let config = state.appendingPathComponent("serve.yaml")
                 try (try String(contentsOf: CommandLineTests.fixtures.appendingPathComponent("promotion.yaml"), encoding: .utf8)
                     .replacingOccurrences(of: "REMOTE", with: remote.path)
                     .replacingOccurrences(of: "STATE", with: state.appendingPathComponent("state").path)
-                    + "journal: {url: \"\(url)\", password: file:\(passwordFile.path)}\n").write(to: config, atomically: true, encoding: .utf8)
+                    + ServeProcess.journalSection(location, state: state)).write(to: config, atomically: true, encoding: .utf8)
                 started.append(Replica(try await ServeProcess.start(config)))
             }
             let replicas = started

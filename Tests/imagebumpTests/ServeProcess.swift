@@ -13,14 +13,8 @@ enum ServeProcess {
     /// directory); a PostgreSQL one's password goes in a file beside the configuration.
     static func config(remote: URL, state: URL, journal: JournalLocation? = nil) throws -> URL {
         let config = state.appendingPathComponent("serve.yaml")
-        var journalSection = ""
-        if case .postgres(let url, let password)? = journal {
-            let passwordFile = state.appendingPathComponent("db-password")
-            try (password ?? "").write(to: passwordFile, atomically: true, encoding: .utf8)
-            journalSection = "journal: {url: \"\(url)\", password: file:\(passwordFile.path)}\n"
-        }
         try """
-        \(journalSection)stateDir: \(state.appendingPathComponent("state").path)
+        \(try journal.map { try journalSection($0, state: state) } ?? "")stateDir: \(state.appendingPathComponent("state").path)
         server: {listen: 127.0.0.1, admin: {token: env:IMAGEBUMP_TEST_ADMIN_TOKEN}}
         workers: {batchWindowMs: 100}
         receivers: [{name: ci, type: generic, secret: env:IMAGEBUMP_TEST_CI_TOKEN}]
@@ -29,6 +23,15 @@ enum ServeProcess {
         images: [{name: ghcr.io/acme/api, targets: [dev]}]
         """.write(to: config, atomically: true, encoding: .utf8)
         return config
+    }
+
+    /// The `journal:` line for a PostgreSQL journal (empty for SQLite, the default); the password
+    /// goes in a file beside the configuration.
+    static func journalSection(_ journal: JournalLocation, state: URL) throws -> String {
+        guard case .postgres(let url, let password) = journal else { return "" }
+        let passwordFile = state.appendingPathComponent("db-password")
+        try (password ?? "").write(to: passwordFile, atomically: true, encoding: .utf8)
+        return "journal: {url: \"\(url)\", password: file:\(passwordFile.path)}\n"
     }
 
     /// Writes a configuration with the tests' receiver (`ci`, generic, `token`) in a new state
@@ -61,7 +64,7 @@ enum ServeProcess {
         let out = Pipe()
         process.standardOutput = out
         if let log {
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process.standardError = try FileHandle(forWritingTo: log)
         } else {
             process.standardError = FileHandle.nullDevice
